@@ -1,0 +1,1 @@
+"""Rogue's interfaces: ``stream`` (frames) and ``memory`` (register transactions)."""

@@ -1,0 +1,15 @@
+"""Rogue's stream interface (``import rogue.interfaces.stream as ris``).
+
+Frames flow from a :class:`Master` to its :class:`Slave` objects; ``>>``,
+``<<`` and ``==`` connect them. :class:`Fifo`, :class:`RateDrop` and
+:class:`Filter` sit in a chain; :class:`TcpServer` / :class:`TcpClient` carry a
+stream between processes.
+"""
+
+from __future__ import annotations
+
+from .frame import Frame, FrameLock
+from .master import Master
+from .slave import Slave
+
+__all__ = ["Frame", "FrameLock", "Master", "Slave"]

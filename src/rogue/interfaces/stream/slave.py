@@ -1,0 +1,118 @@
+"""``Slave``: the receiving end of a stream connection, and its frame pool."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from ..._errors import GeneralError
+from ..._logging import Logging
+from .frame import Frame
+
+__all__ = ["Slave"]
+
+
+class Slave:
+    """Receives frames in ``_acceptFrame``; also the pool that allocates frames.
+
+    Subclass it, call ``super().__init__()`` and override
+    ``_acceptFrame(frame)``. The base ``_acceptFrame`` counts frames and bytes
+    and, after ``setDebug``, logs each frame. As the primary slave of a master
+    it answers that master's ``_reqFrame`` (``_acceptReq``): a fresh frame of at
+    least the asked size (a multiple of ``setFixedSize`` when one is set).
+    """
+
+    def __init__(self) -> None:
+        self._count_lock = threading.Lock()
+        self._frame_count = 0
+        self._byte_count = 0
+        self._debug_bytes = 0
+        self._debug_log: Any = None
+        self._alloc_count = 0
+        self._alloc_bytes = 0
+        self._fixed_size = 0
+        self._pool_size = 0
+
+    # -- receiving -----------------------------------------------------------
+    def _acceptFrame(self, frame: Frame) -> None:
+        """Receive one frame: the base class counts it and logs it after ``setDebug``."""
+        with self._count_lock:
+            self._frame_count += 1
+            self._byte_count += frame._payload
+        log = self._debug_log
+        if log is not None:
+            n = min(self._debug_bytes, frame._payload)
+            data = " ".join(f"0x{b:02x}" for b in memoryview(frame._buf)[:n])
+            log.critical("Got Size: %d, Error: %d, Data: %s", frame._payload, frame._error, data)
+
+    def setDebug(self, maxBytes: int, name: str) -> None:
+        """Log every frame received by the base ``_acceptFrame`` (size, error, first ``maxBytes`` bytes)."""
+        self._debug_bytes = int(maxBytes)
+        self._debug_log = Logging.create(name)
+
+    def getFrameCount(self) -> int:
+        """Frames received by the base ``_acceptFrame``."""
+        return self._frame_count
+
+    def getByteCount(self) -> int:
+        """Payload bytes received by the base ``_acceptFrame``."""
+        return self._byte_count
+
+    def _stop(self) -> None:
+        """Stop the slave (release its resources; the base class holds none)."""
+
+    # -- frame pool ------------------------------------------------------------
+    def _acceptReq(self, size: int, zeroCopyEn: bool) -> Frame:
+        """Allocate a frame of capacity >= ``size`` for a master (the pool side)."""
+        if size < 0:
+            raise GeneralError("Slave._acceptReq", f"frame size {size} is negative")
+        fixed = self._fixed_size
+        if fixed:
+            size = max(1, -(-size // fixed)) * fixed
+        self._alloc_count += 1
+        self._alloc_bytes += size
+        return Frame(size)
+
+    def getAllocCount(self) -> int:
+        """Frames (buffers) this pool has allocated."""
+        return self._alloc_count
+
+    def getAllocBytes(self) -> int:
+        """Bytes this pool has allocated."""
+        return self._alloc_bytes
+
+    def setFixedSize(self, size: int) -> None:
+        """Allocate buffers in multiples of ``size`` bytes (0: exactly as asked)."""
+        self._fixed_size = int(size)
+
+    def getFixedSize(self) -> int:
+        """The fixed buffer size (0: none)."""
+        return self._fixed_size
+
+    def setPoolSize(self, size: int) -> None:
+        """Record the pool depth (buffers are recycled by Python's allocator here)."""
+        self._pool_size = int(size)
+
+    def getPoolSize(self) -> int:
+        """The pool depth set with ``setPoolSize``."""
+        return self._pool_size
+
+    # -- operators ---------------------------------------------------------------
+    def __lshift__(self, other: Any) -> Any:
+        """``slave << master``: connect ``master >> slave`` and return ``master``."""
+        if not hasattr(other, "_addSlave"):
+            raise GeneralError("Slave.__lshift__", f"{other!r} is not a stream master")
+        other._addSlave(self)
+        return other
+
+    def __eq__(self, other: object) -> Any:
+        """``a == b`` connects both ways when both are master and slave."""
+        from .master import Master
+
+        if isinstance(self, Master):
+            return Master.__eq__(self, other)
+        if isinstance(other, (Master, Slave)):
+            raise GeneralError("Slave.__eq__", f"{self!r} == {other!r}: both sides must be stream master and slave")
+        return NotImplemented
+
+    __hash__ = object.__hash__

@@ -1,0 +1,1 @@
+"""Rogue's protocols (``srp``: SLAC Register Protocol v3)."""
