@@ -1,0 +1,10 @@
+"""SLAC Register Protocol v3 (``import rogue.protocols.srp as rps``).
+
+:class:`SrpV3` turns memory transactions into SRPv3 request frames and matches
+the response frames; :class:`SrpV3Emulation` is the hardware side, answering
+requests from a sparse memory. Connect them with ``srp == emulation``.
+"""
+
+from __future__ import annotations
+
+__all__: list[str] = []

@@ -1,0 +1,210 @@
+"""SRPv3 words: pure encode/decode of request and response frames (no I/O).
+
+Layout (``srpv3.md``): every word is 32-bit little-endian. Header = 5 words:
+word 0 = version (7:0) | opcode (9:8) | hardware timeout (31:24); word 1 = id;
+words 2, 3 = address bits 31:0, 63:32; word 4 = size - 1. A request carries
+write data after the header (write and post only). A response is the echoed
+header, ``size`` data bytes and a 1-word tail status.
+
+The classes in ``srpv3.py`` and ``emulation.py`` use :data:`HEADER` and the
+helpers here directly on their frame buffers; nothing here allocates more
+than the returned values.
+"""
+
+from __future__ import annotations
+
+import struct
+from typing import Any, NamedTuple
+
+__all__ = [
+    "DEFAULT_HW_TIMEOUT",
+    "HEADER",
+    "HEADER_LEN",
+    "HEADER_MASK",
+    "MAX_SIZE",
+    "MIN_SIZE",
+    "OP_INVALID",
+    "OP_POST",
+    "OP_READ",
+    "OP_WRITE",
+    "OPCODE_OF_TYPE",
+    "TAIL",
+    "TAIL_LEN",
+    "VERSION",
+    "Header",
+    "Response",
+    "check_request",
+    "decode_header",
+    "decode_response",
+    "encode_request",
+    "encode_response",
+    "header_matches",
+    "header_words",
+    "response_length",
+    "request_length",
+    "tail_error",
+    "word0",
+]
+
+VERSION = 0x03
+HEADER_LEN = 20
+TAIL_LEN = 4
+MIN_SIZE = 4
+MAX_SIZE = 4096
+
+OP_READ = 0  # also Verify
+OP_WRITE = 1
+OP_POST = 2
+OP_INVALID = 3
+
+# Bits 13:10 of word 0 are hardware status bits a response may set; they are
+# ignored when comparing the echoed header with the expected one.
+HEADER_MASK = 0xFFFFC3FF
+
+# C++ Rogue 6.15 puts 0x0A in bits 31:24 (captured in vectors/srpv3.json).
+DEFAULT_HW_TIMEOUT = 0x0A
+
+TAIL_LOCKUP = 0x2000
+TAIL_TIMEOUT = 0x0100
+
+HEADER = struct.Struct("<5I")
+TAIL = struct.Struct("<I")
+
+# rim constants (Read=1, Write=2, Post=3, Verify=4) -> SRPv3 opcode. Kept here
+# as plain ints so the codec imports nothing from the memory bus.
+OPCODE_OF_TYPE = {1: OP_READ, 2: OP_WRITE, 3: OP_POST, 4: OP_READ}
+
+
+class Header(NamedTuple):
+    """The fields of a decoded SRPv3 header."""
+
+    version: int
+    opcode: int
+    timeout: int
+    id: int
+    address: int
+    size: int
+    words: tuple[int, int, int, int, int]
+
+
+class Response(NamedTuple):
+    """A decoded response frame: header fields, data view and tail status."""
+
+    header: Header
+    data: memoryview
+    status: int
+
+
+def word0(opcode: int, timeout: int = DEFAULT_HW_TIMEOUT) -> int:
+    """Header word 0 of a request: version 3, ``opcode`` and the hardware timeout byte."""
+    return VERSION | ((opcode & 0x3) << 8) | ((timeout & 0xFF) << 24)
+
+
+def header_words(
+    opcode: int, tran_id: int, address: int, size: int, timeout: int = DEFAULT_HW_TIMEOUT
+) -> tuple[int, int, int, int, int]:
+    """The 5 header words of a request (``size`` in bytes, stored as size - 1)."""
+    return (
+        word0(opcode, timeout),
+        tran_id & 0xFFFFFFFF,
+        address & 0xFFFFFFFF,
+        (address >> 32) & 0xFFFFFFFF,
+        (size - 1) & 0xFFFFFFFF,
+    )
+
+
+def request_length(opcode: int, size: int) -> int:
+    """Request frame length: header only for a read, header + data for write/post."""
+    return HEADER_LEN + size if opcode in (OP_WRITE, OP_POST) else HEADER_LEN
+
+
+def response_length(size: int) -> int:
+    """Response frame length: header + data + tail, for every non-posted request."""
+    return HEADER_LEN + size + TAIL_LEN
+
+
+def encode_request(
+    opcode: int, tran_id: int, address: int, size: int, data: Any = None, timeout: int = DEFAULT_HW_TIMEOUT
+) -> bytes:
+    """A request frame's bytes; ``data`` (``size`` bytes) is appended for write/post."""
+    head = HEADER.pack(*header_words(opcode, tran_id, address, size, timeout))
+    if opcode in (OP_WRITE, OP_POST):
+        data = bytes(data if data is not None else b"")
+        if len(data) != size:
+            raise ValueError(f"write data is {len(data)} bytes, size is {size}")
+        return head + data
+    return head
+
+
+def decode_header(buf: Any) -> Header:
+    """Decode the first 20 bytes of ``buf`` (request or response) into its fields."""
+    words = HEADER.unpack_from(buf, 0)
+    w0 = words[0]
+    return Header(
+        version=w0 & 0xFF,
+        opcode=(w0 >> 8) & 0x3,
+        timeout=(w0 >> 24) & 0xFF,
+        id=words[1],
+        address=words[2] | (words[3] << 32),
+        size=words[4] + 1,
+        words=words,
+    )
+
+
+def header_matches(got: tuple[int, ...], expected: tuple[int, ...]) -> bool:
+    """True when an echoed header equals the expected one (word 0 under :data:`HEADER_MASK`)."""
+    return (
+        (got[0] & HEADER_MASK) == expected[0]
+        and got[1] == expected[1]
+        and got[2] == expected[2]
+        and got[3] == expected[3]
+        and got[4] == expected[4]
+    )
+
+
+def tail_error(status: int) -> str:
+    """The transaction error text for a tail status word (``""`` for 0 = success)."""
+    if status == 0:
+        return ""
+    if status & TAIL_LOCKUP:
+        return "FPGA register bus lockup detected in hardware. Power cycle required."
+    if status & TAIL_TIMEOUT:
+        return "FPGA register bus timeout detected in hardware"
+    return f"Non zero status message returned on fpga register bus in hardware: 0x{status:x}"
+
+
+def decode_response(buf: Any) -> Response:
+    """Split a response frame (at least 24 bytes) into header, data and tail status."""
+    mv = memoryview(buf)
+    n = mv.nbytes
+    if n < HEADER_LEN + TAIL_LEN:
+        raise ValueError(f"response frame of {n} bytes is shorter than {HEADER_LEN + TAIL_LEN}")
+    return Response(decode_header(mv), mv[HEADER_LEN : n - TAIL_LEN], TAIL.unpack_from(mv, n - TAIL_LEN)[0])
+
+
+def encode_response(header: Any, data: Any, status: int = 0) -> bytes:
+    """A response frame: the 20 header bytes echoed, the data, the tail status."""
+    return bytes(memoryview(header)[:HEADER_LEN]) + bytes(data) + TAIL.pack(status & 0xFFFFFFFF)
+
+
+def check_request(buf: Any) -> tuple[Header | None, str]:
+    """Validate a request frame as the hardware does: ``(header, "")`` or ``(None, reason)``.
+
+    Reasons (the frame is then dropped, no response): shorter than 20 bytes,
+    version not 3, opcode 3, size below 4, above 4096 or not a multiple of 4,
+    write/post without all its data.
+    """
+    n = memoryview(buf).nbytes
+    if n < HEADER_LEN:
+        return None, f"undersized frame of {n} bytes"
+    hdr = decode_header(buf)
+    if hdr.version != VERSION:
+        return None, f"version 0x{hdr.version:x} is not 3 (id={hdr.id})"
+    if hdr.opcode == OP_INVALID:
+        return None, f"invalid opcode 0x3 (id={hdr.id})"
+    size = hdr.size
+    if size < MIN_SIZE or size > MAX_SIZE or size & 0x3:
+        return None, f"invalid request size {size} (id={hdr.id})"
+    if hdr.opcode != OP_READ and n < HEADER_LEN + size:
+        return None, f"write frame of {n} bytes lacks data: need {HEADER_LEN + size} (id={hdr.id})"
+    return hdr, ""
