@@ -8,8 +8,11 @@ stream between processes.
 
 from __future__ import annotations
 
+from .fifo import Fifo
+from .filter import Filter
 from .frame import Frame, FrameLock
 from .master import Master
+from .rate_drop import RateDrop
 from .slave import Slave
 
-__all__ = ["Frame", "FrameLock", "Master", "Slave"]
+__all__ = ["Fifo", "Filter", "Frame", "FrameLock", "Master", "RateDrop", "Slave"]
