@@ -193,9 +193,16 @@ class Frame:
 
     def read(self, buf: Any, offset: int = 0) -> None:
         """Fill the writable buffer ``buf`` with payload bytes starting at ``offset``."""
-        mv = _as_bytes_view(buf)
-        if mv.readonly:
-            raise GeneralError("Frame.read", "the destination buffer is read-only")
+        dst = memoryview(buf)
+        # A non-contiguous destination would be filled through a temporary copy
+        # and the bytes silently lost, so refuse it as well as a read-only one.
+        if dst.readonly or not dst.c_contiguous:
+            raise GeneralError(
+                "Frame.read",
+                f"the destination buffer must be writable and C-contiguous "
+                f"(readonly={dst.readonly}, c_contiguous={dst.c_contiguous})",
+            )
+        mv = _as_bytes_view(dst)
         end = offset + mv.nbytes
         if offset < 0 or end > self._payload:
             raise GeneralError(
