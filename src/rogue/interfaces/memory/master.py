@@ -1,0 +1,175 @@
+"""``Master``: the issuing end of a memory bus (register reads and writes)."""
+
+from __future__ import annotations
+
+import logging
+from time import monotonic
+from typing import TYPE_CHECKING, Any
+
+from ..._errors import GeneralError
+from ..._logging import Logging
+from .transaction import Transaction, _byte_view
+
+if TYPE_CHECKING:
+    from .slave import Slave
+
+__all__ = ["Master"]
+
+_READ = 1
+_VERIFY = 4
+_DEBUG = logging.DEBUG
+
+
+def _as_slave(obj: Any) -> Any:
+    """``obj`` as a memory slave (directly or through ``_getMemorySlave()``), or GeneralError."""
+    if hasattr(obj, "_doTransaction"):
+        return obj
+    get = getattr(obj, "_getMemorySlave", None)
+    if get is not None:
+        slave = get()
+        if hasattr(slave, "_doTransaction"):
+            return slave
+    raise GeneralError("memory.Master", f"{obj!r} is not a memory slave")
+
+
+class Master:
+    """Issues memory transactions to its slave; subclass it to access registers.
+
+    Call ``super().__init__()``, connect with ``master >> slave``, then e.g.::
+
+        self._clearError()
+        self._reqTransaction(address, bytearray(4), 4, 0, rim.Read)
+        self._waitTransaction(0)
+        if self._getError() != "": ...
+
+    ``_getError()`` is sticky as in Rogue: it keeps the text of the last failed
+    transaction waited for until ``_clearError()``.
+    """
+
+    def __init__(self) -> None:
+        from .slave import Slave
+
+        # Rogue's unconnected placeholder: it fails every transaction.
+        self._slave: Any = Slave(4, 0)
+        self._trans: dict[int, Transaction] = {}
+        self._error = ""
+        self._timeout = 1.0
+        self._mlog = Logging.create("memory.Master")
+
+    # -- connection ------------------------------------------------------------
+    def _setSlave(self, slave: "Slave") -> None:
+        """Attach the memory slave that receives this master's transactions."""
+        self._slave = _as_slave(slave)
+
+    def _getSlave(self) -> "Slave":
+        """The attached slave (an unconnected placeholder until ``_setSlave``)."""
+        return self._slave  # type: ignore[no-any-return]
+
+    def __rshift__(self, other: Any) -> Any:
+        """``master >> slave``: attach ``slave`` and return it (for chains)."""
+        self._setSlave(other)
+        return other
+
+    # -- queries travelling down the chain ---------------------------------------
+    def _reqSlaveId(self) -> int:
+        """Id of the slave at the end of the chain."""
+        return int(self._slave._doSlaveId())
+
+    def _reqSlaveName(self) -> str:
+        """Name of the slave at the end of the chain."""
+        return str(self._slave._doSlaveName())
+
+    def _reqMinAccess(self) -> int:
+        """Minimum access size in bytes of the bus below."""
+        return int(self._slave._doMinAccess())
+
+    def _reqMaxAccess(self) -> int:
+        """Maximum access size in bytes of the bus below."""
+        return int(self._slave._doMaxAccess())
+
+    def _reqAddress(self) -> int:
+        """Base address of this master on the bus below (the Hub offsets)."""
+        return int(self._slave._doAddress())
+
+    # -- errors and timeout --------------------------------------------------------
+    def _getError(self) -> str:
+        """Error text of the last failed transaction waited for, ``""`` if none since ``_clearError``."""
+        return self._error
+
+    def _clearError(self) -> None:
+        """Forget the error text."""
+        self._error = ""
+
+    def _setTimeout(self, timeout: int) -> None:
+        """Set the timeout of later transactions in microseconds (0 leaves it unchanged)."""
+        if timeout < 0:
+            raise GeneralError("memory.Master._setTimeout", f"timeout {timeout} us is negative")
+        if timeout:
+            self._timeout = timeout / 1e6
+
+    # -- transactions (hot path) -------------------------------------------------------
+    def _reqTransaction(self, address: int, data: Any, size: int = 0, offset: int = 0, type: int = _READ) -> int:
+        """Start a transaction on ``data[offset:offset+size]`` and return its id.
+
+        ``data`` is any contiguous buffer; for Read/Verify it must be writable
+        and receives the bytes when the transaction completes. ``size`` 0 means
+        the rest of the buffer after ``offset``. Errors of the slave (including
+        exceptions it raises) become the transaction's error text.
+        """
+        mv = _byte_view(data, "memory.Master._reqTransaction")
+        length = mv.nbytes
+        if size == 0:
+            size = length - offset
+        if offset < 0 or size < 0 or offset + size > length:
+            raise GeneralError(
+                "memory.Master._reqTransaction",
+                f"Attempt to access {size} bytes in python buffer with size {length} at offset {offset}",
+            )
+        if (type == _READ or type == _VERIFY) and mv.readonly:
+            raise GeneralError(
+                "memory.Master._reqTransaction",
+                f"a Read/Verify transaction needs a writable buffer, got read-only {data.__class__.__name__}",
+            )
+        if offset or size != length:
+            mv = mv[offset:offset + size]
+        tran = Transaction(address, mv, size, type, self._timeout)
+        tid = tran._id
+        self._trans[tid] = tran
+        log = self._mlog
+        if log.isEnabledFor(_DEBUG):
+            log.debug("Request transaction type=%i id=%i address=0x%x size=%i", type, tid, address, size)
+        try:
+            self._slave._doTransaction(tran)
+        except Exception as exc:  # a slave's bug must not escape into the caller's thread
+            log.error("Exception in _doTransaction of %r for transaction %i", self._slave, tid, exc_info=True)
+            tran._complete(None, str(exc) or exc.__class__.__name__)
+        # The timer starts once the slave has taken the transaction (as in Rogue).
+        tran._deadline = monotonic() + tran._timeout
+        return tid
+
+    def _waitTransaction(self, id: int = 0) -> None:
+        """Wait until transaction ``id`` (0: every outstanding one of this master) finishes or times out."""
+        trans = self._trans
+        if id:
+            tran = trans.pop(id, None)
+            if tran is not None:
+                self._finish(tran)
+            return
+        while trans:
+            try:
+                tran = trans.popitem()[1]  # atomic under the GIL
+            except KeyError:
+                break
+            self._finish(tran)
+
+    def _finish(self, tran: Transaction) -> None:
+        err = tran._wait()
+        tran._view = None  # release the caller's buffer, as Rogue does after the wait
+        if err:
+            self._error = err
+            log = self._mlog
+            if log.isEnabledFor(_DEBUG):
+                log.debug("Transaction id=%i failed: %s", tran._id, err)
+
+    def _stop(self) -> None:
+        """Stop the master (the base class holds no threads or sockets)."""
