@@ -201,3 +201,10 @@ def test_roundtrip(opcode: int, tran_id: int, address: int, words: int, timeout:
     resp = c.decode_response(c.encode_response(frame, bytes(size), 0))
     assert c.header_matches(resp.header.words, c.header_words(opcode, tran_id, address, size, timeout))
     assert resp.status == 0 and len(resp.data) == size
+
+
+def test_parse_request_fields() -> None:
+    frame = c.encode_request(c.OP_WRITE, 77, 0x1_0000_0010, 8, bytes(8))
+    assert c.parse_request(frame, len(frame)) == (c.OP_WRITE, 77, 0x1_0000_0010, 8)
+    # n is the payload length, which may be shorter than the buffer (a pooled frame)
+    assert "lacks data" in c.parse_request(frame + bytes(8), 27)

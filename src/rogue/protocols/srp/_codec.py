@@ -40,6 +40,7 @@ __all__ = [
     "encode_response",
     "header_matches",
     "header_words",
+    "parse_request",
     "response_length",
     "request_length",
     "tail_error",
@@ -187,24 +188,33 @@ def encode_response(header: Any, data: Any, status: int = 0) -> bytes:
     return bytes(memoryview(header)[:HEADER_LEN]) + bytes(data) + TAIL.pack(status & 0xFFFFFFFF)
 
 
-def check_request(buf: Any) -> tuple[Header | None, str]:
-    """Validate a request frame as the hardware does: ``(header, "")`` or ``(None, reason)``.
+def parse_request(buf: Any, n: int) -> tuple[int, int, int, int] | str:
+    """Validate the ``n``-byte request frame ``buf`` as the hardware does.
 
-    Reasons (the frame is then dropped, no response): shorter than 20 bytes,
-    version not 3, opcode 3, size below 4, above 4096 or not a multiple of 4,
-    write/post without all its data.
+    Returns ``(opcode, id, address, size)``, or the reason to drop it (then no
+    response is sent): shorter than 20 bytes, version not 3, opcode 3, size
+    below 4, above 4096 or not a multiple of 4, write/post without all its data.
+    This is the emulation's per-request path: one unpack, no other allocation.
     """
-    n = memoryview(buf).nbytes
     if n < HEADER_LEN:
-        return None, f"undersized frame of {n} bytes"
-    hdr = decode_header(buf)
-    if hdr.version != VERSION:
-        return None, f"version 0x{hdr.version:x} is not 3 (id={hdr.id})"
-    if hdr.opcode == OP_INVALID:
-        return None, f"invalid opcode 0x3 (id={hdr.id})"
-    size = hdr.size
+        return f"undersized frame of {n} bytes"
+    w0, tran_id, lo, hi, sz = HEADER.unpack_from(buf, 0)
+    if w0 & 0xFF != VERSION:
+        return f"version 0x{w0 & 0xFF:x} is not 3 (id={tran_id})"
+    opcode = (w0 >> 8) & 0x3
+    if opcode == OP_INVALID:
+        return f"invalid opcode 0x3 (id={tran_id})"
+    size = sz + 1
     if size < MIN_SIZE or size > MAX_SIZE or size & 0x3:
-        return None, f"invalid request size {size} (id={hdr.id})"
-    if hdr.opcode != OP_READ and n < HEADER_LEN + size:
-        return None, f"write frame of {n} bytes lacks data: need {HEADER_LEN + size} (id={hdr.id})"
-    return hdr, ""
+        return f"invalid request size {size} (id={tran_id})"
+    if opcode != OP_READ and n < HEADER_LEN + size:
+        return f"write frame of {n} bytes lacks data: need {HEADER_LEN + size} (id={tran_id})"
+    return opcode, tran_id, lo | (hi << 32), size
+
+
+def check_request(buf: Any) -> tuple[Header | None, str]:
+    """:func:`parse_request` on a whole buffer: ``(header, "")`` or ``(None, reason)``."""
+    res = parse_request(buf, memoryview(buf).nbytes)
+    if type(res) is str:
+        return None, res
+    return decode_header(buf), ""
