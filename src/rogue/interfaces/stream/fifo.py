@@ -16,6 +16,7 @@ __all__ = ["Fifo"]
 
 _STOP = object()  # wakes the worker when it must end
 _JOIN_TIMEOUT_S = 5.0  # a downstream slave stuck for longer than this is reported, not waited for
+_EXIT_JOIN_TIMEOUT_S = 1.0  # at interpreter exit, wait less: the thread is a daemon anyway
 
 
 class Fifo(Master, Slave):
@@ -107,6 +108,9 @@ class Fifo(Master, Slave):
     # -- life cycle -----------------------------------------------------------------
     def _stop(self) -> None:
         """End the worker thread and discard queued frames (idempotent)."""
+        self._shutdown(_JOIN_TIMEOUT_S)
+
+    def _shutdown(self, timeout: float) -> None:
         with self._stop_lock:
             if not self._running:
                 return
@@ -115,9 +119,9 @@ class Fifo(Master, Slave):
         _zmq.unregister_closer(self)
         thread = self._thread
         if thread is not threading.current_thread():  # a slave may stop us from the worker itself
-            thread.join(_JOIN_TIMEOUT_S)
+            thread.join(timeout)
             if thread.is_alive():
-                self._log.warning("Fifo: worker still inside a slave's _acceptFrame after %.0f s", _JOIN_TIMEOUT_S)
+                self._log.warning("Fifo: worker still inside a slave's _acceptFrame after %.1f s", timeout)
         # Frames queued after the worker's last get: release them now.
         self._queue = SimpleQueue()
 
@@ -127,7 +131,7 @@ class Fifo(Master, Slave):
 
     def close(self) -> None:
         """Same as :meth:`stop` (called at interpreter exit for a Fifo left running)."""
-        self._stop()
+        self._shutdown(_EXIT_JOIN_TIMEOUT_S)
 
     def __repr__(self) -> str:
         return f"<Fifo maxDepth={self._max_depth} trimSize={self._trim} noCopy={self._no_copy}>"
