@@ -48,8 +48,8 @@ def _byte_view(buf: Any, src: str) -> memoryview:
     """A flat unsigned-byte memoryview of any contiguous buffer, or GeneralError."""
     try:
         mv = buf if isinstance(buf, memoryview) else memoryview(buf)
-        if mv.format != "B" or mv.ndim != 1:
-            mv = mv.cast("B")
+        if mv.format != "B" or mv.ndim != 1 or not mv.c_contiguous:
+            mv = mv.cast("B")  # raises for a non-contiguous buffer
     except (TypeError, ValueError) as exc:
         raise GeneralError(src, f"{type(buf).__name__} object is not a contiguous buffer: {exc}") from None
     return mv
