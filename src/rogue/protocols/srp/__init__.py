@@ -7,4 +7,7 @@ requests from a sparse memory. Connect them with ``srp == emulation``.
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from .emulation import SrpV3Emulation
+from .srpv3 import SrpV3
+
+__all__ = ["SrpV3", "SrpV3Emulation"]
