@@ -14,5 +14,6 @@ from .frame import Frame, FrameLock
 from .master import Master
 from .rate_drop import RateDrop
 from .slave import Slave
+from .tcp import TcpClient, TcpCore, TcpServer
 
-__all__ = ["Fifo", "Filter", "Frame", "FrameLock", "Master", "RateDrop", "Slave"]
+__all__ = ["Fifo", "Filter", "Frame", "FrameLock", "Master", "RateDrop", "Slave", "TcpClient", "TcpCore", "TcpServer"]

@@ -1,0 +1,437 @@
+"""Stream TCP bridge: ``TcpCore``, ``TcpServer``, ``TcpClient`` (wire-compatible with Rogue).
+
+A bridge is a stream master and slave. Frames handed to it are sent to the far
+side as 4-part ZeroMQ messages (``_wire``); frames from the far side are given
+to its slaves. Two PUSH/PULL pairs on ports P and P+1 (``wire.md``): the server
+binds PULL on P and PUSH on P+1, the client connects PUSH to P and PULL to P+1.
+
+Threads: the sender is whoever calls ``_acceptFrame`` (calls are serialized by
+a lock, since a ZeroMQ socket is not thread-safe); one receive thread per bridge
+reads the PULL socket and both sockets' monitor events (link state).
+"""
+
+from __future__ import annotations
+
+import errno
+import itertools
+import logging
+import threading
+import time
+from typing import Any
+
+import zmq
+
+from ..._errors import GeneralError
+from ..._logging import Logging
+from ..._zmq import context, register_closer, tcp_url, unregister_closer
+from ._link import PeerTracker, WarnLimiter
+from ._wire import WireError, decode, encode_header
+from .frame import Frame
+from .master import Master
+from .slave import Slave
+
+__all__ = ["TcpClient", "TcpCore", "TcpServer"]
+
+_POLL_MS = 100  # how often blocked loops look at the stop flag
+_BATCH = 256  # messages received between two looks at the monitor sockets
+_REBIND_S = 1.0  # how long a rebuilt server socket retries a port the old one still holds
+_SNDMORE_NOBLOCK = zmq.SNDMORE | zmq.NOBLOCK
+_NOBLOCK = zmq.NOBLOCK
+_RCVMORE = zmq.RCVMORE
+_DEBUG = logging.DEBUG
+_mon_ids = itertools.count(1)
+
+
+class TcpCore(Master, Slave):
+    """Carries a stream over TCP to a peer bridge (Rogue's ``TcpCore``).
+
+    ``TcpCore(addr, port, server)``: a server binds ``addr`` (``'*'`` for all
+    interfaces) on ports ``port`` and ``port + 1``; a client connects to them.
+    Sending blocks while no peer is connected or the peer applies back-pressure;
+    :meth:`stop` ends such a wait. ``flushTimeout`` (seconds) bounds how long
+    frames already sent keep being delivered in the background after
+    :meth:`close`.
+
+    Beyond Rogue: :meth:`isConnected`, :meth:`waitReady` and the counters
+    (:meth:`getTxFrameCount` ... :meth:`getMalformedCount`, all in :meth:`stats`).
+    """
+
+    def __init__(self, addr: str, port: int, server: bool, *, flushTimeout: float = 2.0) -> None:
+        Master.__init__(self)
+        Slave.__init__(self)
+        self._addr = str(addr)
+        self._port = int(port)
+        self._server = bool(server)
+        self._name = f"TcpCore.{self._addr}.{'Server' if self._server else 'Client'}.{self._port}"
+        self._log = Logging.create(f"stream.{self._name}")
+        self._flush_ms = max(0, int(flushTimeout * 1000))
+        base = self._port
+        self._pull_url = tcp_url(self._addr, base if self._server else base + 1)
+        self._push_url = tcp_url(self._addr, base + 1 if self._server else base)
+
+        self._running = False
+        self._closed = False
+        self._state_lock = threading.Lock()
+        self._send_lock = threading.Lock()
+        self._link = threading.Condition()
+        self._connected = False
+        self._tx_frames = self._tx_bytes = self._tx_dropped = 0
+        self._rx_frames = self._rx_bytes = self._malformed = 0
+        self._rebuilds = 0
+        self._new_push_mon: zmq.Socket | None = None  # handed from a sender to the rx thread
+
+        self._pull: zmq.Socket | None = None
+        self._push: zmq.Socket | None = None
+        self._pull, self._pull_mon = self._open(zmq.PULL, self._pull_url)
+        try:
+            self._push, self._push_mon = self._open(zmq.PUSH, self._push_url)
+        except GeneralError:
+            self._pull.close(linger=0)
+            self._pull_mon.close(linger=0)
+            raise
+        self._copy_threshold = self._push.copy_threshold
+        self._bad = WarnLimiter(self._log, "dropped malformed message")
+        self._running = True
+        self._rx = threading.Thread(target=self._rx_loop, name=f"rogue-bridge:{self._name}:rx", daemon=True)
+        self._rx.start()
+        register_closer(self)
+
+    # -- sockets -------------------------------------------------------------------
+    def _open(self, kind: int, url: str) -> tuple[zmq.Socket, zmq.Socket]:
+        """A configured PUSH or PULL socket bound (server) or connected (client) to ``url``, and its monitor."""
+        sock = context().socket(kind)
+        mon = None
+        try:
+            sock.setsockopt(zmq.LINGER, 0)
+            if ":" in self._addr:
+                sock.setsockopt(zmq.IPV6, 1)
+            if kind == zmq.PUSH:
+                # No queueing to a peer that is not there: sends block instead (wire.md).
+                sock.setsockopt(zmq.IMMEDIATE, 1)
+            else:
+                sock.setsockopt(zmq.RCVTIMEO, _POLL_MS)
+            # Monitor before bind/connect, so the first connection's events are not missed.
+            # A unique inproc name: a rebuilt socket must not collide with its predecessor's monitor.
+            mon = sock.get_monitor_socket(addr=f"inproc://rogue-bridge.monitor.{next(_mon_ids)}")
+            role = "push" if kind == zmq.PUSH else "pull"
+            if self._server:
+                self._log.debug("Creating %s server port: %s", role, url)
+                sock.bind(url)
+            else:
+                self._log.debug("Creating %s client port: %s", role, url)
+                sock.connect(url)
+        except zmq.ZMQError as exc:
+            if mon is not None:
+                mon.close(linger=0)
+            sock.close(linger=0)
+            raise GeneralError(self._name, self._setup_error(exc)) from exc
+        return sock, mon
+
+    def _setup_error(self, exc: zmq.ZMQError) -> str:
+        verb = "bind" if self._server else "connect to"
+        if exc.errno == errno.EADDRINUSE:
+            return f"cannot bind address {self._addr} port {self._port} or {self._port + 1}: already in use"
+        return f"cannot {verb} address {self._addr} ports {self._port}/{self._port + 1}: {exc}"
+
+    def _rebuild_push(self) -> None:
+        """Replace the PUSH socket after a part-way failed send (the next message starts clean)."""
+        self._rebuilds += 1
+        self._log.warning("multipart send failed part-way; rebuilding the push socket %s", self._push_url)
+        old = self._push
+        assert old is not None
+        old.close(linger=0)
+        self._push = None
+        deadline = time.monotonic() + _REBIND_S
+        while True:
+            try:
+                push, mon = self._open(zmq.PUSH, self._push_url)
+                break
+            except GeneralError as exc:
+                # libzmq releases the old listener asynchronously; retry briefly.
+                cause = exc.__cause__
+                busy = isinstance(cause, zmq.ZMQError) and cause.errno == errno.EADDRINUSE
+                if not busy or not self._running or time.monotonic() > deadline:
+                    self._log.error("%s", exc)
+                    raise
+                time.sleep(0.01)
+        self._push = push
+        with self._state_lock:
+            old_mon, self._new_push_mon = self._new_push_mon, mon
+        if old_mon is not None:  # never picked up by the rx thread
+            old_mon.close(linger=0)
+
+    # -- sending (the hot path) ----------------------------------------------------------
+    def _acceptFrame(self, frame: Frame) -> None:
+        """Send ``frame`` to the far side; blocks while no peer or back-pressure, until :meth:`stop`."""
+        if not self._running:
+            self._drop(frame)
+            return
+        h0, h1, h2 = encode_header(frame._flags, frame._channel, frame._error)
+        data = frame._data()
+        size = frame._payload
+        big = size >= self._copy_threshold
+        with self._send_lock:
+            if not self._send(h0, h1, h2, data, big):
+                self._drop(frame)
+                return
+            self._tx_frames += 1
+            self._tx_bytes += size
+        if big and type(frame._buf) is bytearray:
+            # libzmq still reads this buffer (zero-copy): later writes must copy, not change it.
+            frame._buf = memoryview(frame._buf).toreadonly()
+        if self._log.isEnabledFor(_DEBUG):
+            self._log.debug("Sent frame: size=%d flags=0x%04x channel=%d error=%d", size, frame._flags, frame._channel, frame._error)
+
+    def _send(self, h0: bytes, h1: bytes, h2: bytes, data: Any, big: bool) -> bool:
+        """Send one message (caller holds the send lock); False once the bridge stopped."""
+        copy = not big
+        while True:
+            push = self._push
+            if push is None or not self._running:
+                return False
+            try:
+                push.send(h0, _SNDMORE_NOBLOCK)
+            except zmq.Again:
+                # No peer, or its queue is full: wait, looking at the stop flag now and then.
+                while not push.poll(_POLL_MS, zmq.POLLOUT):
+                    if not self._running:
+                        return False
+                continue
+            except zmq.ZMQError as exc:
+                return self._send_error(exc)
+            try:
+                push.send(h1, _SNDMORE_NOBLOCK)
+                push.send(h2, _SNDMORE_NOBLOCK)
+                push.send(data, _NOBLOCK, copy)
+                return True
+            except zmq.ZMQError as exc:
+                # libzmq rolled the partial message back; resend it whole on a fresh socket.
+                if exc.errno == errno.ETERM or not self._running:
+                    return self._send_error(exc)
+                self._rebuild_push()
+
+    def _send_error(self, exc: zmq.ZMQError) -> bool:
+        if self._running:
+            self._log.warning("send failed: %s", exc)
+        return False
+
+    def _drop(self, frame: Frame) -> None:
+        self._tx_dropped += 1
+        if self._log.isEnabledFor(_DEBUG):
+            self._log.debug("Dropped frame of %d bytes: bridge is stopped", frame._payload)
+
+    # -- receiving ---------------------------------------------------------------------
+    def _rx_loop(self) -> None:
+        """Receive thread: frames to the slaves, monitor events to the link state."""
+        pull, pull_mon, push_mon = self._pull, self._pull_mon, self._push_mon
+        assert pull is not None
+        pull_peers, push_peers = PeerTracker(), PeerTracker()
+        poller = zmq.Poller()
+        for sock in (pull, pull_mon, push_mon):
+            poller.register(sock, zmq.POLLIN)
+        try:
+            while self._running:
+                try:
+                    if self._new_push_mon is not None:
+                        with self._state_lock:
+                            new, self._new_push_mon = self._new_push_mon, None
+                        poller.unregister(push_mon)
+                        push_mon.close(linger=0)
+                        push_mon = new
+                        poller.register(push_mon, zmq.POLLIN)
+                        push_peers.reset()
+                        self._update_link(pull_peers, push_peers)
+                    ready = dict(poller.poll(_POLL_MS))
+                    if pull in ready:
+                        self._drain(pull)
+                    if pull_mon in ready and self._events(pull_mon, pull_peers, "pull"):
+                        self._update_link(pull_peers, push_peers)
+                    if push_mon in ready and self._events(push_mon, push_peers, "push"):
+                        self._update_link(pull_peers, push_peers)
+                    self._bad.tick()
+                except zmq.ContextTerminated:
+                    break
+                except Exception:  # noqa: BLE001 - the receive thread must outlive anything
+                    self._log.exception("receive loop error (continuing)")
+        finally:
+            for sock in (pull, pull_mon, push_mon):
+                sock.close(linger=0)
+            self._set_connected(False)
+
+    def _drain(self, pull: zmq.Socket) -> None:
+        """Deliver up to ``_BATCH`` waiting messages without blocking."""
+        recv = pull.recv
+        more = pull.getsockopt
+        threshold = self._copy_threshold
+        send = self._sendFrame
+        for _ in range(_BATCH):
+            try:
+                parts: list[Any] = [recv(_NOBLOCK)]
+            except zmq.Again:
+                return
+            while more(_RCVMORE):
+                # The payload (part 3) is received zero-copy; headers as bytes.
+                parts.append(recv(0, len(parts) != 3))
+            try:
+                flags, channel, error, payload = decode(parts)
+            except WireError as exc:
+                self._malformed += 1
+                self._bad.warn(exc.reason)
+                continue
+            size = len(payload)
+            frame = Frame._wrap(payload.buffer if size >= threshold else payload.bytes, flags, channel, error)
+            self._rx_frames += 1
+            self._rx_bytes += size
+            if self._log.isEnabledFor(_DEBUG):
+                self._log.debug("Received frame: size=%d flags=0x%04x channel=%d error=%d", size, flags, channel, error)
+            try:
+                send(frame)
+            except Exception:  # noqa: BLE001 - a failing slave must not stop the bridge
+                self._log.exception("slave failed on a received frame")
+            if not self._running:
+                return
+
+    def _events(self, mon: zmq.Socket, peers: PeerTracker, role: str) -> bool:
+        """Apply every waiting monitor event of one socket; True when its peer count changed."""
+        changed = False
+        while True:
+            try:
+                msg = mon.recv_multipart(_NOBLOCK)
+            except zmq.Again:
+                return changed
+            event = int.from_bytes(msg[0][:2], "little")
+            value = int.from_bytes(msg[0][2:6], "little")
+            if self._log.isEnabledFor(_DEBUG):
+                try:
+                    name: Any = zmq.Event(event).name
+                except ValueError:
+                    name = event
+                self._log.debug("%s socket event %s value=%d %s", role, name, value, msg[1].decode(errors="replace"))
+            if peers.event(event, value):
+                changed = True
+                if role == "push" and self._server and peers.peers == 2:
+                    self._log.warning(
+                        "a second client connected to %s: frames go to one client each (round-robin)", self._push_url
+                    )
+
+    def _update_link(self, pull_peers: PeerTracker, push_peers: PeerTracker) -> None:
+        self._set_connected(pull_peers.peers > 0 and push_peers.peers > 0)
+
+    def _set_connected(self, up: bool) -> None:
+        with self._link:
+            if up == self._connected:
+                return
+            self._connected = up
+            self._link.notify_all()
+        if self._running:
+            self._log.info("far side %s", "connected" if up else "disconnected")
+
+    # -- link state and counters -------------------------------------------------------------
+    def isConnected(self) -> bool:
+        """True while the far side is connected on both ports (from ZeroMQ socket events)."""
+        return self._connected
+
+    def waitReady(self, timeout: float = 10.0) -> bool:
+        """Wait up to ``timeout`` seconds for the far side; True once it is connected."""
+        with self._link:
+            self._link.wait_for(lambda: self._connected or not self._running, timeout)
+            return self._connected
+
+    def getTxFrameCount(self) -> int:
+        """Frames sent to the far side."""
+        return self._tx_frames
+
+    def getTxByteCount(self) -> int:
+        """Payload bytes sent to the far side."""
+        return self._tx_bytes
+
+    def getTxDropCount(self) -> int:
+        """Frames handed in that were not sent because the bridge was stopped."""
+        return self._tx_dropped
+
+    def getRxFrameCount(self) -> int:
+        """Frames received from the far side and given to the slaves."""
+        return self._rx_frames
+
+    def getRxByteCount(self) -> int:
+        """Payload bytes received from the far side."""
+        return self._rx_bytes
+
+    def getMalformedCount(self) -> int:
+        """Received messages dropped as malformed (wrong part count or header sizes)."""
+        return self._malformed
+
+    def stats(self) -> dict[str, Any]:
+        """All counters and the link state in one dict (for monitoring)."""
+        return {
+            "connected": self._connected,
+            "txFrames": self._tx_frames,
+            "txBytes": self._tx_bytes,
+            "txDropped": self._tx_dropped,
+            "rxFrames": self._rx_frames,
+            "rxBytes": self._rx_bytes,
+            "malformed": self._malformed,
+            "pushRebuilds": self._rebuilds,
+        }
+
+    # -- lifecycle ---------------------------------------------------------------------
+    def stop(self) -> None:
+        """Stop the bridge and release its thread and sockets (idempotent).
+
+        Frames already sent keep being delivered to a connected peer in the
+        background for up to ``flushTimeout`` seconds; this call does not wait
+        for them. Frames handed in afterwards are dropped (logged at debug).
+        """
+        with self._state_lock:
+            if self._closed:
+                return
+            self._closed = True
+            self._running = False
+            stray, self._new_push_mon = self._new_push_mon, None
+        unregister_closer(self)
+        if stray is not None:
+            stray.close(linger=0)
+        if self._rx is not threading.current_thread():
+            self._rx.join(1.0)
+            if self._rx.is_alive():  # a slave is stuck in _acceptFrame; the thread closes its sockets when it returns
+                self._log.warning("receive thread still busy in a slave after stop()")
+        # Blocked senders notice the stop flag within one poll period.
+        if self._send_lock.acquire(timeout=1.0):
+            try:
+                push, self._push = self._push, None
+                if push is not None:
+                    push.setsockopt(zmq.LINGER, self._flush_ms)  # libzmq flushes in the background
+                    push.close()
+            finally:
+                self._send_lock.release()
+        else:
+            self._log.warning("a sender did not release the push socket within 1 s")
+        with self._link:
+            self._connected = False
+            self._link.notify_all()
+        self._log.debug("Stopped")
+
+    def close(self) -> None:
+        """Stop the bridge (as in Rogue); same as :meth:`stop`."""
+        self.stop()
+
+    def _stop(self) -> None:
+        """Stop the bridge (Rogue's name); same as :meth:`stop`."""
+        self.stop()
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self._name} {'connected' if self._connected else 'not connected'}>"
+
+
+class TcpServer(TcpCore):
+    """Stream bridge server: binds ``addr`` on ``port`` and ``port + 1``."""
+
+    def __init__(self, addr: str, port: int, *, flushTimeout: float = 2.0) -> None:
+        super().__init__(addr, port, True, flushTimeout=flushTimeout)
+
+
+class TcpClient(TcpCore):
+    """Stream bridge client: connects to a server at ``addr`` on ``port`` and ``port + 1``."""
+
+    def __init__(self, addr: str, port: int, *, flushTimeout: float = 2.0) -> None:
+        super().__init__(addr, port, False, flushTimeout=flushTimeout)
