@@ -10,6 +10,7 @@ from collections.abc import Iterator
 import pytest
 
 import rogue.interfaces.memory as rim
+import rogue.interfaces.stream as ris
 import rogue.protocols.srp as rps
 
 
@@ -124,3 +125,34 @@ def test_several_master_threads(chain: tuple[MyMemMaster, rps.SrpV3, rps.SrpV3Em
     for t in threads:
         t.join()
     assert errors == []
+
+
+@pytest.mark.timeout(30)
+def test_across_a_stream_tcp_bridge_in_process(port: int, no_thread_leak: None) -> None:
+    """SRP frames crossing a ris.TcpServer/TcpClient pair, as when hardware sits behind a stream link."""
+    emu, srv = rps.SrpV3Emulation(), ris.TcpServer("127.0.0.1", port)
+    srp, cli = rps.SrpV3(), ris.TcpClient("127.0.0.1", port)
+    mst = MyMemMaster()
+    try:
+        srv == emu
+        srp == cli
+        mst >> srp
+        mst._setTimeout(5_000_000)
+        assert cli.waitReady(5.0) and srv.waitReady(5.0)
+        assert mst.write(0x1_0000_0100, b"ABCDEFGH") == ""
+        assert mst.read(0x1_0000_0104, 4) == (b"EFGH", "")
+        assert mst.read(0x1_0000_0100, 8, rim.Verify) == (b"ABCDEFGH", "")
+        big = bytes(range(256)) * 16
+        assert mst.write(0x4000, big) == ""
+        assert mst.read(0x4000, 4096) == (big, "")
+        bufs = [bytearray(4) for _ in range(500)]
+        for i, b in enumerate(bufs):
+            mst._reqTransaction(0x10000 + 4 * i, struct.pack("<I", i), 4, 0, rim.Write)
+            mst._reqTransaction(0x10000 + 4 * i, b, 4, 0, rim.Read)
+        mst._waitTransaction(0)
+        assert mst._getError() == ""
+        assert [struct.unpack("<I", b)[0] for b in bufs] == list(range(500))
+    finally:
+        cli.stop()
+        srv.stop()
+        emu.stop()
