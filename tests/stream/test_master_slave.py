@@ -139,6 +139,14 @@ def test_equals_needs_master_and_slave_on_both_sides() -> None:
     assert (ris.Master() == 3) is False  # unrelated objects still compare normally
 
 
+def test_not_equal_does_not_connect() -> None:
+    a, b = ris.Filter(False, 0), ris.Filter(False, 0)
+    assert a != b
+    assert not (a != a)
+    assert ris.Master() != ris.Slave()
+    assert a._slaveCount() == 0 and b._slaveCount() == 0
+
+
 def test_bad_connections_raise() -> None:
     with pytest.raises(rogue.GeneralError):
         ris.Master() >> object()

@@ -116,3 +116,7 @@ class Slave:
         return NotImplemented
 
     __hash__ = object.__hash__
+
+    def __ne__(self, other: object) -> bool:
+        """Identity test: Python's default ``!=`` would call ``__eq__`` and connect the two."""
+        return self is not other
