@@ -111,6 +111,7 @@ class Fifo(Master, Slave):
         self._shutdown(_JOIN_TIMEOUT_S)
 
     def _shutdown(self, timeout: float) -> None:
+        """Stop once: wake the worker, wait up to ``timeout`` s for it, drop the backlog."""
         with self._stop_lock:
             if not self._running:
                 return
