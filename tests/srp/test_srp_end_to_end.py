@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import os
 import random
+import select
 import struct
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 import rogue.interfaces.memory as rim
 import rogue.interfaces.stream as ris
 import rogue.protocols.srp as rps
+from conftest import free_port_pair
 
 
 class MyMemMaster(rim.Master):
@@ -156,3 +163,226 @@ def test_across_a_stream_tcp_bridge_in_process(port: int, no_thread_leak: None) 
         cli.stop()
         srv.stop()
         emu.stop()
+
+
+# -- across processes: the memory seed's examples as written -------------------------------------
+# The seed's code blocks (shared/seeds/memory_tcp_bridge.rst), with only the port (8000: a free
+# one), the client's server address (192.168.1.1: this machine) and the user's placeholder class
+# (MyMemMaster) filled in.
+SEED_SERVER = """\
+import rogue.interfaces.memory as rim
+import rogue.protocols.srp as rps
+
+# Local memory SRP bridge
+srpv3 = rps.SrpV3()
+
+# Listen on all interfaces using ports 8000 and 8001
+tcp = rim.TcpServer('*', 8000)
+
+# Connect the TCP bridge to the local memory Slave
+tcp >> srpv3
+"""
+
+SEED_CLIENT = """\
+import rogue.interfaces.memory as rim
+
+# Local memory Master
+mst = MyMemMaster()
+
+# Connect to the remote server using ports 8000 and 8001
+tcp = rim.TcpClient('192.168.1.1', 8000)
+
+# Connect the local Master to the remote bridge
+mst >> tcp
+"""
+
+# The user's placeholder class, filled in.
+CLIENT_PRELUDE = """\
+import struct
+import rogue.interfaces.memory as rim
+
+
+class MyMemMaster(rim.Master):
+    def write(self, address, data):
+        self._clearError()
+        self._reqTransaction(address, data, len(data), 0, rim.Write)
+        self._waitTransaction(0)
+        return self._getError()
+
+    def read(self, address, size, kind=rim.Read):
+        self._clearError()
+        buf = bytearray(size)
+        self._reqTransaction(address, buf, size, 0, kind)
+        self._waitTransaction(0)
+        return bytes(buf), self._getError()
+
+"""
+
+# What the client then does across the bridge; any failed check exits non-zero.
+CLIENT_CHECKS = """
+assert tcp.waitReady(10.0, 0.1), "the memory server never answered"
+mst._setTimeout(5000000)
+assert mst.write(0x100000100, b"ABCDEFGH") == ""
+assert mst.read(0x100000104, 4) == (b"EFGH", "")
+assert mst.read(0x100000100, 8, rim.Verify) == (b"ABCDEFGH", "")
+assert mst.read(0x2000, 4) == (bytes(4), ""), "never-written memory reads as zeros"
+mst._reqTransaction(0x300, b"post", 4, 0, rim.Post)
+mst._waitTransaction(0)
+assert mst._getError() == ""
+assert mst.read(0x300, 4) == (b"post", "")
+big = bytes(range(256)) * 16
+assert mst.write(0x4000, big) == ""
+assert mst.read(0x4000, 4096) == (big, "")
+err = mst.read(0x2, 4)[1]
+assert err == "Transaction address 0x2 is not aligned to min size 4", err
+bufs = [bytearray(4) for _ in range(500)]
+for i, b in enumerate(bufs):
+    mst._reqTransaction(0x10000 + 4 * i, struct.pack("<I", i), 4, 0, rim.Write)
+    mst._reqTransaction(0x10000 + 4 * i, b, 4, 0, rim.Read)
+mst._waitTransaction(0)
+assert mst._getError() == "", mst._getError()
+assert [struct.unpack("<I", b)[0] for b in bufs] == list(range(500))
+print("CLIENT OK", flush=True)
+tcp.close()
+"""
+
+# The hardware attached in the server process: the emulation, directly ...
+SERVER_WITH_EMULATION = """
+import sys
+emu = rps.SrpV3Emulation()
+srpv3 == emu
+print("READY", flush=True)
+sys.stdin.read()  # until the test closes our stdin
+tcp.close()
+emu.stop()
+"""
+
+# ... or behind a stream TCP bridge, in a process of its own.
+SERVER_WITH_STREAM_LINK = """
+import sys
+import rogue.interfaces.stream as ris
+link = ris.TcpClient('127.0.0.1', {hw_port})
+srpv3 == link
+assert link.waitReady(10.0), "the hardware process never connected"
+print("READY", flush=True)
+sys.stdin.read()
+tcp.close()
+link.close()
+"""
+
+HARDWARE_PROCESS = """\
+import sys
+import rogue.interfaces.stream as ris
+import rogue.protocols.srp as rps
+emu = rps.SrpV3Emulation()
+link = ris.TcpServer('127.0.0.1', {hw_port})
+link == emu
+print("READY", flush=True)
+sys.stdin.read()
+link.close()
+emu.stop()
+"""
+
+
+def _normalized(text: str) -> str:
+    return " ".join(text.split())
+
+
+def test_embedded_examples_are_the_seeds() -> None:
+    seed = Path(__file__).parents[2].parent / "shared" / "seeds" / "memory_tcp_bridge.rst"
+    if not seed.exists():
+        pytest.skip("shared/seeds is not beside the repository")
+    text = _normalized(seed.read_text())
+    assert _normalized(SEED_SERVER) in text
+    assert _normalized(SEED_CLIENT) in text
+
+
+def _server_code(port: int) -> str:
+    code = SEED_SERVER.replace("rim.TcpServer('*', 8000)", f"rim.TcpServer('*', {port})")
+    assert code != SEED_SERVER
+    return code
+
+
+def _client_code(port: int) -> str:
+    code = SEED_CLIENT.replace("rim.TcpClient('192.168.1.1', 8000)", f"rim.TcpClient('127.0.0.1', {port})")
+    assert code != SEED_CLIENT
+    return CLIENT_PRELUDE + code + CLIENT_CHECKS
+
+
+def _spawn(code: str) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+
+
+def _wait_ready(proc: subprocess.Popen[bytes], timeout: float = 20.0) -> None:
+    """Block until the process prints READY (or fail with its stderr)."""
+    assert proc.stdout is not None
+    fd = proc.stdout.fileno()
+    got = b""
+    end = time.monotonic() + timeout
+    while b"READY\n" not in got:
+        left = end - time.monotonic()
+        ready, _, _ = select.select([fd], [], [], max(0.0, left))
+        chunk = os.read(fd, 4096) if ready else b""
+        if not chunk:
+            proc.kill()
+            _out, err = proc.communicate(timeout=10)
+            raise AssertionError(f"process not ready (rc={proc.returncode}): {err.decode(errors='replace')}")
+        got += chunk
+
+
+def _finish(procs: list[subprocess.Popen[bytes]]) -> None:
+    """Close each server's stdin (its cue to stop), wait for it, kill it if it hangs."""
+    for proc in procs:
+        try:
+            proc.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate(timeout=10)
+            raise AssertionError("a server process did not stop when told") from None
+
+
+def _run_client(port: int) -> None:
+    client = subprocess.run([sys.executable, "-c", _client_code(port)], capture_output=True, timeout=40)
+    err = client.stderr.decode(errors="replace")
+    assert client.returncode == 0, err
+    assert client.stdout.decode().strip() == "CLIENT OK", err
+
+
+def _need_memory_bridge() -> None:
+    if not hasattr(rim, "TcpServer") or not hasattr(rim, "TcpClient"):
+        pytest.skip("rim.TcpServer / rim.TcpClient are not available yet")
+
+
+@pytest.mark.timeout(50)
+def test_seed_server_and_client_in_two_processes(port: int) -> None:
+    """User rim.Master -> rim.TcpClient <-> rim.TcpServer -> SrpV3 == SrpV3Emulation."""
+    _need_memory_bridge()
+    server = _spawn(_server_code(port) + SERVER_WITH_EMULATION)
+    try:
+        _wait_ready(server)
+        _run_client(port)
+    finally:
+        _finish([server])
+    assert server.returncode == 0, server.stderr
+
+
+@pytest.mark.timeout(50)
+def test_seed_topology_with_hardware_behind_a_stream_bridge(port: int) -> None:
+    """As above, with SRP frames crossing a ris.TcpClient -> ris.TcpServer to a hardware process."""
+    _need_memory_bridge()
+    hw_port = free_port_pair()
+    while abs(hw_port - port) < 2:
+        hw_port = free_port_pair()
+    hardware = _spawn(HARDWARE_PROCESS.format(hw_port=hw_port))
+    procs = [hardware]
+    try:
+        _wait_ready(hardware)
+        server = _spawn(_server_code(port) + SERVER_WITH_STREAM_LINK.format(hw_port=hw_port))
+        procs.insert(0, server)
+        _wait_ready(server)
+        _run_client(port)
+    finally:
+        _finish(procs)
+    assert [p.returncode for p in procs] == [0, 0]
