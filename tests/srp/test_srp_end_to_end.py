@@ -83,6 +83,18 @@ def test_through_a_hub(chain: tuple[MyMemMaster, rps.SrpV3, rps.SrpV3Emulation])
     assert chain[0].read(0x10040, 4) == (b"hub!", "")
 
 
+def test_emulator_that_never_answers_gives_the_timeout_text(
+    chain: tuple[MyMemMaster, rps.SrpV3, rps.SrpV3Emulation],
+) -> None:
+    mst, _srp, emu = chain
+    emu.stop()  # the hardware is gone: requests reach it and are never answered
+    mst._setTimeout(100_000)
+    mst._clearError()
+    tid = mst._reqTransaction(0x10, bytearray(4), 4, 0, rim.Read)
+    mst._waitTransaction(0)
+    assert mst._getError() == f"Timeout waiting for register transaction {tid} message response."
+
+
 @pytest.mark.timeout(30)
 def test_500_pipelined_reads_and_writes(chain: tuple[MyMemMaster, rps.SrpV3, rps.SrpV3Emulation]) -> None:
     mst, _srp, _emu = chain
