@@ -182,13 +182,34 @@ def test_errored_frame_dropped(emu: tuple[SrpV3Emulation, Sender, Capture], capl
 def test_drop_warnings_rate_limited(emu: tuple[SrpV3Emulation, Sender, Capture], caplog: pytest.LogCaptureFixture) -> None:
     rogue.Logging.setFilter("pyrogue.SrpV3Emulation", rogue.Logging.Warning)
     e, tx, rx = emu
+    e._warn_period = 3600.0  # no second warning in this test, however slow the machine
     for _ in range(50):
         tx.send(bytes(4))
     tx.send(_read(1, 0, 4))
     rx.wait_for(1)
     assert e.getDropCount() == 50
-    # 50 drops well within one second: one warning, the rest only counted.
+    # One warning, the rest only counted.
     assert len([r for r in caplog.records if r.name == "pyrogue.SrpV3Emulation"]) == 1
+
+
+def test_suppressed_drops_are_reported_with_the_next_warning(
+    emu: tuple[SrpV3Emulation, Sender, Capture], caplog: pytest.LogCaptureFixture
+) -> None:
+    rogue.Logging.setFilter("pyrogue.SrpV3Emulation", rogue.Logging.Warning)
+    e, tx, rx = emu
+    e._warn_period = 3600.0
+    for _ in range(3):
+        tx.send(bytes(4))
+    tx.send(_read(1, 0, 4))
+    rx.wait_for(1)
+    e._next_warn = 0.0  # the period is over
+    tx.send(bytes(5))
+    tx.send(_read(2, 0, 4))
+    rx.wait_for(2)
+    msgs = [r.getMessage() for r in caplog.records if r.name == "pyrogue.SrpV3Emulation"]
+    assert len(msgs) == 2
+    assert msgs[1].endswith("undersized frame of 5 bytes (2 more dropped since the last warning)")
+    assert e.getDropCount() == 4
 
 
 def test_keeps_serving_after_downstream_raises(no_thread_leak: None) -> None:

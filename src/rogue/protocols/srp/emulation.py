@@ -41,6 +41,7 @@ class SrpV3Emulation(Master, Slave):
         self._drop_count = 0
         self._suppressed = 0
         self._next_warn = 0.0
+        self._warn_period = _WARN_PERIOD_S
         self._thread = threading.Thread(target=self._run, name="rogue-bridge:SrpV3Emulation:worker", daemon=True)
         self._thread.start()
         register_closer(self)
@@ -94,10 +95,10 @@ class SrpV3Emulation(Master, Slave):
         if now < self._next_warn:
             self._suppressed += 1
             return
-        self._next_warn = now + _WARN_PERIOD_S
+        self._next_warn = now + self._warn_period
         more, self._suppressed = self._suppressed, 0
         if more:
-            self._log.warning("SrpV3Emulation: dropped request: %s (%d more dropped before it)", why, more)
+            self._log.warning("SrpV3Emulation: dropped request: %s (%d more dropped since the last warning)", why, more)
         else:
             self._log.warning("SrpV3Emulation: dropped request: %s", why)
 
