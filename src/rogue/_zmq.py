@@ -17,6 +17,11 @@ from typing import Protocol
 
 import zmq
 
+# pyzmq frees the buffers of zero-copy sends in its own atexit hook. Imported
+# here, before ours is registered, that hook runs after ours (atexit is LIFO), so
+# libzmq never flushes memory Python already freed (it crashed the process).
+import zmq.utils.garbage  # noqa: E402,F401
+
 __all__ = ["context", "register_closer", "tcp_url"]
 
 _lock = threading.Lock()
