@@ -165,3 +165,30 @@ def test_general_error_message() -> None:
     err = rogue.GeneralError("Frame.write", "too big")
     assert isinstance(err, Exception)
     assert str(err) == "Frame.write: too big"
+
+
+
+def test_fallback_steps_aside_for_a_handler_below_root() -> None:
+    """A handler on ``pyrogue`` (not root) gets each record once; the fallback stays quiet.
+
+    Run in a fresh interpreter: under pytest the root logger always has handlers.
+    """
+    code = textwrap.dedent(
+        """
+        import logging, sys
+        import rogue
+        seen = []
+        class Keep(logging.Handler):
+            def emit(self, record):
+                seen.append(record.getMessage())
+        logging.getLogger("pyrogue").addHandler(Keep())
+        rogue.Logging.create("fallbacktest.x").error("only once")
+        assert seen == ["only once"], seen
+        logging.getLogger("pyrogue").handlers[:] = [h for h in logging.getLogger("pyrogue").handlers if not isinstance(h, Keep)]
+        rogue.Logging.create("fallbacktest.y").error("fallback prints")
+        """
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
+    assert out.returncode == 0, out.stderr
+    assert "only once" not in out.stderr
+    assert "fallback prints" in out.stderr

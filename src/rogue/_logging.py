@@ -27,8 +27,9 @@ class _FallbackHandler(logging.StreamHandler):
 
     It plays the part of :data:`logging.lastResort`, without that handler's
     WARNING threshold, so a ``setFilter(..., Debug)`` shows debug lines even in a
-    script that never touched :mod:`logging`. As soon as the root logger has a
-    handler, it steps aside so nothing is printed twice.
+    script that never touched :mod:`logging`. As soon as any other handler sees
+    the record on its way up (root, ``pyrogue`` or a logger in between), it
+    steps aside so nothing is printed twice.
     """
 
     def __init__(self) -> None:
@@ -36,10 +37,21 @@ class _FallbackHandler(logging.StreamHandler):
         self.setFormatter(logging.Formatter("%(relativeCreated)d:%(name)s:%(levelname)s: %(message)s"))
 
     def emit(self, record: logging.LogRecord) -> None:
-        if logging.getLogger().handlers:
+        if self._other_handler(record.name):
             return
         self.stream = sys.stderr  # follow redirection (pytest's capsys, contextlib.redirect_stderr)
         super().emit(record)
+
+    def _other_handler(self, name: str) -> bool:
+        """True when a handler other than this one will see a record of logger ``name``."""
+        logger: logging.Logger | None = logging.getLogger(name)
+        while logger is not None:
+            if any(h is not self for h in logger.handlers):
+                return True
+            if not logger.propagate:
+                return False
+            logger = logger.parent  # type: ignore[assignment]
+        return False
 
 
 class Logging:
