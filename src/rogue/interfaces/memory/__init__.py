@@ -12,6 +12,7 @@ from .emulate import Emulate
 from .hub import Hub
 from .master import Master
 from .slave import Slave
+from .tcp import TcpClient, TcpServer
 from .transaction import Transaction
 
 #: Transaction types (as in Rogue).
@@ -23,4 +24,4 @@ Verify = 4
 # Readiness probe of the memory TCP bridge (wire.md); not a user transaction type.
 TcpBridgeProbe = 0xFFFFFFFE
 
-__all__ = ["Emulate", "Hub", "Master", "Post", "Read", "Slave", "Transaction", "Verify", "Write"]
+__all__ = ["Emulate", "Hub", "Master", "Post", "Read", "Slave", "TcpClient", "TcpServer", "Transaction", "Verify", "Write"]

@@ -1,0 +1,334 @@
+"""Memory ``TcpClient``: forwards a local memory bus's transactions to a remote ``TcpServer``.
+
+The sender is whichever master thread calls ``_doTransaction`` (sends are
+serialized by a lock: a ZeroMQ socket is not thread-safe). It registers the
+transaction as in flight, then sends without blocking; many transactions may
+be in flight at once (pipelining). One receive thread matches responses to
+in-flight transactions by id and completes them, which wakes the master
+waiting in ``_waitTransaction``; it also follows both sockets' monitor events
+(link state) and forgets transactions that timed out.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import threading
+from time import monotonic
+from typing import Any
+
+import zmq
+
+from ..._errors import GeneralError
+from ..._logging import Logging
+from ..._zmq import register_closer, tcp_url, unregister_closer
+from . import _wire as w
+from ._tcp_sockets import PeerTracker, WarnLimiter, close_all, drain_events, open_socket
+from .slave import Slave
+from .transaction import Transaction
+
+__all__ = ["TcpClient"]
+
+_POLL_MS = 100  # how often the idle receive loop looks at the stop flag
+_BATCH = 256  # responses handled per loop pass before looking at the monitors
+_PRUNE_S = 1.0  # how often in-flight transactions that timed out are forgotten
+_NOBLOCK = zmq.NOBLOCK
+_DEBUG = logging.DEBUG
+_READ, _WRITE, _POST, _VERIFY, _PROBE = w.READ, w.WRITE, w.POST, w.VERIFY, w.PROBE
+_pack32 = w.U32.pack
+_pack64 = w.U64.pack
+_TYPE_PART = w.TYPE_PART
+_SIZE_TEXT = "Received transaction response did not match header size"  # the reference client's text
+
+
+class TcpClient(Slave):
+    """A memory slave whose transactions run on a remote ``TcpServer`` (Rogue's ``rim.TcpClient``).
+
+    ``TcpClient(addr, port, waitReady=False)`` connects to ``addr`` on ``port``
+    (requests) and ``port + 1`` (responses); attach it with ``master >> tcp``.
+    With no server, a request is not sent and its transaction ends with the
+    master's timeout error instead of blocking. Post completes as soon as it is
+    handed to ZeroMQ. :meth:`waitReady` probes the server; with
+    ``waitReady=True``, :meth:`_start` does so and raises if it never answers.
+
+    Beyond Rogue: :meth:`isConnected` and the counters in :meth:`stats`.
+    """
+
+    def __init__(self, addr: str, port: int, waitReady: bool = False) -> None:
+        super().__init__(4, 0xFFFFFFFF)
+        self._addr = str(addr)
+        self._port = int(port)
+        self._name = f"TcpClient.{self._addr}.{self._port}"
+        self._log = Logging.create(f"memory.{self._name}")
+        self._wait_ready = bool(waitReady)
+        self._inflight: dict[int, Transaction] = {}
+        self._send_lock = threading.Lock()
+        self._state_lock = threading.Lock()
+        self._probe_ids = itertools.count(1)
+        self._probe_id = 0
+        self._ready = threading.Event()
+        self._sent = self._completed = self._failed = self._timed_out = 0
+        self._malformed = self._unknown = self._unsent = 0
+        self._connected = False
+        self._running = False
+        self._closed = False
+        self._bad = WarnLimiter(self._log, "dropped response")
+        self._notsent = WarnLimiter(self._log, "request not sent")
+        self._push, self._push_mon = open_socket(zmq.PUSH, tcp_url(self._addr, self._port), False, self._name,
+                                                 self._addr, self._port, self._log)
+        try:
+            self._pull, self._pull_mon = open_socket(zmq.PULL, tcp_url(self._addr, self._port + 1), False,
+                                                     self._name, self._addr, self._port, self._log)
+        except Exception:
+            close_all(self._push, self._push_mon)
+            raise
+        self._push_peers = PeerTracker()
+        self._pull_peers = PeerTracker()
+        self._running = True
+        self._rx = threading.Thread(target=self._rx_loop, name=f"rogue-bridge:{self._name}:rx", daemon=True)
+        self._rx.start()
+        register_closer(self)
+
+    # -- sending (the hot path) -------------------------------------------------------------------
+    def _doTransaction(self, transaction: Transaction) -> None:
+        """Send ``transaction`` to the server; its response completes it later (Post: at once)."""
+        tid = transaction._id
+        ttype = transaction._type
+        parts: list[Any] = [_pack32(tid), _pack64(transaction._address), _pack32(transaction._size),
+                            _TYPE_PART.get(ttype) or _pack32(ttype & 0xFFFFFFFF)]
+        if ttype == _WRITE or ttype == _POST:
+            parts.append(transaction._data())
+        if ttype != _POST:
+            self._inflight[tid] = transaction  # before the send: a fast response must find it
+        with self._send_lock:
+            push = self._push
+            if push is None:
+                self._inflight.pop(tid, None)
+                transaction._complete(None, f"{self._name}: the client is stopped")
+                return
+            try:
+                push.send_multipart(parts, _NOBLOCK)
+                sent = True
+            except zmq.Again:  # no server connected (IMMEDIATE) or back-pressure: never block the caller
+                sent = False
+            self._sent += sent
+        if not sent:
+            # Not registered any more: the master's timeout ends it, as in Rogue.
+            self._inflight.pop(tid, None)
+            self._unsent += 1
+            self._notsent.warn(f"transaction {tid}: server at {self._addr}:{self._port} not connected")
+            return
+        if ttype == _POST:
+            transaction._complete(None, "")
+        log = self._log
+        if log.isEnabledFor(_DEBUG):
+            log.debug("Requested transaction id=%d type=%d address=0x%x size=%d",
+                      tid, ttype, transaction._address, transaction._size)
+
+    # -- readiness probe -----------------------------------------------------------------------------
+    def waitReady(self, timeout: float = 10.0, period: float = 0.1) -> bool:
+        """Probe the server every ``period`` s until it answers (True) or ``timeout`` s pass (False).
+
+        Waits on an event, so other Python threads keep running meanwhile.
+        """
+        end = monotonic() + timeout
+        ready = self._ready
+        while self._running:
+            pid = next(self._probe_ids) & 0xFFFFFFFF
+            ready.clear()
+            self._probe_id = pid
+            with self._send_lock:
+                push = self._push
+                if push is None:
+                    break
+                try:
+                    push.send_multipart(w.probe_request(pid), _NOBLOCK)
+                    if self._log.isEnabledFor(_DEBUG):
+                        self._log.debug("Sent probe id=%d", pid)
+                except zmq.Again:
+                    pass  # not connected yet: try again next period
+            remaining = end - monotonic()
+            if ready.wait(max(0.0, min(period, remaining))):
+                return self._running  # stop() sets the event too
+            if monotonic() >= end:
+                break
+        self._log.warning("server at %s:%d did not answer the readiness probe within %.1f s",
+                          self._addr, self._port, timeout)
+        return False
+
+    def _start(self) -> None:
+        """Start hook (as in Rogue): with ``waitReady=True``, wait for the server or raise GeneralError."""
+        if self._wait_ready and not self.waitReady():
+            raise GeneralError(self._name, f"memory server at {self._addr}:{self._port} is not answering")
+
+    # -- receiving ----------------------------------------------------------------------------------------
+    def _rx_loop(self) -> None:
+        """Receive thread: responses to transactions, monitor events, pruning of timed-out ones."""
+        pull, pull_mon, push_mon = self._pull, self._pull_mon, self._push_mon
+        poller = zmq.Poller()
+        poller.register(pull, zmq.POLLIN)
+        poller.register(pull_mon, zmq.POLLIN)
+        poller.register(push_mon, zmq.POLLIN)
+        next_prune = monotonic() + _PRUNE_S
+        try:
+            while self._running:
+                try:
+                    for sock, _ in poller.poll(_POLL_MS):
+                        if sock is pull:
+                            self._drain(pull)
+                        elif sock is pull_mon:
+                            if drain_events(pull_mon, self._pull_peers, self._log, "pull"):
+                                self._update_link()
+                        elif sock is push_mon:
+                            if drain_events(push_mon, self._push_peers, self._log, "push"):
+                                self._update_link()
+                    now = monotonic()
+                    if now >= next_prune:
+                        next_prune = now + _PRUNE_S
+                        self._prune()
+                        self._bad.tick()
+                        self._notsent.tick()
+                except zmq.ContextTerminated:
+                    break
+                except Exception:  # noqa: BLE001 - the receive thread must outlive anything
+                    self._log.exception("receive loop error (continuing)")
+        finally:
+            close_all(pull, pull_mon, push_mon)
+            self._connected = False
+
+    def _drain(self, pull: zmq.Socket) -> None:
+        """Handle up to ``_BATCH`` waiting responses without blocking."""
+        recv = pull.recv_multipart
+        decode = w.decode_response
+        inflight = self._inflight
+        for _ in range(_BATCH):
+            try:
+                parts = recv(_NOBLOCK)
+            except zmq.Again:
+                return
+            try:
+                resp = decode(parts)
+            except w.WireError as exc:
+                self._malformed += 1
+                self._bad.warn(exc.reason)
+                continue
+            ttype = resp.type
+            if ttype == _PROBE:
+                self._probe_response(resp)
+                continue
+            tran = inflight.pop(resp.id, None)
+            if tran is None:
+                if ttype != _POST:  # the server answers posts too; they completed already
+                    self._unknown += 1
+                    self._bad.warn(f"no transaction in flight with id {resp.id}")
+                continue
+            if tran.expired():
+                self._timed_out += 1
+                self._bad.warn(f"transaction {resp.id} already expired")
+                continue
+            if resp.address != tran._address or resp.size != tran._size or ttype != tran._type:
+                self._failed += 1
+                self._bad.warn(f"response to transaction {resp.id} has address 0x{resp.address:x} size {resp.size} "
+                               f"type {ttype}, expected 0x{tran._address:x}, {tran._size}, {tran._type}")
+                tran._complete(None, f"{self._name}: response header does not match transaction {resp.id}")
+                continue
+            data = resp.data
+            if ttype != _WRITE and len(data) != resp.size:
+                self._failed += 1
+                self._bad.warn(f"response to transaction {resp.id} has {len(data)} data bytes for size {resp.size}")
+                tran._complete(None, _SIZE_TEXT)
+                continue
+            if resp.result == "OK":
+                took = tran._complete(None if ttype == _WRITE else data, "")
+                self._completed += took
+            else:
+                with tran.lock():  # the master's timeout takes this lock: no copy into a released buffer
+                    view = tran._view
+                    if ttype != _WRITE and view is not None and not tran.expired():
+                        view[:] = data
+                    took = tran._complete(None, resp.result)
+                self._failed += took
+            if not took:
+                self._timed_out += 1
+            if self._log.isEnabledFor(_DEBUG):
+                self._log.debug("Response id=%d: %s", resp.id, resp.result)
+
+    def _probe_response(self, resp: w.Response) -> None:
+        if resp.id == self._probe_id and resp.result == "OK" and resp.size == 0 and len(resp.data) == 0:
+            if self._log.isEnabledFor(_DEBUG):
+                self._log.debug("Probe id=%d answered", resp.id)
+            self._ready.set()
+        else:
+            self._unknown += 1
+            self._bad.warn(f"probe response id {resp.id} ({resp.result}) does not match the probe in flight "
+                           f"(id {self._probe_id})")
+
+    def _prune(self) -> None:
+        """Forget in-flight transactions that expired without a response."""
+        inflight = self._inflight
+        for tid, tran in list(inflight.items()):
+            if tran.expired() and inflight.pop(tid, None) is not None:
+                self._timed_out += 1
+
+    def _update_link(self) -> None:
+        up = self._pull_peers.peers > 0 and self._push_peers.peers > 0
+        if up != self._connected:
+            self._connected = up
+            self._log.info("server %s:%d %s", self._addr, self._port, "connected" if up else "disconnected")
+
+    # -- link state and counters -------------------------------------------------------------------------
+    def isConnected(self) -> bool:
+        """True while the server is connected on both ports (from ZeroMQ socket events)."""
+        return self._connected
+
+    def stats(self) -> dict[str, Any]:
+        """All counters and the link state in one dict (for monitoring)."""
+        return {
+            "connected": self._connected,
+            "inFlight": len(self._inflight),
+            "sent": self._sent,
+            "completed": self._completed,
+            "failed": self._failed,
+            "timedOut": self._timed_out,
+            "malformed": self._malformed,
+            "unknown": self._unknown,
+            "unsent": self._unsent,
+        }
+
+    # -- lifecycle -------------------------------------------------------------------------------------------
+    def stop(self) -> None:
+        """Stop the client and release its thread and sockets (idempotent, within about 0.1 s).
+
+        Transactions still in flight fail at once with a "stopped" error.
+        """
+        with self._state_lock:
+            if self._closed:
+                return
+            self._closed = True
+            self._running = False
+        unregister_closer(self)
+        self._ready.set()  # a waitReady in progress returns (False: not running)
+        if self._rx is not threading.current_thread():
+            self._rx.join(1.0)
+        with self._send_lock:
+            push, self._push = self._push, None
+        close_all(push)
+        inflight = self._inflight
+        while inflight:
+            try:
+                tran = inflight.popitem()[1]
+            except KeyError:
+                break
+            tran._complete(None, f"{self._name}: the client stopped")
+        self._log.debug("Stopped")
+
+    def close(self) -> None:
+        """Stop the client (Rogue's name); same as :meth:`stop`."""
+        self.stop()
+
+    def _stop(self) -> None:
+        """Stop the client (Rogue's name); same as :meth:`stop`."""
+        self.stop()
+
+    def __repr__(self) -> str:
+        return f"<TcpClient {self._name} {'connected' if self._connected else 'not connected'}>"

@@ -1,0 +1,395 @@
+"""Memory ``TcpServer``: executes the register transactions of a remote ``TcpClient``.
+
+Layers (so a ZAP-guarded or ROUTER/DEALER transport can replace the sockets
+without touching execution):
+
+* sockets (:meth:`TcpServer._open_transport`, :meth:`TcpServer._reply`,
+  the receive part of :meth:`TcpServer._io_loop`): PULL bound on ``P``, PUSH
+  bound on ``P+1`` (``wire.md``); every response carries a ``route`` that
+  this transport ignores (PUSH cannot choose a peer) and a routing one would
+  use;
+* :class:`_Executor`: runs decoded requests on the attached memory slave one
+  at a time, in arrival order, and hands each response to the reply callable.
+
+One I/O thread does both. A slave that completes at once (``Emulate``) is
+answered within the same loop pass, with no thread handoff; one that
+completes later from its own thread (``SrpV3``) wakes the I/O thread through
+a socket pair, so the loop keeps answering probes and noticing ``stop()``
+while it waits (bounded by the master timeout, 1 s by default).
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+from collections import deque
+from threading import get_ident
+from time import monotonic
+from typing import Any, Callable
+
+import zmq
+
+from ..._logging import Logging
+from ..._zmq import register_closer, tcp_url, unregister_closer
+from . import _wire as w
+from ._tcp_sockets import PeerTracker, WarnLimiter, close_all, drain_events, open_socket
+from .master import Master
+from .transaction import Transaction
+
+__all__ = ["TcpServer"]
+
+_POLL_MS = 100  # how often the idle loop looks at the stop flag
+_BATCH = 256  # requests taken per loop pass before looking at the rest
+_MAX_QUEUE = 4096  # requests waiting for the slave before the server stops reading (back-pressure)
+_MAX_READ = 1 << 28  # largest Read/Verify the server allocates a buffer for
+_NOBLOCK = zmq.NOBLOCK
+_DEBUG = logging.DEBUG
+_WRITE, _POST, _PROBE = w.WRITE, w.POST, w.PROBE
+_PROBE_OK = (b"", w.OK)
+
+
+class _ServerTransaction(Transaction):
+    """A transaction issued by the server; wakes its I/O thread when finished from another thread."""
+
+    __slots__ = ("_wake_io",)
+
+    def _complete(self, data: Any = None, error: str = "") -> bool:
+        took = Transaction._complete(self, data, error)
+        if took:
+            self._wake_io()
+        return took
+
+
+def _finished(tran: Transaction) -> bool:
+    """True once ``tran`` holds its final result (its waiter would not block)."""
+    return not tran._wake.locked()
+
+
+class _Executor:
+    """Runs requests on the server's slave one at a time, in arrival order (no sockets here).
+
+    ``submit(route, request)`` queues a request; :meth:`poll` (called by the
+    I/O thread after every wake-up) finishes the running transaction when it
+    completed or timed out, answers it through ``reply(route, parts)``, and
+    starts the next one.
+    """
+
+    def __init__(self, server: "TcpServer", reply: Callable[[Any, list[Any]], None]) -> None:
+        self._server = server
+        self._reply = reply
+        self._queue: deque[tuple[Any, w.Request]] = deque()
+        # The running transaction: (route, request, transaction, read buffer or None).
+        self._current: tuple[Any, w.Request, Transaction, Any] | None = None
+
+    def __len__(self) -> int:
+        return len(self._queue) + (self._current is not None)
+
+    def submit(self, route: Any, req: w.Request) -> None:
+        """Queue ``req``; start it at once if the slave is idle."""
+        self._queue.append((route, req))
+        if self._current is None:
+            self._start_next()
+
+    def deadline(self) -> float | None:
+        """When the running transaction times out (``None`` if none is running)."""
+        cur = self._current
+        return cur[2]._deadline if cur is not None else None
+
+    def poll(self) -> None:
+        """Answer the running transaction if it finished or timed out, then start the next ones."""
+        cur = self._current
+        if cur is None:
+            return
+        tran = cur[2]
+        if not _finished(tran) and monotonic() < tran._deadline:
+            return
+        self._current = None
+        self._answer(cur[0], cur[1], tran, cur[3])
+        self._start_next()
+
+    def abandon(self) -> None:
+        """Forget the queue and the running transaction (the server stops)."""
+        self._queue.clear()
+        self._current = None
+
+    def _start_next(self) -> None:
+        queue = self._queue
+        srv = self._server
+        while queue:
+            route, req = queue.popleft()
+            ttype = req.type
+            if ttype == _WRITE or ttype == _POST:
+                buf = None
+                view = memoryview(req.data)
+            else:
+                buf = bytearray(req.size)
+                view = memoryview(buf)
+            tran = _ServerTransaction(req.address, view, req.size, ttype, srv._timeout)
+            tran._wake_io = srv._wake_cb
+            log = srv._log
+            if log.isEnabledFor(_DEBUG):
+                log.debug("Forwarding request id=%d as transaction %d: type=%d address=0x%x size=%d",
+                          req.id, tran._id, ttype, req.address, req.size)
+            try:
+                srv._slave._doTransaction(tran)
+            except Exception as exc:  # a slave's bug becomes this request's error text
+                log.error("Exception in _doTransaction of %r for request id %d", srv._slave, req.id, exc_info=True)
+                tran._complete(None, str(exc) or exc.__class__.__name__)
+            tran._deadline = monotonic() + tran._timeout
+            if _finished(tran):
+                self._answer(route, req, tran, buf)
+            else:
+                self._current = (route, req, tran, buf)
+                return
+
+    def _answer(self, route: Any, req: w.Request, tran: Transaction, buf: Any) -> None:
+        err = tran._wait()  # returns at once: finished, or past its deadline (then times it out)
+        tran._view = None
+        srv = self._server
+        srv._served += 1
+        if err:
+            srv._failed += 1
+            if err.startswith("Timeout waiting for register transaction"):
+                srv._timed_out += 1
+            data = w.failure_data(req.type, req.size, req.data)
+        else:
+            data = buf if buf is not None else req.data
+        log = srv._log
+        if log.isEnabledFor(_DEBUG):
+            log.debug("Response id=%d: %s", req.id, err or "OK")
+        self._reply(route, w.response_to(req, data, err))
+
+
+class TcpServer(Master):
+    """Serves a memory bus to a remote ``TcpClient`` (Rogue's ``rim.TcpServer``).
+
+    ``TcpServer(addr, port)`` binds ``addr`` (``'*'`` for all interfaces) on
+    ``port`` (requests) and ``port + 1`` (responses); ``tcp >> slave`` attaches
+    the memory slave that executes them, one at a time in arrival order.
+    Probes are answered at once; malformed requests are dropped, counted and
+    warned about (rate-limited). ``_setTimeout`` bounds each transaction.
+
+    Beyond Rogue: :meth:`isConnected` and the counters in :meth:`stats`.
+    """
+
+    def __init__(self, addr: str, port: int) -> None:
+        super().__init__()
+        self._addr = str(addr)
+        self._port = int(port)
+        self._name = f"TcpServer.{self._addr}.{self._port}"
+        self._log = Logging.create(f"memory.{self._name}")
+        self._served = self._failed = self._timed_out = self._malformed = 0
+        self._probes = self._unsent = 0
+        self._connected = False
+        self._running = False
+        self._closed = False
+        self._state_lock = threading.Lock()
+        self._bad = WarnLimiter(self._log, "dropped malformed request")
+        self._lost = WarnLimiter(self._log, "response not sent")
+        self._wake_cb = self._wake_io  # bound once: every transaction carries it
+        self._executor = _Executor(self, self._reply)
+        self._open_transport()
+        self._io_ident = 0
+        self._running = True
+        self._io = threading.Thread(target=self._io_loop, name=f"rogue-bridge:{self._name}:io", daemon=True)
+        self._io.start()
+        register_closer(self)
+
+    # -- sockets -----------------------------------------------------------------------------
+    def _open_transport(self) -> None:
+        """Bind PULL on ``P`` and PUSH on ``P+1``, with monitors, and the wake-up socket pair."""
+        url = tcp_url
+        self._pull, self._pull_mon = open_socket(zmq.PULL, url(self._addr, self._port), True, self._name,
+                                                 self._addr, self._port, self._log)
+        try:
+            self._push, self._push_mon = open_socket(zmq.PUSH, url(self._addr, self._port + 1), True,
+                                                     self._name, self._addr, self._port, self._log)
+        except Exception:
+            close_all(self._pull, self._pull_mon)
+            raise
+        self._push_peers = PeerTracker()
+        self._pull_peers = PeerTracker()
+        # Completions from other threads write one byte here to wake the I/O thread's poll.
+        self._wake_r, self._wake_w = socket.socketpair()
+        self._wake_r.setblocking(False)
+        self._wake_w.setblocking(False)
+
+    def _wake_io(self) -> None:
+        """Called when a transaction finishes: wake the I/O thread unless it is the caller."""
+        if get_ident() != self._io_ident:
+            try:
+                self._wake_w.send(b"\0")
+            except OSError:  # buffer full (a wake-up is pending anyway) or closed (stopping)
+                pass
+
+    def _reply(self, route: Any, parts: list[Any]) -> None:
+        """Send a response; the PUSH pair cannot choose a peer, so ``route`` is unused here."""
+        push = self._push
+        try:
+            push.send_multipart(parts, _NOBLOCK)
+            return
+        except zmq.Again:
+            pass
+        # No peer, or the peer is not reading (back-pressure): wait a bounded time.
+        end = monotonic() + self._timeout
+        while self._running and self._push_peers.peers and monotonic() < end:
+            if push.poll(_POLL_MS, zmq.POLLOUT):
+                try:
+                    push.send_multipart(parts, _NOBLOCK)
+                    return
+                except zmq.Again:
+                    continue
+        self._unsent += 1
+        self._lost.warn(f"no client to take the response to request id {w.U32.unpack(parts[0])[0]}")
+
+    # -- the I/O thread ------------------------------------------------------------------------
+    def _io_loop(self) -> None:
+        """Receive requests, answer probes, run the executor, follow monitor events."""
+        self._io_ident = get_ident()
+        pull, pull_mon, push_mon, wake_r = self._pull, self._pull_mon, self._push_mon, self._wake_r
+        executor = self._executor
+        poller = zmq.Poller()
+        poller.register(pull, zmq.POLLIN)
+        poller.register(pull_mon, zmq.POLLIN)
+        poller.register(push_mon, zmq.POLLIN)
+        poller.register(wake_r, zmq.POLLIN)
+        wake_fd = wake_r.fileno()  # the poller reports plain sockets by file descriptor
+        reading = True
+        try:
+            while self._running:
+                try:
+                    timeout = _POLL_MS
+                    deadline = executor.deadline()
+                    if deadline is not None:
+                        timeout = max(0, min(_POLL_MS, int((deadline - monotonic()) * 1000) + 1))
+                    for sock, _ in poller.poll(timeout):
+                        if sock is pull:
+                            self._drain(pull, executor)
+                        elif sock == wake_fd:
+                            try:
+                                wake_r.recv(4096)
+                            except OSError:
+                                pass
+                        elif sock is pull_mon:
+                            if drain_events(pull_mon, self._pull_peers, self._log, "pull"):
+                                self._update_link()
+                        elif sock is push_mon:
+                            if drain_events(push_mon, self._push_peers, self._log, "push"):
+                                self._update_link()
+                    executor.poll()
+                    # Back-pressure: stop reading while the slave has a long queue.
+                    busy = len(executor) >= _MAX_QUEUE
+                    if busy == reading:
+                        reading = not busy
+                        poller.modify(pull, zmq.POLLIN if reading else 0)
+                    self._bad.tick()
+                    self._lost.tick()
+                except zmq.ContextTerminated:
+                    break
+                except Exception:  # noqa: BLE001 - the server must outlive anything
+                    self._log.exception("I/O loop error (continuing)")
+        finally:
+            executor.abandon()
+            close_all(pull, pull_mon, self._push, push_mon)
+            self._wake_r.close()
+            self._wake_w.close()
+            self._connected = False
+
+    def _drain(self, pull: zmq.Socket, executor: _Executor) -> None:
+        """Take up to ``_BATCH`` waiting requests: probes answered, bad ones dropped, others queued."""
+        recv = pull.recv_multipart
+        decode = w.decode_request
+        for _ in range(_BATCH):
+            try:
+                parts = recv(_NOBLOCK)
+            except zmq.Again:
+                return
+            try:
+                req = decode(parts)
+            except w.WireError as exc:
+                self._malformed += 1
+                self._bad.warn(exc.reason)
+                continue
+            if req.type == _PROBE:
+                self._probes += 1
+                if self._log.isEnabledFor(_DEBUG):
+                    self._log.debug("Probe id=%d answered", req.id)
+                self._reply(None, [*req.head, *_PROBE_OK])
+                continue
+            if req.size > _MAX_READ and req.data is None:
+                self._malformed += 1
+                self._bad.warn(f"request id {req.id} reads {req.size} bytes, more than the {_MAX_READ} allowed")
+                continue
+            executor.submit(None, req)
+            if len(executor) >= _MAX_QUEUE:
+                return
+
+    def _update_link(self) -> None:
+        up = self._pull_peers.peers > 0 and self._push_peers.peers > 0
+        if up != self._connected:
+            self._connected = up
+            self._log.info("client %s", "connected" if up else "disconnected")
+        if self._push_peers.peers > 1:
+            self._log.warning("%d clients connected to %s: responses may reach the wrong client",
+                              self._push_peers.peers, tcp_url(self._addr, self._port + 1))
+
+    # -- link state and counters ------------------------------------------------------------------
+    def isConnected(self) -> bool:
+        """True while a client is connected on both ports (from ZeroMQ socket events)."""
+        return self._connected
+
+    def getServedCount(self) -> int:
+        """Transactions executed on the slave and answered (successful or not)."""
+        return self._served
+
+    def getFailedCount(self) -> int:
+        """Answered transactions that failed (the error text was sent as the result)."""
+        return self._failed
+
+    def getTimeoutCount(self) -> int:
+        """Failed transactions whose slave did not finish within the timeout."""
+        return self._timed_out
+
+    def getMalformedCount(self) -> int:
+        """Requests dropped as malformed (no response sent)."""
+        return self._malformed
+
+    def stats(self) -> dict[str, Any]:
+        """All counters and the link state in one dict (for monitoring)."""
+        return {
+            "connected": self._connected,
+            "served": self._served,
+            "failed": self._failed,
+            "timedOut": self._timed_out,
+            "malformed": self._malformed,
+            "probes": self._probes,
+            "unsent": self._unsent,
+        }
+
+    # -- lifecycle ------------------------------------------------------------------------------------
+    def stop(self) -> None:
+        """Stop serving and release the thread and sockets (idempotent, within about 0.1 s)."""
+        with self._state_lock:
+            if self._closed:
+                return
+            self._closed = True
+            self._running = False
+        unregister_closer(self)
+        if self._io is not threading.current_thread():
+            self._wake_io()
+            self._io.join(1.0)
+            if self._io.is_alive():
+                self._log.warning("I/O thread still busy in the slave after stop()")
+        self._log.debug("Stopped")
+
+    def close(self) -> None:
+        """Stop the server (Rogue's name); same as :meth:`stop`."""
+        self.stop()
+
+    def _stop(self) -> None:
+        """Stop the server (Rogue's name); same as :meth:`stop`."""
+        self.stop()
+
+    def __repr__(self) -> str:
+        return f"<TcpServer {self._name} {'connected' if self._connected else 'not connected'}>"

@@ -1,0 +1,91 @@
+"""Socket setup and link bookkeeping shared by the memory TcpServer and TcpClient.
+
+Kept apart from transaction handling so another transport (a ZAP-guarded
+PUSH/PULL pair, or ROUTER/DEALER for many clients) changes only this layer.
+Peer counting and warning rate limits are the stream bridge's
+(``stream._link``): the same monitor events mean the same thing here.
+"""
+
+from __future__ import annotations
+
+import errno
+import itertools
+import logging
+from typing import Any
+
+import zmq
+
+from ..._errors import GeneralError
+from ..._zmq import context
+from ..stream._link import PeerTracker, WarnLimiter
+
+__all__ = ["PeerTracker", "WarnLimiter", "drain_events", "open_socket"]
+
+_mon_ids = itertools.count(1)
+_NOBLOCK = zmq.NOBLOCK
+_DEBUG = logging.DEBUG
+
+
+def open_socket(kind: int, url: str, bind: bool, name: str, addr: str, port: int,
+                log: logging.Logger) -> tuple[zmq.Socket, zmq.Socket]:
+    """A PUSH or PULL socket of the shared context, bound or connected to ``url``, and its monitor.
+
+    PUSH sockets get ``IMMEDIATE=1`` (nothing is queued for a peer that is not
+    connected, so a client's ``NOBLOCK`` send fails instead of piling up);
+    every socket gets ``LINGER=0``. The monitor is attached before bind/connect
+    so the first connection's events are not missed. Raises GeneralError
+    naming ``addr`` and ``port`` when the port cannot be bound.
+    """
+    sock = context().socket(kind)
+    mon = None
+    try:
+        sock.setsockopt(zmq.LINGER, 0)
+        if ":" in addr:
+            sock.setsockopt(zmq.IPV6, 1)
+        if kind == zmq.PUSH:
+            sock.setsockopt(zmq.IMMEDIATE, 1)
+        mon = sock.get_monitor_socket(addr=f"inproc://rogue-bridge.memory.monitor.{next(_mon_ids)}")
+        role = "push" if kind == zmq.PUSH else "pull"
+        if bind:
+            log.debug("Creating %s server port: %s", role, url)
+            sock.bind(url)
+        else:
+            log.debug("Creating %s client port: %s", role, url)
+            sock.connect(url)
+    except zmq.ZMQError as exc:
+        if mon is not None:
+            mon.close(linger=0)
+        sock.close(linger=0)
+        if exc.errno == errno.EADDRINUSE:
+            msg = f"cannot bind address {addr} port {port} or {port + 1}: already in use"
+        else:
+            msg = f"cannot {'bind' if bind else 'connect to'} address {addr} ports {port}/{port + 1}: {exc}"
+        raise GeneralError(name, msg) from exc
+    return sock, mon
+
+
+def drain_events(mon: zmq.Socket, peers: PeerTracker, log: logging.Logger, role: str) -> bool:
+    """Apply every waiting monitor event of one socket; True when its peer count changed."""
+    changed = False
+    while True:
+        try:
+            msg = mon.recv_multipart(_NOBLOCK)
+        except zmq.Again:
+            return changed
+        event = int.from_bytes(msg[0][:2], "little")
+        value = int.from_bytes(msg[0][2:6], "little")
+        if log.isEnabledFor(_DEBUG):
+            try:
+                ename: Any = zmq.Event(event).name
+            except ValueError:
+                ename = event
+            log.debug("%s socket event %s value=%d %s", role, ename, value, msg[1].decode(errors="replace"))
+        if peers.event(event, value):
+            changed = True
+
+
+def close_all(*socks: Any) -> None:
+    """Close sockets (``None`` entries skipped) without lingering."""
+    for s in socks:
+        if s is not None:
+            s.close(linger=0)

@@ -1,0 +1,16 @@
+"""Memory TCP bridge: ``TcpServer`` and ``TcpClient`` (wire-compatible with SLAC Rogue).
+
+A ``TcpClient`` is a memory slave (``master >> client``) that forwards each
+transaction over ZeroMQ to a ``TcpServer``, a memory master (``server >>
+slave``) that executes it on its slave and answers. Ports ``P`` (requests)
+and ``P+1`` (responses); the byte format is ``wire.md``, "Memory bridge",
+encoded and decoded by ``_wire``. The server lives in ``_tcp_server``, the
+client in ``_tcp_client``, their shared socket setup in ``_tcp_sockets``.
+"""
+
+from __future__ import annotations
+
+from ._tcp_client import TcpClient
+from ._tcp_server import TcpServer
+
+__all__ = ["TcpClient", "TcpServer"]
