@@ -1,0 +1,277 @@
+"""Argument parsing, errors and signal handling shared by the subcommands.
+
+Everything here is pure (no sockets), so it is unit-tested directly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import signal
+import socket
+import threading
+from dataclasses import dataclass
+from types import FrameType, TracebackType
+from typing import Any, Callable
+
+__all__ = [
+    "CliError",
+    "Endpoint",
+    "GenSpec",
+    "StopSignal",
+    "bridge_error",
+    "free_port_pair",
+    "parse_endpoint",
+    "parse_gen_spec",
+    "parse_hex",
+    "parse_count",
+    "parse_rate",
+    "parse_port",
+    "parse_seconds",
+    "parse_size",
+    "resolve_host",
+]
+
+#: Exit codes: 0 success, 1 a failed operation or check, 2 a usage error
+#: (argparse's own), 130 interrupted (a one-shot command stopped by Ctrl-C).
+EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+class CliError(Exception):
+    """A user-facing failure: printed as one line, exit code ``code``."""
+
+    def __init__(self, msg: str, code: int = EXIT_FAIL) -> None:
+        super().__init__(msg)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """A bridge address: host (or interface, ``*`` for all) and base port P (P and P+1 used)."""
+
+    host: str
+    port: int
+
+    def __str__(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{host}:{self.port}"
+
+
+def _port(text: str, prefix: str) -> int:
+    try:
+        port = int(text.strip(), 10)
+    except ValueError:
+        raise CliError(f"{prefix}: the port must be a number") from None
+    if not 1 <= port <= 65534:
+        # The bridges use P and P+1, so P must leave room for P+1.
+        raise CliError(f"{prefix}: the port must be 1..65534 (the bridge uses P and P+1)")
+    return port
+
+
+def parse_port(text: str) -> int:
+    """A base port P in 1..65534 (the bridges also use P+1)."""
+    return _port(text, f"bad port {text!r}")
+
+
+def parse_endpoint(text: str) -> Endpoint:
+    """``HOST:PORT`` (``[v6addr]:PORT`` for IPv6) as an :class:`Endpoint`."""
+    text = text.strip()
+    if text.startswith("["):
+        host, sep, rest = text[1:].partition("]")
+        if not sep or not rest.startswith(":"):
+            raise CliError(f"bad address {text!r}: expected [IPV6]:PORT")
+        port_text = rest[1:]
+    else:
+        host, sep, port_text = text.rpartition(":")
+        if not sep:
+            raise CliError(f"bad address {text!r}: expected HOST:PORT, e.g. 127.0.0.1:8000")
+        if ":" in host:
+            raise CliError(f"bad address {text!r}: write an IPv6 address in brackets, e.g. [::1]:8000")
+    if not host:
+        raise CliError(f"bad address {text!r}: the host is missing (expected HOST:PORT)")
+    return Endpoint(host, _port(port_text, f"bad address {text!r}"))
+
+
+def resolve_host(host: str) -> None:
+    """Fail with a one-line :class:`CliError` when ``host`` does not resolve."""
+    if host == "*":
+        return
+    try:
+        socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise CliError(f"unknown host {host!r}: {getattr(exc, 'strerror', None) or exc}") from None
+
+
+def parse_hex(text: str, what: str = "value", limit_bits: int = 64) -> int:
+    """A non-negative hex number, ``0x`` optional, ``_`` allowed as separator."""
+    t = text.strip().lower().replace("_", "")
+    if t.startswith("0x"):
+        t = t[2:]
+    try:
+        if not t or t.startswith(("-", "+")):
+            raise ValueError
+        value = int(t, 16)
+    except ValueError:
+        raise CliError(f"bad {what} {text!r}: expected a hex number such as 0x1000") from None
+    if value >> limit_bits:
+        raise CliError(f"bad {what} {text!r}: more than {limit_bits} bits")
+    return value
+
+
+_SIZE_SUFFIX = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
+
+
+def parse_size(text: str, what: str = "size") -> int:
+    """A byte count: decimal or ``0x`` hex, optional binary suffix ``k``/``M`` (``4k`` = 4096)."""
+    t = text.strip().lower().replace("_", "")
+    mult = 1
+    if t and t[-1] in "kmg" and not t.startswith("0x"):
+        mult, t = _SIZE_SUFFIX[t[-1]], t[:-1]
+    try:
+        if not t or t.startswith(("-", "+")):
+            raise ValueError
+        value = int(t, 0) * mult
+    except ValueError:
+        raise CliError(f"bad {what} {text!r}: expected a byte count such as 1024, 0x400 or 4k") from None
+    return value
+
+
+def parse_count(text: str, what: str = "count") -> int:
+    """A non-negative integer."""
+    try:
+        value = int(text.strip(), 0)
+    except ValueError:
+        raise CliError(f"bad {what} {text!r}: expected a whole number") from None
+    if value < 0:
+        raise CliError(f"bad {what} {text!r}: must not be negative")
+    return value
+
+
+def parse_rate(text: str, what: str = "rate") -> float:
+    """A rate in Hz (``0`` = as fast as possible), optional suffix ``k`` (x1000)."""
+    t = text.strip().lower().removesuffix("hz")
+    mult = 1.0
+    if t.endswith("k"):
+        mult, t = 1000.0, t[:-1]
+    try:
+        value = float(t) * mult
+    except ValueError:
+        raise CliError(f"bad {what} {text!r}: expected frames per second such as 100 or 2k") from None
+    if not value >= 0 or value == float("inf"):
+        raise CliError(f"bad {what} {text!r}: must be a finite number >= 0")
+    return value
+
+
+def parse_seconds(text: str, what: str = "seconds") -> float:
+    """A positive, finite number of seconds."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise CliError(f"bad {what} {text!r}: expected a number of seconds") from None
+    if not 0 < value < float("inf"):
+        raise CliError(f"bad {what} {text!r}: must be a positive number of seconds")
+    return value
+
+
+@dataclass(frozen=True)
+class GenSpec:
+    """``SIZE@RATE`` of ``serve-stream --generate``: frame size in bytes, frames/s (0 = flat out)."""
+
+    size: int
+    rate: float
+
+
+def parse_gen_spec(text: str) -> GenSpec:
+    """``SIZE@RATE`` (e.g. ``1k@100``); ``SIZE`` alone sends as fast as possible."""
+    size_text, sep, rate_text = text.partition("@")
+    if sep and not rate_text:
+        raise CliError(f"bad --generate {text!r}: expected SIZE@RATE, e.g. 1024@100")
+    return GenSpec(parse_size(size_text, "--generate size"), parse_rate(rate_text, "--generate rate") if sep else 0.0)
+
+
+def argtype(parse: Callable[[str], Any]) -> Callable[[str], Any]:
+    """Adapt a ``parse_*`` function to argparse (its CliError becomes argparse's usage error)."""
+
+    def convert(text: str) -> Any:
+        try:
+            return parse(text)
+        except CliError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    convert.__name__ = parse.__name__.removeprefix("parse_")
+    return convert
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def free_port_pair() -> int:
+    """A base port P with P and P+1 both free on 127.0.0.1 (for the demo)."""
+    rng = random.Random()
+    for _ in range(500):
+        port = rng.randrange(20000, 60000, 2)
+        if _port_free(port) and _port_free(port + 1):
+            return port
+    raise CliError("no free pair of TCP ports found on 127.0.0.1")
+
+
+def bridge_error(exc: BaseException, what: str, ep: Endpoint) -> CliError:
+    """Turn a bridge's construction error into one line that says what to do."""
+    text = str(exc) or exc.__class__.__name__
+    low = text.lower()
+    if "in use" in low or "eaddrinuse" in low:
+        return CliError(f"cannot {what} {ep} (ports {ep.port} and {ep.port + 1}): port in use")
+    if "assign requested address" in low or "no such device" in low:
+        return CliError(f"cannot {what} {ep}: {ep.host!r} is not an address of this machine")
+    return CliError(f"cannot {what} {ep}: {text}")
+
+
+class StopSignal:
+    """Turns SIGINT (Ctrl-C) and SIGTERM into an event the main loop waits on.
+
+    Inside ``with StopSignal() as stop:`` a signal sets ``stop.event`` instead of
+    raising ``KeyboardInterrupt`` in the middle of some call, so the command can
+    stop its bridges in order and exit with its own code. A second Ctrl-C while
+    stopping raises ``KeyboardInterrupt`` as usual, as an escape hatch.
+    """
+
+    def __init__(self) -> None:
+        self.event = threading.Event()
+        self.signum = 0
+        self._old: dict[int, Any] = {}
+
+    def __enter__(self) -> "StopSignal":
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                self._old[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        if self.event.is_set() and signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        self.signum = signum
+        self.event.set()
+
+    @property
+    def stopped(self) -> bool:
+        """True once a stop signal arrived (or :meth:`set` was called)."""
+        return self.event.is_set()
+
+    def set(self) -> None:
+        """Ask the loop to stop (as a signal would)."""
+        self.event.set()
+
+    def wait(self, timeout: float | None) -> bool:
+        """Wait up to ``timeout`` seconds for a stop; True if stopped."""
+        return self.event.wait(timeout)
+
+    def __exit__(self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None) -> None:
+        for sig, old in self._old.items():
+            signal.signal(sig, old)
+        self._old.clear()

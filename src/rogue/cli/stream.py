@@ -1,0 +1,267 @@
+"""Stream subcommands: ``serve-stream``, ``monitor``, ``send``."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from typing import Any
+
+import rogue.interfaces.stream as ris
+
+from ._common import (
+    EXIT_FAIL,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    CliError,
+    Endpoint,
+    StopSignal,
+    argtype,
+    parse_count,
+    parse_endpoint,
+    parse_gen_spec,
+    parse_port,
+    parse_rate,
+    parse_seconds,
+    parse_size,
+)
+from ._display import Display, RateMeter, fmt_bytes, fmt_count, fmt_rate
+from ._graph import CheckingSlave, Echo, FrameStats, Generator
+from ._run import close_all, open_bridge, run_until
+
+__all__ = ["add_parsers"]
+
+_MAX_FRAME = 1 << 30  # a sanity bound for --size (1 GiB)
+
+
+def parse_channel(text: str) -> int:
+    """A stream channel, 0..255."""
+    value = parse_count(text, "channel")
+    if value > 0xFF:
+        raise CliError(f"bad channel {text!r}: must be 0..255")
+    return value
+
+
+def _frame_size(text: str) -> int:
+    value = parse_size(text, "frame size")
+    if value > _MAX_FRAME:
+        raise CliError(f"bad frame size {text!r}: at most {_MAX_FRAME} bytes")
+    return value
+
+
+def wait_stream_peer(bridge: Any, timeout: float) -> bool:
+    """Wait until the stream bridge has a peer; True if it has one within ``timeout`` seconds."""
+    return bool(bridge.waitReady(timeout))
+
+
+class _Traffic:
+    """Frame and byte counters with their rates, as display rows."""
+
+    def __init__(self) -> None:
+        self._meters: dict[str, tuple[RateMeter, RateMeter]] = {}
+
+    def row(self, label: str, frames: int, nbytes: int, *extra: str) -> list[str]:
+        fm, bm = self._meters.setdefault(label, (RateMeter(), RateMeter()))
+        return [label, fmt_count(frames), fmt_rate(fm.sample(frames)), f"{bm.sample(nbytes) / 1e6:.2f}", *extra]
+
+
+# -- serve-stream ----------------------------------------------------------------------
+def cmd_serve_stream(args: argparse.Namespace) -> int:
+    """A stream TcpServer that counts what arrives and echoes it back or generates frames."""
+    ep = Endpoint(args.addr, args.port)
+    server = gen = None
+    stats = FrameStats()
+    echo = Echo() if args.echo else None
+    try:
+        server = open_bridge(ris.TcpServer, ep, server=True)
+        server >> stats
+        if echo is not None:
+            server == echo
+        if args.generate is not None:
+            spec = args.generate
+            gen = Generator("serve-stream", lambda seq: spec.size, spec.rate, channel=args.channel)
+            gen >> server
+        mode = "receive"
+        if echo is not None:
+            mode = "echo"
+        elif args.generate is not None:
+            rate = f"{args.generate.rate:g}/s" if args.generate.rate else "max rate"
+            mode = f"generate {args.generate.size} B frames at {rate}"
+        traffic = _Traffic()
+
+        def rows() -> list[list[str]]:
+            out = [traffic.row("received", stats.frames, stats.bytes)]
+            if echo is not None:
+                out.append(traffic.row("echoed", echo.frames, echo.bytes))
+            if gen is not None:
+                out.append(traffic.row("generated", gen.frames, gen.bytes))
+            return out
+
+        with StopSignal() as stop, Display(
+            f"serve-stream {ep} ({mode}); Ctrl-C to stop", ["", "frames", "frames/s", "MB/s"]
+        ) as display:
+            display.print(f"serving stream on {ep} (ports {ep.port}, {ep.port + 1}), mode: {mode}")
+            if gen is not None:
+                gen.start()
+            run_until(stop, display, rows, seconds=args.seconds, until=lambda: gen is not None and gen.done.is_set())
+            display.update(rows(), force=True)
+        if gen is not None and gen.error:
+            raise CliError(f"generator stopped: {gen.error}")
+    finally:
+        if gen is not None:
+            gen.stop()
+        close_all(server)
+        if gen is not None:
+            gen.join(2.0)
+    sent = f", echoed {echo.frames}" if echo else (f", generated {gen.frames}" if gen else "")
+    print(f"serve-stream {ep}: received {stats.frames} frames ({stats.bytes} bytes){sent}; stopped")
+    return EXIT_OK
+
+
+# -- monitor -----------------------------------------------------------------------------
+def cmd_monitor(args: argparse.Namespace) -> int:
+    """Connect (or serve) a stream bridge and show what arrives."""
+    ep: Endpoint = args.endpoint
+    bridge = None
+    display: Display | None = None
+
+    def show_hex(frame: ris.Frame) -> None:
+        n = min(args.hex, frame.getPayload())
+        data = frame.getBa(0, n) if n else b""
+        text = data.hex(" ") if data else "(empty)"
+        assert display is not None
+        display.print(
+            f"frame size={frame.getPayload()} ch={frame.getChannel()} err={frame.getError()} "
+            f"flags=0x{frame.getFlags():04x}: {text}"
+        )
+
+    stats = FrameStats(show_hex if args.hex else None, limit=args.count)
+    try:
+        bridge = open_bridge(ris.TcpServer if args.server else ris.TcpClient, ep, server=args.server)
+        if args.channel is not None:
+            bridge >> ris.Filter(False, args.channel) >> stats
+        else:
+            bridge >> stats
+        traffic = _Traffic()
+
+        def rows() -> list[list[str]]:
+            return [traffic.row(str(ep), stats.frames, stats.bytes, stats.size_text(), str(stats.errors),
+                                stats.channel_text())]
+
+        role = "serving" if args.server else "connected to"
+        with StopSignal() as stop, Display(
+            f"monitor: {role} {ep}; Ctrl-C to stop",
+            ["stream", "frames", "frames/s", "MB/s", "size min/avg/max", "errors", "channels"],
+        ) as display:
+            why = run_until(stop, display, rows, seconds=args.seconds, until=stats.done.is_set)
+            display.update(rows(), force=True)
+    finally:
+        close_all(bridge)
+    print(
+        f"monitor {ep}: {stats.frames} frames, {stats.bytes} bytes, {stats.errors} with errors, "
+        f"channels {stats.channel_text(16)}, sizes {stats.size_text()}"
+    )
+    if args.count and stats.frames < args.count and why != "signal":
+        raise CliError(f"received {stats.frames} of {args.count} frames from {ep} within {args.seconds:g} s")
+    return EXIT_OK
+
+
+# -- send --------------------------------------------------------------------------------
+def cmd_send(args: argparse.Namespace) -> int:
+    """Send test frames to a stream bridge; with --expect-echo, check what comes back."""
+    ep: Endpoint = args.endpoint
+    size = args.size
+    bridge = None
+    gen = Generator("send", lambda seq: size, args.rate, args.count, channel=args.channel)
+    back = CheckingSlave(lambda seq: size, meta=False)
+    interrupted = False
+    try:
+        bridge = open_bridge(ris.TcpServer if args.server else ris.TcpClient, ep, server=args.server)
+        bridge >> back
+        gen >> bridge
+        traffic = _Traffic()
+
+        def rows() -> list[list[str]]:
+            return [traffic.row("sent", gen.frames, gen.bytes), traffic.row("received", back.checker.frames,
+                                                                             back.checker.bytes)]
+
+        with StopSignal() as stop, Display(f"send to {ep}", ["", "frames", "frames/s", "MB/s"]) as display:
+            if not args.server and not wait_stream_peer(bridge, args.timeout):
+                raise CliError(f"nothing answering at {ep}: no stream server accepted within {args.timeout:g} s")
+            gen.start()
+            why = run_until(stop, display, rows, until=gen.done.is_set)
+            if why == "done" and args.expect_echo and gen.error is None:
+                back.set_expect(gen.frames)
+                why = run_until(stop, display, rows, seconds=args.timeout, until=back.done.is_set)
+            interrupted = why == "signal"
+            display.update(rows(), force=True)
+    finally:
+        gen.stop()
+        close_all(bridge)
+        gen.join(2.0)
+    print(f"send {ep}: sent {gen.frames} frames ({gen.bytes} bytes), received {back.checker.frames} back")
+    if gen.error:
+        raise CliError(f"sending to {ep} failed after {gen.frames} frames: {gen.error}")
+    if args.expect_echo and not interrupted:
+        c = back.checker
+        if c.frames != gen.frames:
+            raise CliError(f"echo from {ep}: {c.frames} of {gen.frames} frames came back within {args.timeout:g} s")
+        if not c.ok:
+            raise CliError(f"echo from {ep}: {c.bad} frames differ, first: {c.problems[0]}")
+        print(f"echo check: all {c.frames} frames and {c.bytes} bytes came back intact")
+    return EXIT_INTERRUPTED if interrupted else EXIT_OK
+
+
+# -- parsers -------------------------------------------------------------------------------
+def add_parsers(sub: Any) -> None:
+    """Register the stream subcommands."""
+    endpoint, port, seconds = argtype(parse_endpoint), argtype(parse_port), argtype(parse_seconds)
+    channel = argtype(parse_channel)
+
+    p = sub.add_parser(
+        "serve-stream",
+        help="run a stream TcpServer that echoes or generates frames",
+        description="Run a stream TcpServer (ports P and P+1) that counts the frames it receives and, "
+        "with --echo, sends each back, or, with --generate, sends test frames. Runs until Ctrl-C.",
+    )
+    p.add_argument("--addr", default="127.0.0.1", help="interface to listen on, '*' for all (default 127.0.0.1)")
+    p.add_argument("--port", required=True, type=port, help="base port P (P and P+1 are used)")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--echo", action="store_true", help="send every received frame back")
+    mode.add_argument(
+        "--generate", metavar="SIZE@RATE", type=argtype(parse_gen_spec),
+        help="send SIZE-byte test frames at RATE frames/s, e.g. 4k@100 (SIZE alone: as fast as possible)",
+    )
+    p.add_argument("--channel", type=channel, default=0, help="channel of generated frames (default 0)")
+    p.add_argument("--seconds", type=seconds, help="stop after this many seconds (default: run until Ctrl-C)")
+    p.set_defaults(func=cmd_serve_stream)
+
+    p = sub.add_parser(
+        "monitor",
+        help="show the frames a stream bridge delivers",
+        description="Connect a stream TcpClient to HOST:PORT (or, with --server, listen there) and show "
+        "frames/s, MB/s, sizes, channels and error counts of the frames that arrive.",
+    )
+    p.add_argument("endpoint", metavar="HOST:PORT", type=endpoint, help="stream server to connect to")
+    p.add_argument("--server", action="store_true", help="listen on HOST:PORT instead of connecting")
+    p.add_argument("--hex", type=argtype(parse_count), default=0, metavar="N", help="print each frame's first N bytes")
+    p.add_argument("--channel", type=channel, help="count only frames of this channel")
+    p.add_argument("--count", type=argtype(parse_count), default=0, metavar="M",
+                   help="stop after M frames (fails if fewer arrive before --seconds)")
+    p.add_argument("--seconds", type=seconds, help="stop after this many seconds")
+    p.set_defaults(func=cmd_monitor)
+
+    p = sub.add_parser(
+        "send",
+        help="send test frames to a stream bridge",
+        description="Connect a stream TcpClient to HOST:PORT (or, with --server, listen there) and send "
+        "numbered test frames. With --expect-echo, wait for each to come back and check every byte.",
+    )
+    p.add_argument("endpoint", metavar="HOST:PORT", type=endpoint, help="stream server to connect to")
+    p.add_argument("--size", required=True, type=argtype(_frame_size), metavar="N", help="frame size in bytes (4k = 4096)")
+    p.add_argument("--count", type=argtype(parse_count), default=1, metavar="M", help="frames to send (default 1, 0: until Ctrl-C)")
+    p.add_argument("--rate", type=argtype(parse_rate), default=0.0, metavar="R", help="frames per second (default: as fast as possible)")
+    p.add_argument("--channel", type=channel, default=0, help="channel of the frames (default 0)")
+    p.add_argument("--server", action="store_true", help="listen on HOST:PORT instead of connecting")
+    p.add_argument("--expect-echo", action="store_true", help="wait for every frame to come back and check it")
+    p.add_argument("--timeout", type=seconds, default=5.0, help="seconds to wait for the server and for echoes (default 5)")
+    p.set_defaults(func=cmd_send)

@@ -1,0 +1,302 @@
+"""The CLI's pure layers: argument and address parsing, word formatting, test frames, display."""
+
+from __future__ import annotations
+
+import io
+import signal
+
+import pytest
+
+from rogue.cli import build_parser, main
+from rogue.cli._common import (
+    CliError,
+    Endpoint,
+    GenSpec,
+    StopSignal,
+    bridge_error,
+    parse_count,
+    parse_endpoint,
+    parse_gen_spec,
+    parse_hex,
+    parse_port,
+    parse_rate,
+    parse_seconds,
+    parse_size,
+    resolve_host,
+)
+from rogue.cli._display import Display, RateMeter, fmt_bytes, fmt_count, fmt_rate
+from rogue.cli._pattern import Checker, payload
+from rogue.cli._words import format_dump, format_read, from_words, to_words
+
+# -- addresses and numbers ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text, host, port",
+    [
+        ("127.0.0.1:8000", "127.0.0.1", 8000),
+        ("localhost:1", "localhost", 1),
+        (" example.org:65534 ", "example.org", 65534),
+        ("[::1]:9000", "::1", 9000),
+        ("*:8000", "*", 8000),
+    ],
+)
+def test_parse_endpoint_good(text: str, host: str, port: int) -> None:
+    assert parse_endpoint(text) == Endpoint(host, port)
+
+
+@pytest.mark.parametrize(
+    "text, words",
+    [
+        ("127.0.0.1", "expected HOST:PORT"),
+        (":8000", "host is missing"),
+        ("host:", "must be a number"),
+        ("host:http", "must be a number"),
+        ("host:0", "1..65534"),
+        ("host:65535", "1..65534"),
+        ("host:-1", "1..65534"),
+        ("::1:8000", "brackets"),
+        ("[::1]8000", "[IPV6]:PORT"),
+        ("[::1", "[IPV6]:PORT"),
+    ],
+)
+def test_parse_endpoint_bad(text: str, words: str) -> None:
+    with pytest.raises(CliError) as err:
+        parse_endpoint(text)
+    assert words in str(err.value) and repr(text.strip()) in str(err.value)
+    assert "\n" not in str(err.value)
+
+
+def test_endpoint_str() -> None:
+    assert str(Endpoint("::1", 8000)) == "[::1]:8000"
+    assert str(Endpoint("10.0.0.1", 8000)) == "10.0.0.1:8000"
+
+
+def test_parse_port() -> None:
+    assert parse_port("8000") == 8000
+    with pytest.raises(CliError, match="P and P\\+1"):
+        parse_port("65535")
+
+
+def test_resolve_host() -> None:
+    resolve_host("127.0.0.1")
+    resolve_host("*")
+    with pytest.raises(CliError, match="unknown host 'no-such-host.invalid'"):
+        resolve_host("no-such-host.invalid")
+
+
+@pytest.mark.parametrize(
+    "text, value",
+    [("0x1000", 0x1000), ("1000", 0x1000), ("DEADbeef", 0xDEADBEEF), ("0xffff_ffff", 0xFFFFFFFF), ("0", 0)],
+)
+def test_parse_hex(text: str, value: int) -> None:
+    assert parse_hex(text) == value
+
+
+@pytest.mark.parametrize("text", ["", "0x", "xyz", "-1", "+1", "0x1g", "1" * 17])
+def test_parse_hex_bad(text: str) -> None:
+    with pytest.raises(CliError, match="bad address"):
+        parse_hex(text, "address")
+
+
+@pytest.mark.parametrize(
+    "text, value", [("1024", 1024), ("0x400", 1024), ("4k", 4096), ("4K", 4096), ("1M", 1 << 20), ("0", 0)]
+)
+def test_parse_size(text: str, value: int) -> None:
+    assert parse_size(text) == value
+
+
+@pytest.mark.parametrize("text", ["", "k", "-4", "1.5", "lots"])
+def test_parse_size_bad(text: str) -> None:
+    with pytest.raises(CliError, match="bad size"):
+        parse_size(text)
+
+
+def test_parse_rate_count_seconds() -> None:
+    assert parse_rate("100") == 100.0
+    assert parse_rate("2k") == 2000.0
+    assert parse_rate("50Hz") == 50.0
+    assert parse_rate("0") == 0.0
+    for bad in ("-1", "nan", "inf", "fast"):
+        with pytest.raises(CliError):
+            parse_rate(bad)
+    assert parse_count("12") == 12
+    with pytest.raises(CliError):
+        parse_count("-2")
+    assert parse_seconds("0.5") == 0.5
+    for bad in ("0", "-1", "inf", "soon"):
+        with pytest.raises(CliError):
+            parse_seconds(bad)
+
+
+def test_parse_gen_spec() -> None:
+    assert parse_gen_spec("1k@100") == GenSpec(1024, 100.0)
+    assert parse_gen_spec("64") == GenSpec(64, 0.0)
+    for bad in ("1k@", "@100", "x@1", "1@x"):
+        with pytest.raises(CliError):
+            parse_gen_spec(bad)
+
+
+def test_bridge_error_texts() -> None:
+    ep = Endpoint("127.0.0.1", 8000)
+    assert "port in use" in str(bridge_error(OSError("Address already in use"), "listen on", ep))
+    assert "not an address of this machine" in str(
+        bridge_error(OSError("Cannot assign requested address"), "listen on", Endpoint("10.9.9.9", 8000))
+    )
+    assert str(bridge_error(ValueError("boom"), "connect to", ep)) == "cannot connect to 127.0.0.1:8000: boom"
+
+
+# -- argument parser ---------------------------------------------------------------------------
+
+
+def test_every_subcommand_has_help(capsys: pytest.CaptureFixture[str]) -> None:
+    parser = build_parser()
+    commands = ["demo", "serve-stream", "monitor", "send", "serve-memory", "read", "write", "dump"]
+    for cmd in commands:
+        with pytest.raises(SystemExit) as exc:
+            parser.parse_args([cmd, "--help"])
+        assert exc.value.code == 0
+        assert "usage: rogue-bridge " + cmd in capsys.readouterr().out
+
+
+def test_parser_values() -> None:
+    parser = build_parser()
+    a = parser.parse_args(["write", "h:8000", "1000", "dead", "0xbeef", "--word-size", "2"])
+    assert (a.endpoint, a.address, a.values, a.word_size) == (Endpoint("h", 8000), 0x1000, [0xDEAD, 0xBEEF], 2)
+    a = parser.parse_args(["serve-stream", "--port", "9000", "--generate", "4k@50"])
+    assert (a.addr, a.port, a.generate, a.echo) == ("127.0.0.1", 9000, GenSpec(4096, 50.0), False)
+    a = parser.parse_args(["dump", "h:1", "0", "0x40"])
+    assert (a.length, a.word_size, a.timeout) == (64, 4, 1.0)
+    a = parser.parse_args(["demo"])
+    assert a.seconds == 3.0
+
+
+@pytest.mark.parametrize(
+    "argv, words",
+    [
+        (["read", "nohostport", "0"], "bad address 'nohostport'"),
+        (["serve-stream", "--port", "9000", "--echo", "--generate", "1@1"], "not allowed with"),
+        (["monitor", "h:1", "--channel", "300"], "must be 0..255"),
+        (["send", "h:1"], "required: --size"),
+        (["nonsense"], "invalid choice"),
+    ],
+)
+def test_usage_errors_are_one_line(capsys: pytest.CaptureFixture[str], argv: list[str], words: str) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert words in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_command_errors_are_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["read", "no-such-host.invalid:8000", "0"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("rogue-bridge: error: unknown host") and err.count("\n") == 1
+    assert main(["read", "127.0.0.1:8000", "0", "--size", "6"]) == 1
+    assert "not a multiple of the 4-byte word size" in capsys.readouterr().err
+    assert main(["write", "127.0.0.1:8000", "0", "1ffffffff"]) == 1
+    assert "does not fit in a 32-bit word" in capsys.readouterr().err
+
+
+# -- words --------------------------------------------------------------------------------------
+
+
+def test_words_round_trip() -> None:
+    data = from_words([0xDEADBEEF, 0x01020304], 4)
+    assert data == bytes.fromhex("efbeadde04030201")
+    assert to_words(data, 4) == [0xDEADBEEF, 0x01020304]
+    assert to_words(data, 8) == [0x01020304DEADBEEF]
+    assert from_words([0xAB, 0xCD], 1) == b"\xab\xcd"
+    with pytest.raises(CliError, match="16-bit"):
+        from_words([0x10000], 2)
+    with pytest.raises(CliError):
+        to_words(b"\x00" * 3, 4)
+
+
+def test_format_read_and_dump() -> None:
+    data = bytes(range(20))
+    assert format_read(0x1000, data[:8], 4) == ["0x00001000: 0x03020100", "0x00001004: 0x07060504"]
+    assert format_read(0x10, data[:2], 2) == ["0x00000010: 0x0100"]
+    assert format_dump(0x2000, data, 4) == [
+        "0x00002000: 03020100 07060504 0b0a0908 0f0e0d0c",
+        "0x00002010: 13121110",
+    ]
+    assert format_dump(0, data[:16], 8) == ["0x00000000: 0706050403020100 0f0e0d0c0b0a0908"]
+
+
+# -- test frames --------------------------------------------------------------------------------
+
+
+def test_payload_pattern() -> None:
+    assert payload(0, 0) == b""
+    assert payload(5, 3) == bytes([5, 6, 7])
+    p = payload(0x01020304, 10)
+    assert p[:4] == bytes([4, 3, 2, 1]) and p[4:] == bytes([(i + 4) & 0xFF for i in range(4, 10)])
+    big = payload(300, 70000)
+    assert len(big) == 70000 and big[1000] == (1000 + 300) & 0xFF
+
+
+def test_checker_catches_every_kind_of_fault() -> None:
+    sizes = [0, 3, 16, 16, 16, 16]
+    c = Checker(lambda seq: sizes[seq])
+    c.check(payload(0, 0), 0, 0, 0)
+    c.check(payload(1, 3), 1, 1, 0)
+    assert c.ok and c.frames == 2 and c.bytes == 3
+    c.check(payload(2, 15), 2, 2, 0)  # short
+    bad = bytearray(payload(3, 16))
+    bad[9] ^= 1  # one flipped bit
+    c.check(bad, 3, 3, 0)
+    c.check(payload(4, 16), 4, 4, 1)  # error field set
+    c.check(payload(5, 16), 9, 5, 0)  # wrong channel
+    assert c.bad == 4 and not c.ok
+    assert "15 bytes, expected 16" in c.problems[0] and "payload differs" in c.problems[1]
+    assert "error field 1" in c.problems[2] and "channel 9" in c.problems[3]
+
+
+# -- display ---------------------------------------------------------------------------------------
+
+
+def test_formatting() -> None:
+    assert fmt_count(999) == "999"
+    assert fmt_count(1234) == "1.23k"
+    assert fmt_count(2.5e6) == "2.50M"
+    assert fmt_rate(1500) == "1.50k/s"
+    assert fmt_bytes(512) == "512 B" and fmt_bytes(1.5e6) == "1.50 MB"
+
+
+def test_rate_meter() -> None:
+    now = [0.0]
+    m = RateMeter(lambda: now[0])
+    now[0] = 2.0
+    assert m.sample(100) == 50.0
+    now[0] = 3.0
+    assert m.sample(400) == 300.0
+    assert m.sample(500) == 300.0  # no time passed: keeps the last rate
+
+
+def test_display_plain_lines() -> None:
+    out = io.StringIO()
+    with Display("t", ["", "frames", "MB/s"], live=False, interval=3600, stream=out) as d:
+        d.update([["rx", "10", "1.00"]])  # too early for a plain line
+        d.update([["rx", "12", "2.00"]], force=True)
+        d.print("hello")
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 2 and lines[0].endswith("rx: frames=12 MB/s=2.00") and lines[1] == "hello"
+
+
+def test_display_live_table() -> None:
+    out = io.StringIO()
+    with Display("title", ["", "frames"], live=True, stream=out) as d:
+        d.update([["rx", "42"]])
+        d.print("line above")
+    text = out.getvalue()
+    assert "42" in text and "line above" in text and "title" in text
+
+
+def test_stop_signal_turns_sigterm_into_event() -> None:
+    with StopSignal() as stop:
+        assert not stop.stopped
+        signal.raise_signal(signal.SIGTERM)
+        assert stop.wait(1.0) and stop.signum == signal.SIGTERM
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
