@@ -247,6 +247,7 @@ assert mst.write(0x4000, big) == ""
 assert mst.read(0x4000, 4096) == (big, "")
 err = mst.read(0x2, 4)[1]
 assert err == "Transaction address 0x2 is not aligned to min size 4", err
+mst._clearError()
 bufs = [bytearray(4) for _ in range(500)]
 for i, b in enumerate(bufs):
     mst._reqTransaction(0x10000 + 4 * i, struct.pack("<I", i), 4, 0, rim.Write)
