@@ -40,7 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("-v", "--verbose", action="count", default=0,
-                        help="show the library's log messages: -v info, -vv debug (default: warnings)")
+                        help="show more of the library's log messages (each -v one level more: warnings, info, debug)")
     parser.add_argument("--traceback", action="store_true", help=argparse.SUPPRESS)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     demo.add_parsers(sub)
@@ -64,7 +64,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
-    rogue.Logging.setLevel({0: rogue.Logging.Warning, 1: rogue.Logging.Info}.get(args.verbose, rogue.Logging.Debug))
+    # One-shot commands keep the library's default (errors only), so a failure is
+    # exactly one line; servers and the monitor also show warnings (a second
+    # client, dropped messages) since nobody else would see them.
+    levels = [rogue.Logging.Error, rogue.Logging.Warning, rogue.Logging.Info, rogue.Logging.Debug]
+    base = 1 if args.command in ("serve-stream", "serve-memory", "monitor") else 0
+    rogue.Logging.setLevel(levels[min(len(levels) - 1, base + args.verbose)])
     try:
         return int(args.func(args))
     except CliError as exc:

@@ -41,6 +41,8 @@ def fmt_bytes(n: float) -> str:
 class RateMeter:
     """Rate of a growing counter between successive :meth:`sample` calls."""
 
+    MIN_WINDOW_S = 0.2  # a shorter window keeps the previous rate (a rate over 1 ms is noise)
+
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
         self._t = clock()
@@ -51,7 +53,7 @@ class RateMeter:
         """Record the counter's current ``total``; return its rate since the previous sample."""
         now = self._clock()
         dt = now - self._t
-        if dt > 0:
+        if dt >= self.MIN_WINDOW_S:
             self.rate = (total - self._n) / dt
             self._t, self._n = now, total
         return self.rate
@@ -84,6 +86,7 @@ class Display:
         self._live = None
         self._console = None
         self._t0 = time.monotonic()
+        self._last: list[list[str]] = []
 
     def __enter__(self) -> "Display":
         if self.live:
@@ -119,6 +122,10 @@ class Display:
         if not force and now < self._next_plain:
             return
         self._next_plain = now + self.interval
+        rows = [list(r) for r in rows]
+        if rows == self._last and not force:
+            return  # an idle server does not fill its log with identical lines
+        self._last = rows
         with self._lock:
             for row in rows:
                 cells = " ".join(f"{c}={v}" for c, v in zip(self.columns[1:], row[1:]))

@@ -16,6 +16,8 @@ from ._pattern import Checker, payload
 
 __all__ = ["CheckingSlave", "Echo", "FrameStats", "Generator"]
 
+_MAX_LAG_S = 0.5  # a paced generator this far behind schedule resets it
+
 
 class Generator(ris.Master):
     """Sends numbered test frames (see ``_pattern``) from its own thread.
@@ -76,8 +78,13 @@ class Generator(ris.Master):
                 # Pace against the start time, not the previous frame, so the
                 # average rate holds even when single sleeps overshoot.
                 delay = t0 + seq / rate - time.monotonic()
-                if delay > 0 and stop.wait(delay):
-                    break
+                if delay > 0:
+                    if stop.wait(delay):
+                        break
+                elif delay < -_MAX_LAG_S:
+                    # Far behind (the send blocked while no peer was connected):
+                    # start a new schedule instead of bursting out the backlog.
+                    t0 = time.monotonic() - seq / rate
             size = size_of(seq)
             frame = self._reqFrame(size, True)
             if size:
@@ -124,7 +131,9 @@ class FrameStats(ris.Slave):
         self.done = threading.Event()
 
     def _acceptFrame(self, frame: ris.Frame) -> None:
-        """Count one frame."""
+        """Count one frame (none after ``limit``)."""
+        if self._limit and self.frames >= self._limit:
+            return
         size = frame.getPayload()
         if self.frames == 0 or size < self.min_size:
             self.min_size = size

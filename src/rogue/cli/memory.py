@@ -120,7 +120,7 @@ def cmd_serve_memory(args: argparse.Namespace) -> int:
                      f"{bm.sample(hub.bytes) / 1e6:.2f}"]]
 
         with StopSignal() as stop, Display(
-            f"serve-memory {ep} -> {target}; Ctrl-C to stop", ["", "count", "per s", "MB/s"]
+            f"serve-memory {ep} -> {target}; Ctrl-C to stop", ["", "count", "per s", "MB/s"], interval=5.0
         ) as display:
             display.print(f"serving memory on {ep} (ports {ep.port}, {ep.port + 1}) -> {target}")
             run_until(stop, display, rows, seconds=args.seconds)

@@ -93,7 +93,7 @@ def cmd_serve_stream(args: argparse.Namespace) -> int:
             if echo is not None:
                 out.append(traffic.row("echoed", echo.frames, echo.bytes))
             if gen is not None:
-                out.append(traffic.row("generated", gen.frames, gen.bytes))
+                out.append(traffic.row("generated", server.getTxFrameCount(), server.getTxByteCount()))
             return out
 
         with StopSignal() as stop, Display(
@@ -112,7 +112,7 @@ def cmd_serve_stream(args: argparse.Namespace) -> int:
         close_all(server)
         if gen is not None:
             gen.join(2.0)
-    sent = f", echoed {echo.frames}" if echo else (f", generated {gen.frames}" if gen else "")
+    sent = f", echoed {echo.frames}" if echo else (f", generated {server.getTxFrameCount()}" if gen else "")
     print(f"serve-stream {ep}: received {stats.frames} frames ({stats.bytes} bytes){sent}; stopped")
     return EXIT_OK
 
@@ -135,6 +135,7 @@ def cmd_monitor(args: argparse.Namespace) -> int:
         )
 
     stats = FrameStats(show_hex if args.hex else None, limit=args.count)
+    link = {"ever": False}
     try:
         bridge = open_bridge(ris.TcpServer if args.server else ris.TcpClient, ep, server=args.server)
         if args.channel is not None:
@@ -144,13 +145,14 @@ def cmd_monitor(args: argparse.Namespace) -> int:
         traffic = _Traffic()
 
         def rows() -> list[list[str]]:
+            link["ever"] = link["ever"] or bridge.isConnected()
             return [traffic.row(str(ep), stats.frames, stats.bytes, stats.size_text(), str(stats.errors),
-                                stats.channel_text())]
+                                stats.channel_text(), "yes" if bridge.isConnected() else "no")]
 
         role = "serving" if args.server else "connected to"
         with StopSignal() as stop, Display(
             f"monitor: {role} {ep}; Ctrl-C to stop",
-            ["stream", "frames", "frames/s", "MB/s", "size min/avg/max", "errors", "channels"],
+            ["stream", "frames", "frames/s", "MB/s", "size min/avg/max", "errors", "channels", "connected"],
         ) as display:
             why = run_until(stop, display, rows, seconds=args.seconds, until=stats.done.is_set)
             display.update(rows(), force=True)
@@ -160,7 +162,12 @@ def cmd_monitor(args: argparse.Namespace) -> int:
         f"monitor {ep}: {stats.frames} frames, {stats.bytes} bytes, {stats.errors} with errors, "
         f"channels {stats.channel_text(16)}, sizes {stats.size_text()}"
     )
-    if args.count and stats.frames < args.count and why != "signal":
+    if why == "signal":
+        return EXIT_OK
+    if not link["ever"] and not stats.frames:
+        peer = "no stream client connected" if args.server else "no stream server connected"
+        raise CliError(f"nothing answering at {ep}: {peer} within {args.seconds:g} s")
+    if args.count and stats.frames < args.count:
         raise CliError(f"received {stats.frames} of {args.count} frames from {ep} within {args.seconds:g} s")
     return EXIT_OK
 
@@ -181,8 +188,8 @@ def cmd_send(args: argparse.Namespace) -> int:
         traffic = _Traffic()
 
         def rows() -> list[list[str]]:
-            return [traffic.row("sent", gen.frames, gen.bytes), traffic.row("received", back.checker.frames,
-                                                                             back.checker.bytes)]
+            return [traffic.row("sent", bridge.getTxFrameCount(), bridge.getTxByteCount()),
+                    traffic.row("received", back.checker.frames, back.checker.bytes)]
 
         with StopSignal() as stop, Display(f"send to {ep}", ["", "frames", "frames/s", "MB/s"]) as display:
             if not args.server and not wait_stream_peer(bridge, args.timeout):
@@ -190,7 +197,7 @@ def cmd_send(args: argparse.Namespace) -> int:
             gen.start()
             why = run_until(stop, display, rows, until=gen.done.is_set)
             if why == "done" and args.expect_echo and gen.error is None:
-                back.set_expect(gen.frames)
+                back.set_expect(bridge.getTxFrameCount())
                 why = run_until(stop, display, rows, seconds=args.timeout, until=back.done.is_set)
             interrupted = why == "signal"
             display.update(rows(), force=True)
@@ -198,13 +205,14 @@ def cmd_send(args: argparse.Namespace) -> int:
         gen.stop()
         close_all(bridge)
         gen.join(2.0)
-    print(f"send {ep}: sent {gen.frames} frames ({gen.bytes} bytes), received {back.checker.frames} back")
+    sent, sent_bytes = bridge.getTxFrameCount(), bridge.getTxByteCount()
+    print(f"send {ep}: sent {sent} frames ({sent_bytes} bytes), received {back.checker.frames} back")
     if gen.error:
-        raise CliError(f"sending to {ep} failed after {gen.frames} frames: {gen.error}")
+        raise CliError(f"sending to {ep} failed after {sent} frames: {gen.error}")
     if args.expect_echo and not interrupted:
         c = back.checker
-        if c.frames != gen.frames:
-            raise CliError(f"echo from {ep}: {c.frames} of {gen.frames} frames came back within {args.timeout:g} s")
+        if c.frames != sent:
+            raise CliError(f"echo from {ep}: {c.frames} of {sent} frames came back within {args.timeout:g} s")
         if not c.ok:
             raise CliError(f"echo from {ep}: {c.bad} frames differ, first: {c.problems[0]}")
         print(f"echo check: all {c.frames} frames and {c.bytes} bytes came back intact")
