@@ -1,0 +1,498 @@
+"""One ZAP handler for the process: who may connect to a bridge server socket.
+
+libzmq consults one ZAP handler per ZeroMQ context (a REP socket bound at
+``inproc://zeromq.zap.01``) during the handshake of every socket that has a ZAP
+domain or is a CURVE server. rogue-bridge shares one context per process
+(:func:`rogue._zmq.context`), so this module runs one service for all of its
+sockets: :func:`register` gives a server socket its own ZAP domain and a
+:class:`Policy`, and the service answers each ZAP request with that policy's
+decision. The service is pyzmq's :class:`zmq.auth.Authenticator` (its socket and
+reply path) with the decision replaced; its thread starts with the first policy
+and ends with the last.
+
+Decisions, in this order: the IP allow-list; the mechanism (a CURVE server
+admits only CURVE clients whose public key is listed, a plain socket only NULL
+clients); for an exclusive socket, one client at a time. A refused peer gets a
+ZMTP ERROR (its monitor reports ``EVENT_HANDSHAKE_FAILED_AUTH`` with 400),
+nothing else, and libzmq does not reconnect it by itself.
+
+Exclusive sockets. ZAP names the peer's IP, not its port, nor which TCP
+connection asks; the socket's monitor names connections by file descriptor
+(ACCEPTED/DISCONNECTED) but not which one a handshake belongs to. So when a
+client is admitted, the policy records every connection open at that moment
+(the admitted one is among them: libzmq emits ACCEPTED before that connection
+can ask, and the service reads the monitor before each decision), and the
+socket serves a client until all of those have closed. Refused connections
+close at once, so the socket is free again as soon as its client leaves; server
+heartbeats (ZMTP PING) notice a client whose host vanished.
+
+A :class:`PeerGroup` ties together the sockets one client uses (a memory
+server's PULL at P and PUSH at P+1): no socket of the group admits a client
+from another IP than the one another socket of the group serves. Two clients
+on one host cannot be told apart that way. rogue-bridge's ``TcpClient``
+connects its request socket first and its response socket only after that
+handshake succeeded, so it never holds one socket of the pair without the
+other; a C++ Rogue client connects both at once, and two of them starting at
+the same instant on one host may each win one socket (both then time out).
+
+Keys are never logged, and no request's credentials appear in a message.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import itertools
+import logging
+import os
+import threading
+import time
+from collections.abc import Iterable
+from typing import Any
+
+import zmq
+import zmq.auth
+
+from . import _keys
+from ._errors import GeneralError
+from ._logging import Logging
+from ._zmq import context
+
+__all__ = ["PeerGroup", "Policy", "handshake_result", "register"]
+
+_log = Logging.create("zap")
+_SRC = "rogue.zap"
+_ZAP_ENDPOINT = "inproc://zeromq.zap.01"
+_MON_EVENTS = zmq.EVENT_ACCEPTED | zmq.EVENT_DISCONNECTED | zmq.EVENT_MONITOR_STOPPED
+_WARN_PERIOD_S = 60.0  # one warning per refused address and reason in this time
+_BATCH = 64  # ZAP requests answered between two looks at the monitors
+HEARTBEAT_IVL_MS = 2000  # exclusive sockets PING their client this often ...
+HEARTBEAT_TIMEOUT_MS = 10000  # ... and drop it after this long without any traffic
+_ids = itertools.count(1)
+
+_FAILED = zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL | zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL
+
+
+def handshake_result(event: int, value: int) -> str | None:
+    """Classify a client socket's monitor event: ``'ok'``, ``'refused'``, ``'failed'`` or None.
+
+    ``'refused'``: the server's ZAP handler said no (busy, address or key not
+    allowed); libzmq will not retry that connection by itself. ``'failed'``: the
+    handshake broke (a wrong CURVE server key, a NULL client on a CURVE port, a
+    socket type the port does not serve). ``value`` is the event's value.
+    """
+    if event == zmq.EVENT_HANDSHAKE_SUCCEEDED:
+        return "ok"
+    if event == zmq.EVENT_HANDSHAKE_FAILED_AUTH:
+        return "refused"
+    if event & _FAILED:
+        return "failed"
+    return None
+
+
+class PeerGroup:
+    """The server sockets one client uses together (a memory server's P and P+1).
+
+    Refusal warnings are counted per group, so a client refused on both sockets,
+    or retrying, gives one warning per ``_WARN_PERIOD_S``.
+    """
+
+    def __init__(self, name: str, log: logging.Logger | None = None) -> None:
+        self.name = name
+        self.log = log or _log
+        self.members: list[Policy] = []
+        self._warned: dict[tuple[str, str], list[float]] = {}  # (reason, ip) -> [last, suppressed]
+
+    def warn(self, reason: str, ip: str, msg: str, *args: Any) -> None:
+        """Log ``msg`` unless this ``reason`` for ``ip`` was logged less than a period ago."""
+        now = time.monotonic()
+        seen = self._warned.get((reason, ip))
+        if seen is not None and now - seen[0] < _WARN_PERIOD_S:
+            seen[1] += 1
+            return
+        extra = f" ({int(seen[1])} more refusals of this address since the last warning)" if seen and seen[1] else ""
+        self._warned[(reason, ip)] = [now, 0]
+        if len(self._warned) > 1024:  # a scan of many addresses must not grow this for ever
+            self._warned = {k: v for k, v in self._warned.items() if now - v[0] < _WARN_PERIOD_S}
+        self.log.warning(msg + extra, *args)
+
+
+class Policy:
+    """What one server socket admits; made by :func:`register`, ended by :meth:`close`.
+
+    Counters ``admitted`` and ``refused`` count ZAP decisions. The connection
+    state is kept by the service thread only.
+    """
+
+    def __init__(
+        self,
+        sock: zmq.Socket,
+        name: str,
+        group: PeerGroup,
+        exclusive: bool,
+        allow: tuple[Any, ...] | None,
+        client_keys: frozenset[bytes] | None,
+    ) -> None:
+        self.name = name
+        self.group = group
+        self.exclusive = exclusive
+        self.allow = allow
+        self.client_keys = client_keys
+        self.domain = b""
+        self.admitted = 0
+        self.refused = 0
+        self._sock: zmq.Socket | None = sock
+        self._mon: zmq.Socket | None = None
+        self._open: set[int] = set()  # connections accepted and not yet closed (fds)
+        self._grant: set[int] | None = None  # connections that may be the admitted client's
+        self._owner_ip = ""
+        self._stopped = threading.Event()
+        self._close_lock = threading.Lock()
+        self._closed = False
+        self._service: _Service | None = None
+
+    @property
+    def active(self) -> bool:
+        """True when this policy takes part in handshakes (it has a ZAP domain)."""
+        return self._service is not None
+
+    def _allows(self, ip: str) -> bool:
+        assert self.allow is not None
+        try:
+            addr = ipaddress.ip_address(ip.split("%", 1)[0])
+        except ValueError:
+            return False
+        if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
+            addr = addr.ipv4_mapped
+        return any(addr in net for net in self.allow)
+
+    def _serving(self) -> bool:
+        """True while a client admitted earlier may still be connected (service thread)."""
+        grant = self._grant
+        if grant is None:
+            return False
+        grant &= self._open
+        if grant:
+            return True
+        self._grant = None
+        if _log.isEnabledFor(logging.DEBUG):
+            _log.debug("%s: its client (%s) left", self.name, self._owner_ip)
+        self._owner_ip = ""
+        return False
+
+    def close(self, timeout: float = 2.0) -> None:
+        """Forget the socket: call after closing it, or from the thread that owns it (idempotent)."""
+        with self._close_lock:
+            if self._closed:
+                return
+            self._closed = True
+        svc, sock, self._sock = self._service, self._sock, None
+        if svc is None:
+            return
+        if self._mon is not None:
+            if sock is not None and not sock.closed:
+                try:
+                    sock.disable_monitor()  # libzmq then sends MONITOR_STOPPED
+                except zmq.ZMQError:
+                    pass
+            svc.wake()
+            # The reader may be closed only after MONITOR_STOPPED: libzmq blocks on a
+            # monitor whose reader is gone. If it never comes, the reader is left open.
+            if not self._stopped.wait(timeout):
+                _log.debug("%s: monitor did not stop within %.1f s", self.name, timeout)
+        _release(self)
+
+    def __repr__(self) -> str:
+        return f"<Policy {self.name} domain={self.domain.decode()} exclusive={self.exclusive}>"
+
+
+class _Service(zmq.auth.Authenticator):
+    """pyzmq's ZAP authenticator with rogue-bridge's per-socket decisions, in one thread."""
+
+    def __init__(self) -> None:
+        super().__init__(context=context(), log=_log)
+        self.pid = os.getpid()
+        self.policies: dict[bytes, Policy] = {}  # by ZAP domain; changed under _svc_lock
+        self._dirty = True
+        self._stopping = False
+        self._wake_lock = threading.Lock()
+        endpoint = f"inproc://rogue-bridge.zap.wake.{id(self)}"
+        self._wake_rx = self.context.socket(zmq.PAIR)
+        self._wake_rx.bind(endpoint)
+        self._wake_tx = self.context.socket(zmq.PAIR)
+        self._wake_tx.connect(endpoint)
+        self._thread = threading.Thread(target=self._run, name="rogue-bridge:zap:service", daemon=True)
+
+    def start(self) -> None:
+        """Bind the context's ZAP endpoint and start the service thread."""
+        try:
+            super().start()
+        except zmq.ZMQError as exc:
+            if self.zap_socket is not None:
+                self.zap_socket.close(linger=0)
+                self.zap_socket = None  # type: ignore[assignment]
+            self._wake_tx.close(linger=0)
+            self._wake_rx.close(linger=0)
+            raise GeneralError(_SRC, f"cannot serve ZAP on the shared ZeroMQ context ({exc}): another handler is bound") from exc
+        self._thread.start()
+
+    def wake(self) -> None:
+        """Make the thread look at the registry again."""
+        self._dirty = True
+        with self._wake_lock:
+            if not self._wake_tx.closed:
+                self._wake_tx.send(b"", zmq.NOBLOCK)
+
+    def stop(self) -> None:
+        """Stop the thread and release the ZAP endpoint (the caller holds ``_svc_lock``)."""
+        self._stopping = True
+        self.wake()
+        if self._thread.is_alive() and self._thread is not threading.current_thread():
+            self._thread.join(2.0)
+        with self._wake_lock:
+            self._wake_tx.close(linger=0)
+        self._wake_rx.close(linger=0)
+        if self.zap_socket is not None:
+            try:
+                self.zap_socket.unbind(_ZAP_ENDPOINT)  # at once, so a new service can bind
+            except zmq.ZMQError:
+                pass
+        super().stop()
+
+    # -- the thread ------------------------------------------------------------------
+    def _run(self) -> None:
+        zap = self.zap_socket
+        poller = zmq.Poller()
+        poller.register(zap, zmq.POLLIN)
+        poller.register(self._wake_rx, zmq.POLLIN)
+        watched: dict[zmq.Socket, Policy] = {}
+        while not self._stopping:
+            try:
+                if self._dirty:
+                    self._sync(poller, watched)
+                ready = dict(poller.poll())
+                if self._wake_rx in ready:
+                    while self._wake_rx.poll(0):
+                        self._wake_rx.recv()
+                for mon, pol in list(watched.items()):
+                    if mon in ready:
+                        self._drain(pol, poller, watched)
+                if zap in ready:
+                    self._answer(zap, poller, watched)
+            except zmq.ContextTerminated:
+                return
+            except Exception:  # noqa: BLE001 - the service must outlive any one request
+                _log.exception("ZAP service error (continuing)")
+
+    def _sync(self, poller: zmq.Poller, watched: dict[zmq.Socket, Policy]) -> None:
+        """Poll the monitors of newly registered exclusive sockets."""
+        self._dirty = False
+        for pol in list(self.policies.values()):
+            mon = pol._mon
+            if mon is not None and mon not in watched and not pol._stopped.is_set():
+                watched[mon] = pol
+                poller.register(mon, zmq.POLLIN)
+
+    def _drain(self, pol: Policy, poller: zmq.Poller, watched: dict[zmq.Socket, Policy]) -> None:
+        """Apply every waiting monitor event of ``pol``'s socket."""
+        mon = pol._mon
+        if mon is None or pol._stopped.is_set():
+            return
+        while True:
+            try:
+                msg = mon.recv_multipart(zmq.NOBLOCK)
+            except zmq.Again:
+                return
+            event = int.from_bytes(msg[0][:2], "little")
+            value = int.from_bytes(msg[0][2:6], "little")
+            if event == zmq.EVENT_ACCEPTED:
+                pol._open.add(value)
+            elif event == zmq.EVENT_DISCONNECTED:
+                pol._open.discard(value)
+            elif event == zmq.EVENT_MONITOR_STOPPED:
+                watched.pop(mon, None)
+                poller.unregister(mon)
+                mon.close(linger=0)
+                pol._open.clear()
+                pol._grant = None
+                pol._stopped.set()
+                return
+
+    def _answer(self, zap: zmq.Socket, poller: zmq.Poller, watched: dict[zmq.Socket, Policy]) -> None:
+        """Answer the waiting ZAP requests (each gets exactly one reply: REP demands it)."""
+        for _ in range(_BATCH):
+            try:
+                msg = zap.recv_multipart(zmq.NOBLOCK)
+            except zmq.Again:
+                return
+            if self._dirty:
+                self._sync(poller, watched)
+            try:
+                self._handle(msg, poller, watched)
+            except Exception:  # noqa: BLE001
+                _log.exception("ZAP decision failed; refusing the connection")
+                if len(msg) > 1:
+                    self._send_zap_reply(msg[1], b"500", b"Internal error")
+
+    async def handle_zap_message(self, msg: list[bytes]) -> None:
+        """Answer one ZAP request with rogue-bridge's decision (pyzmq's entry point)."""
+        self._handle(msg, None, None)
+
+    def _handle(self, msg: list[bytes], poller: zmq.Poller | None, watched: dict[zmq.Socket, Policy] | None) -> None:
+        if len(msg) < 6:
+            if len(msg) >= 2:
+                self._send_zap_reply(msg[1], b"400", b"Not enough frames")
+            return
+        version, request_id, domain, address, _identity, mechanism = msg[:6]
+        if version != zmq.auth.base.VERSION:
+            self._send_zap_reply(request_id, b"400", b"Invalid version")
+            return
+        pol = self.policies.get(domain)
+        if pol is None:
+            _log.debug("ZAP request for unknown domain %r refused", domain)
+            self._send_zap_reply(request_id, b"400", b"Unknown domain")
+            return
+        ip = address.decode("ascii", "replace")
+        code, text = self._decide(pol, ip, mechanism, msg[6:], poller, watched)
+        if code == b"200":
+            pol.admitted += 1
+        else:
+            pol.refused += 1
+        self._send_zap_reply(request_id, code, text, ip)
+
+    def _decide(
+        self,
+        pol: Policy,
+        ip: str,
+        mechanism: bytes,
+        credentials: list[bytes],
+        poller: zmq.Poller | None,
+        watched: dict[zmq.Socket, Policy] | None,
+    ) -> tuple[bytes, bytes]:
+        group = pol.group
+        if pol.allow is not None and not pol._allows(ip):
+            group.warn("allow", ip, "%s refused a connection from %s: address not in its allow-list", pol.name, ip)
+            return b"400", b"Address not allowed"
+        if pol.client_keys is not None:
+            if mechanism != b"CURVE" or len(credentials) != 1:
+                group.warn("curve", ip, "%s refused a connection from %s: no CURVE credentials", pol.name, ip)
+                return b"400", b"CURVE required"
+            if credentials[0] not in pol.client_keys:
+                group.warn("key", ip, "%s refused a connection from %s: its CURVE public key is not listed", pol.name, ip)
+                return b"400", b"Unknown key"
+        elif mechanism != b"NULL":
+            return b"400", b"Mechanism not allowed"
+        if pol.exclusive:
+            if poller is not None and watched is not None:
+                for member in group.members:  # see every connection accepted so far
+                    self._drain(member, poller, watched)
+            holder = pol if pol._serving() else None
+            for member in group.members:
+                if holder is None and member is not pol and member._serving() and member._owner_ip != ip:
+                    holder = member
+            if holder is not None:
+                group.warn(
+                    "busy",
+                    ip,
+                    "%s already serves a client (from %s): refused another client from %s (one client per port pair)",
+                    group.name,
+                    holder._owner_ip,
+                    ip,
+                )
+                return b"400", b"Busy"
+            pol._grant = set(pol._open)
+            pol._owner_ip = ip
+            if _log.isEnabledFor(logging.DEBUG):
+                _log.debug("%s: admitted a client from %s", pol.name, ip)
+        return b"200", b"OK"
+
+
+_svc_lock = threading.Lock()
+_svc: _Service | None = None
+
+
+def _release(pol: Policy) -> None:
+    """Drop ``pol`` from the service; stop the service after its last policy."""
+    global _svc
+    with _svc_lock:
+        svc = pol._service
+        if svc is None:
+            return
+        if svc.policies.get(pol.domain) is pol:
+            del svc.policies[pol.domain]
+        if pol in pol.group.members:
+            pol.group.members.remove(pol)
+        if not svc.policies and svc is _svc:
+            svc.stop()
+            _svc = None
+
+
+def _networks(allow: str | Iterable[str]) -> tuple[Any, ...]:
+    if isinstance(allow, str):
+        allow = [allow]
+    nets = []
+    for item in allow:
+        try:
+            nets.append(ipaddress.ip_network(str(item).strip(), strict=False))
+        except ValueError:
+            raise GeneralError(_SRC, f"allow-list entry {item!r} is not an IP address or network") from None
+    return tuple(nets)
+
+
+def register(
+    sock: zmq.Socket,
+    *,
+    name: str,
+    log: logging.Logger | None = None,
+    group: PeerGroup | None = None,
+    exclusive: bool = False,
+    allow: str | Iterable[str] | None = None,
+    server_secret_key: _keys.KeySpec | None = None,
+    client_keys: _keys.KeySpec | Iterable[_keys.KeySpec] | None = None,
+    heartbeat: bool | None = None,
+) -> Policy:
+    """Give the server socket ``sock`` an admission policy; call before ``bind``.
+
+    ``name`` names the socket in warnings (with ``log``, the bridge's logger).
+    ``exclusive``: one client at a time (per ``group``). ``allow``: IP addresses
+    or networks (``'10.0.0.0/24'``) that may connect; others are refused.
+    ``server_secret_key`` and ``client_keys`` make ``sock`` a CURVE server that
+    admits only the listed client public keys (both are needed).
+    ``heartbeat`` (default: when exclusive) sets ZMTP heartbeats so a vanished
+    client is noticed. With no option set, the returned policy is inert and
+    ``sock`` is unchanged.
+    """
+    global _svc
+    if (server_secret_key is None) != (client_keys is None):
+        raise GeneralError(_SRC, f"{name}: CURVE needs both the server secret key and the list of client public keys")
+    nets = None if allow is None else _networks(allow)
+    keys = None if client_keys is None else _keys.public_keys(client_keys)
+    group = group or PeerGroup(name, log)
+    pol = Policy(sock, name, group, bool(exclusive), nets, keys)
+    if not (exclusive or nets is not None or keys is not None):
+        return pol
+    if server_secret_key is not None:
+        _keys.apply_server(sock, server_secret_key)
+    if heartbeat if heartbeat is not None else exclusive:
+        sock.setsockopt(zmq.HEARTBEAT_IVL, HEARTBEAT_IVL_MS)
+        sock.setsockopt(zmq.HEARTBEAT_TIMEOUT, HEARTBEAT_TIMEOUT_MS)
+    pol.domain = f"rogue-bridge.{os.getpid()}.{next(_ids)}".encode()
+    sock.zap_domain = pol.domain
+    if exclusive:
+        # An unbounded reader (rcvhwm 0): libzmq blocks its I/O thread on a full monitor.
+        endpoint = f"inproc://rogue-bridge.zap.monitor.{pol.domain.decode()}"
+        sock.monitor(endpoint, _MON_EVENTS)
+        mon = context().socket(zmq.PAIR)
+        mon.rcvhwm = 0
+        mon.linger = 0
+        mon.connect(endpoint)
+        pol._mon = mon
+    with _svc_lock:
+        if _svc is None or _svc.pid != os.getpid():
+            svc = _Service()
+            svc.start()
+            _svc = svc
+        pol._service = _svc
+        _svc.policies[pol.domain] = pol
+        group.members.append(pol)
+    _svc.wake()
+    return pol
