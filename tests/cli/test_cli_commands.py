@@ -1,0 +1,232 @@
+"""Every ``rogue-bridge`` subcommand, run as a subprocess on loopback."""
+
+from __future__ import annotations
+
+import os
+import selectors
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from conftest import free_port_pair
+
+CLI = [sys.executable, "-m", "rogue.cli"]
+HOST = "127.0.0.1"
+
+
+def run(*args: str, timeout: float = 20.0) -> subprocess.CompletedProcess[str]:
+    """Run one CLI command to completion."""
+    return subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=timeout)
+
+
+class Server:
+    """A CLI server subprocess, started and waited for until it says it is serving."""
+
+    def __init__(self, *args: str) -> None:
+        self.proc = subprocess.Popen(
+            [*CLI, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1
+        )
+        self.first = self._readline(10.0)
+        assert self.first.startswith("serving"), self.first + self.proc.stderr.read() if self.proc.stderr else ""
+
+    def _readline(self, timeout: float) -> str:
+        assert self.proc.stdout is not None
+        with selectors.DefaultSelector() as sel:
+            sel.register(self.proc.stdout, selectors.EVENT_READ)
+            if not sel.select(timeout):
+                raise AssertionError(f"no output from {self.proc.args} within {timeout} s")
+        return self.proc.stdout.readline()
+
+    def interrupt(self, sig: int = signal.SIGINT) -> tuple[int, str, str]:
+        """Stop it as Ctrl-C (or SIGTERM) would; its exit code and output."""
+        self.proc.send_signal(sig)
+        out, err = self.proc.communicate(timeout=10)
+        return self.proc.returncode, out, err
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.communicate(timeout=10)
+
+
+@pytest.fixture
+def servers() -> Iterator[list[Server]]:
+    """Servers a test starts; every one is killed at the end, whatever happened."""
+    started: list[Server] = []
+    try:
+        yield started
+    finally:
+        for s in started:
+            s.kill()
+
+
+def one_error_line(p: subprocess.CompletedProcess[str]) -> str:
+    lines = p.stderr.splitlines()
+    assert len(lines) == 1, p.stderr
+    assert "Traceback" not in p.stderr
+    return lines[0]
+
+
+@pytest.mark.timeout(30)
+def test_demo_passes() -> None:
+    p = run("demo", "--seconds", "1")
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "demo passed: 3 of 3 checks OK" in p.stdout
+    assert p.stdout.count(": OK (") == 3 and "every byte verified" in p.stdout
+    assert p.stderr == ""
+
+
+@pytest.mark.timeout(30)
+def test_serve_memory_srp_read_write_dump(servers: list[Server]) -> None:
+    port = free_port_pair()
+    ep = f"{HOST}:{port}"
+    srv = Server("serve-memory", "--port", str(port), "--srp")
+    servers.append(srv)
+    assert "SrpV3" in srv.first
+
+    p = run("write", ep, "0x1000", "deadbeef", "0x12345678", "1", "--verify")
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.strip() == "wrote 12 bytes at 0x00001000 (verified)"
+
+    p = run("read", ep, "1004")
+    assert (p.returncode, p.stdout) == (0, "0x00001004: 0x12345678\n")
+    p = run("read", ep, "0x1000", "--size", "8", "--word-size", "2")
+    assert p.stdout.split() == ["0x00001000:", "0xbeef", "0x00001002:", "0xdead",
+                                "0x00001004:", "0x5678", "0x00001006:", "0x1234"]
+
+    p = run("dump", ep, "0xff8", "24")
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.splitlines() == [
+        "0x00000ff8: 00000000 00000000 deadbeef 12345678",
+        "0x00001008: 00000001 00000000",
+    ]
+
+    # A transaction error: SrpV3's own text, one line, non-zero exit.
+    p = run("read", ep, "0x1002")
+    assert p.returncode == 1
+    assert one_error_line(p) == (
+        "rogue-bridge: error: read of 4 bytes at 0x1002 failed: Transaction address 0x1002 is not aligned to min size 4"
+    )
+
+    code, out, err = srv.interrupt(signal.SIGINT)
+    assert code == 0, err
+    assert "transactions" in out and "stopped" in out and "Traceback" not in err
+
+
+@pytest.mark.timeout(30)
+def test_serve_memory_plain_and_port_in_use(servers: list[Server]) -> None:
+    port = free_port_pair()
+    srv = Server("serve-memory", "--port", str(port))
+    servers.append(srv)
+    p = run("write", f"{HOST}:{port}", "20", "a5a5a5a5")
+    assert p.returncode == 0, p.stderr
+    assert run("read", f"{HOST}:{port}", "20").stdout == "0x00000020: 0xa5a5a5a5\n"
+
+    p = run("serve-memory", "--port", str(port))
+    assert p.returncode == 1
+    assert "port in use" in one_error_line(p)
+
+    code, out, _ = srv.interrupt(signal.SIGTERM)
+    assert code == 0 and "2 transactions" in out
+
+
+@pytest.mark.timeout(30)
+def test_serve_stream_echo_send_and_monitor(servers: list[Server]) -> None:
+    port = free_port_pair()
+    ep = f"{HOST}:{port}"
+    srv = Server("serve-stream", "--port", str(port), "--echo")
+    servers.append(srv)
+
+    p = run("send", ep, "--size", "3000", "--count", "40", "--channel", "5", "--expect-echo")
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert f"send {ep}: sent 40 frames (120000 bytes), received 40 back" in p.stdout
+    assert "all 40 frames and 120000 bytes came back intact" in p.stdout
+
+    code, out, err = srv.interrupt()
+    assert code == 0, err
+    assert "received 40 frames (120000 bytes), echoed 40" in out
+
+    # monitor as the server end, send connecting to it: the monitor counts exactly what was sent.
+    mon = subprocess.Popen(
+        [*CLI, "monitor", ep, "--server", "--count", "25", "--seconds", "15", "--hex", "6"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        p = run("send", ep, "--size", "100", "--count", "25", "--channel", "7", "--timeout", "10")
+        assert p.returncode == 0, p.stderr
+        out, err = mon.communicate(timeout=15)
+    finally:
+        if mon.poll() is None:
+            mon.kill()
+            mon.communicate()
+    assert mon.returncode == 0, err
+    assert f"monitor {ep}: 25 frames, 2500 bytes, 0 with errors, channels 7:25, sizes 100/100/100" in out
+    # --hex 6: the frame number (little-endian) then the pattern.
+    assert "frame size=100 ch=7 err=0 flags=0x0000: 00 00 00 00 04 05" in out
+    assert out.count("frame size=100") == 25
+
+
+@pytest.mark.timeout(30)
+def test_serve_stream_generate_and_monitor_channel(servers: list[Server]) -> None:
+    port = free_port_pair()
+    ep = f"{HOST}:{port}"
+    srv = Server("serve-stream", "--port", str(port), "--generate", "256@400", "--channel", "3")
+    servers.append(srv)
+    p = run("monitor", ep, "--count", "20", "--seconds", "10", "--channel", "3")
+    assert p.returncode == 0, p.stderr
+    assert "20 frames, 5120 bytes, 0 with errors, channels 3:20" in p.stdout
+    # Frames of another channel are filtered out, so none arrive within the time.
+    p = run("monitor", ep, "--count", "1", "--seconds", "0.5", "--channel", "4")
+    assert p.returncode == 1
+    assert one_error_line(p) == f"rogue-bridge: error: received 0 of 1 frames from {ep} within 0.5 s"
+    code, out, _ = srv.interrupt()
+    assert code == 0 and "generated" in out
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize(
+    "args, code, words",
+    [
+        (["read", "127.0.0.1", "0"], 2, "bad address '127.0.0.1': expected HOST:PORT"),
+        (["send", "127.0.0.1:99999", "--size", "4"], 2, "the port must be 1..65534"),
+        (["dump", "no-such-host.invalid:8000", "0", "16"], 1, "unknown host 'no-such-host.invalid'"),
+        (["write", "127.0.0.1:8000", "zz", "1"], 2, "bad address 'zz'"),
+        (["serve-stream", "--port", "8000", "--generate", "big@fast"], 2, "bad --generate size"),
+    ],
+)
+def test_usage_errors(args: list[str], code: int, words: str) -> None:
+    p = run(*args)
+    assert p.returncode == code
+    line = one_error_line(p)
+    assert line.startswith("rogue-bridge") and words in line
+    assert p.stdout == ""
+
+
+@pytest.mark.timeout(30)
+def test_dead_port_errors() -> None:
+    port = free_port_pair()
+    ep = f"{HOST}:{port}"
+    p = run("read", ep, "0", "--timeout", "0.3")
+    assert p.returncode == 1 and p.stdout == ""
+    assert one_error_line(p) == f"rogue-bridge: error: nothing answering at {ep}: no memory server replied within 0.3 s"
+    p = run("send", ep, "--size", "8", "--timeout", "0.3")
+    assert p.returncode == 1 and p.stdout == ""
+    assert one_error_line(p) == f"rogue-bridge: error: nothing answering at {ep}: no stream server accepted within 0.3 s"
+    p = run("monitor", ep, "--seconds", "0.3")
+    assert p.returncode == 1
+    assert one_error_line(p) == f"rogue-bridge: error: nothing answering at {ep}: no stream server connected within 0.3 s"
+
+
+def test_console_script_and_module_help() -> None:
+    p = run("--help")
+    assert p.returncode == 0 and "demo" in p.stdout and "serve-memory" in p.stdout
+    exe = shutil.which("rogue-bridge")
+    if exe is None:
+        pytest.skip("rogue-bridge is not on PATH (package not installed)")
+    p = subprocess.run([exe, "--version"], capture_output=True, text=True, timeout=20)
+    assert p.returncode == 0 and p.stdout.startswith("rogue-bridge ")
