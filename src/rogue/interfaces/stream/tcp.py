@@ -40,6 +40,19 @@ _NOBLOCK = zmq.NOBLOCK
 _RCVMORE = zmq.RCVMORE
 _DEBUG = logging.DEBUG
 _mon_ids = itertools.count(1)
+# Connection events only: libzmq blocks its I/O thread when a monitor queue is full,
+# so periodic events (CONNECT_RETRIED every 100 ms without a server) are not asked for.
+_EVENTS = (
+    zmq.EVENT_LISTENING
+    | zmq.EVENT_BIND_FAILED
+    | zmq.EVENT_CONNECTED
+    | zmq.EVENT_ACCEPTED
+    | zmq.EVENT_DISCONNECTED
+    | zmq.EVENT_HANDSHAKE_SUCCEEDED
+    | zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL
+    | zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL
+    | zmq.EVENT_HANDSHAKE_FAILED_AUTH
+)
 
 
 class TcpCore(Master, Slave):
@@ -79,6 +92,7 @@ class TcpCore(Master, Slave):
         self._rx_frames = self._rx_bytes = self._malformed = 0
         self._rebuilds = 0
         self._new_push_mon: zmq.Socket | None = None  # handed from a sender to the rx thread
+        self._push_mon_users = 2  # the rx thread and stop(); the last one closes the monitor
 
         self._pull: zmq.Socket | None = None
         self._push: zmq.Socket | None = None
@@ -112,7 +126,7 @@ class TcpCore(Master, Slave):
                 sock.setsockopt(zmq.RCVTIMEO, _POLL_MS)
             # Monitor before bind/connect, so the first connection's events are not missed.
             # A unique inproc name: a rebuilt socket must not collide with its predecessor's monitor.
-            mon = sock.get_monitor_socket(addr=f"inproc://rogue-bridge.monitor.{next(_mon_ids)}")
+            mon = sock.get_monitor_socket(_EVENTS, f"inproc://rogue-bridge.monitor.{next(_mon_ids)}")
             role = "push" if kind == zmq.PUSH else "pull"
             if self._server:
                 self._log.debug("Creating %s server port: %s", role, url)
@@ -139,6 +153,7 @@ class TcpCore(Master, Slave):
         self._log.warning("multipart send failed part-way; rebuilding the push socket %s", self._push_url)
         old = self._push
         assert old is not None
+        old.disable_monitor()  # before its monitor socket may be closed (see _rx_loop)
         old.close(linger=0)
         self._push = None
         deadline = time.monotonic() + _REBIND_S
@@ -157,7 +172,7 @@ class TcpCore(Master, Slave):
         self._push = push
         with self._state_lock:
             old_mon, self._new_push_mon = self._new_push_mon, mon
-        if old_mon is not None:  # never picked up by the rx thread
+        if old_mon is not None:  # never picked up by the rx thread; its socket is closed
             old_mon.close(linger=0)
 
     # -- sending (the hot path) ----------------------------------------------------------
@@ -206,7 +221,7 @@ class TcpCore(Master, Slave):
                 return True
             except zmq.ZMQError as exc:
                 # libzmq rolled the partial message back; resend it whole on a fresh socket.
-                if exc.errno == errno.ETERM or not self._running:
+                if exc.errno == zmq.ETERM or not self._running:
                     return self._send_error(exc)
                 self._rebuild_push()
 
@@ -254,8 +269,15 @@ class TcpCore(Master, Slave):
                 except Exception:  # noqa: BLE001 - the receive thread must outlive anything
                     self._log.exception("receive loop error (continuing)")
         finally:
-            for sock in (pull, pull_mon, push_mon):
-                sock.close(linger=0)
+            # libzmq sends monitor events with a blocking send: a monitor socket closed
+            # while its socket still emits events would block libzmq's I/O thread (and
+            # every bridge of the process). So the monitor is disabled first, by the
+            # thread that owns the socket: here for PULL, in stop() for PUSH.
+            pull.disable_monitor()
+            pull.close(linger=0)
+            pull_mon.close(linger=0)
+            self._push_mon = push_mon
+            self._release_push_monitor()
             self._set_connected(False)
 
     def _drain(self, pull: zmq.Socket) -> None:
@@ -387,10 +409,7 @@ class TcpCore(Master, Slave):
                 return
             self._closed = True
             self._running = False
-            stray, self._new_push_mon = self._new_push_mon, None
         unregister_closer(self)
-        if stray is not None:
-            stray.close(linger=0)
         if self._rx is not threading.current_thread():
             self._rx.join(1.0)
             if self._rx.is_alive():  # a slave is stuck in _acceptFrame; the thread closes its sockets when it returns
@@ -400,16 +419,30 @@ class TcpCore(Master, Slave):
             try:
                 push, self._push = self._push, None
                 if push is not None:
+                    push.disable_monitor()
                     push.setsockopt(zmq.LINGER, self._flush_ms)  # libzmq flushes in the background
                     push.close()
             finally:
                 self._send_lock.release()
+            self._release_push_monitor()
         else:
             self._log.warning("a sender did not release the push socket within 1 s")
         with self._link:
             self._connected = False
             self._link.notify_all()
         self._log.debug("Stopped")
+
+    def _release_push_monitor(self) -> None:
+        """Close the PUSH monitor sockets once both the rx thread and stop() are done with them."""
+        with self._state_lock:
+            self._push_mon_users -= 1
+            if self._push_mon_users:
+                return
+            mons = (self._push_mon, self._new_push_mon)
+            self._new_push_mon = None
+        for mon in mons:
+            if mon is not None:
+                mon.close(linger=0)
 
     def close(self) -> None:
         """Stop the bridge (as in Rogue); same as :meth:`stop`."""
