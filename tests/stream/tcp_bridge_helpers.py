@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -82,8 +83,11 @@ def parts_of(frame: tuple[bytes, int, int, int]) -> list[bytes]:
     return [flags.to_bytes(2, "little"), bytes([channel]), bytes([error]), payload]
 
 
-def closing(*objs: Any) -> Any:
-    """Close every bridge given (for ``finally`` blocks)."""
-    for obj in objs:
-        if obj is not None:
-            obj.close()
+def wait_for(predicate: Callable[[], object], timeout: float) -> bool:
+    """Poll ``predicate`` until it is true or ``timeout`` seconds pass (for state with no event to wait on)."""
+    end = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > end:
+            return False
+        time.sleep(0.01)
+    return True

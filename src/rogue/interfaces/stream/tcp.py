@@ -41,10 +41,10 @@ _RCVMORE = zmq.RCVMORE
 _DEBUG = logging.DEBUG
 _mon_ids = itertools.count(1)
 # Connection events only: libzmq blocks its I/O thread when a monitor queue is full,
-# so periodic events (CONNECT_RETRIED every 100 ms without a server) are not asked for.
+# so periodic events (CONNECT_RETRIED every 100 ms without a server) are not asked for;
+# and BIND_FAILED would overwrite the errno (EADDRINUSE) of the failed bind.
 _EVENTS = (
     zmq.EVENT_LISTENING
-    | zmq.EVENT_BIND_FAILED
     | zmq.EVENT_CONNECTED
     | zmq.EVENT_ACCEPTED
     | zmq.EVENT_DISCONNECTED
