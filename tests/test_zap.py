@@ -36,7 +36,7 @@ class Client:
         self.sock.connect(self.url)
 
     def outcome(self, timeout: float = 5.0) -> str | None:
-        """The next handshake result ('ok', 'refused', 'failed'), or None after ``timeout``."""
+        """The next handshake result ('ok', 'busy', 'refused', 'failed'), or None after ``timeout``."""
         end = time.monotonic() + timeout
         while self.mon.poll(max(0, int((end - time.monotonic()) * 1000))):
             msg = self.mon.recv_multipart()
@@ -104,12 +104,12 @@ def test_exclusive_pull_refuses_second_peer_until_first_leaves(port, no_thread_l
     assert recv(srv) == b"a1"
 
     b = client(closing, zmq.PUSH, port)
-    assert b.outcome() == "refused"
+    assert b.outcome() == "busy"
     with pytest.raises(zmq.Again):
         b.sock.send(b"b1", zmq.NOBLOCK)  # nothing reaches the server from a refused peer
     for _ in range(3):  # retries while A is there: refused each time, one warning in all
         b.retry()
-        assert b.outcome() == "refused"
+        assert b.outcome() == "busy"
     for i in range(100):
         a.sock.send(b"a%d" % i)
     assert [recv(srv) for _ in range(100)] == [b"a%d" % i for i in range(100)]
@@ -134,7 +134,7 @@ def test_exclusive_push_sends_only_to_first_peer(port, no_thread_leak, closing):
     a = client(closing, zmq.PULL, port + 1)
     assert a.outcome() == "ok"
     b = client(closing, zmq.PULL, port + 1)
-    assert b.outcome() == "refused"
+    assert b.outcome() == "busy"
     for i in range(50):
         srv.send(b"%d" % i)
     assert [recv(a.sock) for _ in range(50)] == [b"%d" % i for i in range(50)]
@@ -150,11 +150,11 @@ def test_group_admits_only_the_served_address_on_the_other_socket(port, no_threa
     assert a_req.outcome() == "ok"
     # A client on another host connecting only its response socket would steal A's answers.
     other_rsp = client(closing, zmq.PULL, port + 1, src="127.0.0.2")
-    assert other_rsp.outcome() == "refused"
+    assert other_rsp.outcome() == "busy"
     a_rsp = client(closing, zmq.PULL, port + 1, src="127.0.0.1")
     assert a_rsp.outcome() == "ok"
     other_req = client(closing, zmq.PUSH, port, src="127.0.0.2")
-    assert other_req.outcome() == "refused"
+    assert other_req.outcome() == "busy"
     assert refusals(caplog, "refused another client from 127.0.0.2") == 1  # one per address and group
 
 
@@ -243,7 +243,7 @@ def test_simultaneous_peers_exactly_one_admitted(port, no_thread_leak, closing):
     srv, _ = server(zmq.PULL, port, closing, exclusive=True)
     peers = [client(closing, zmq.PUSH, port) for _ in range(8)]
     results = [p.outcome() for p in peers]
-    assert sorted(results) == ["ok"] + ["refused"] * 7
+    assert sorted(results) == ["busy"] * 7 + ["ok"]
     winner = peers[results.index("ok")]
     winner.sock.send(b"w")
     assert recv(srv) == b"w"
@@ -264,7 +264,7 @@ def test_simultaneous_peers_exactly_one_admitted(port, no_thread_leak, closing):
     for p in peers:
         if p is not admitted:
             p.retry()
-            assert p.outcome() == "refused"
+            assert p.outcome() == "busy"
 
 
 def test_inert_policy_changes_nothing(no_thread_leak):
@@ -291,3 +291,18 @@ def test_service_runs_while_policies_exist(port, no_thread_leak):
             p.close()
             p.close()  # idempotent
         assert not any(t.name == "rogue-bridge:zap:service" for t in threading.enumerate())
+
+
+@pytest.mark.timeout(20)
+def test_forwarded_monitor_events(port, no_thread_leak, closing):
+    srv, pol = server(zmq.PULL, port, closing, exclusive=True, forward_events=True)
+    events = pol.events
+    assert events is not None
+    closing.append(events)
+    a = client(closing, zmq.PUSH, port)
+    assert a.outcome() == "ok"
+    seen = []
+    while zmq.EVENT_HANDSHAKE_SUCCEEDED not in seen:
+        assert events.poll(5000)
+        seen.append(int.from_bytes(events.recv_multipart()[0][:2], "little"))
+    assert zmq.EVENT_ACCEPTED in seen

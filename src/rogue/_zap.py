@@ -13,8 +13,10 @@ and ends with the last.
 Decisions, in this order: the IP allow-list; the mechanism (a CURVE server
 admits only CURVE clients whose public key is listed, a plain socket only NULL
 clients); for an exclusive socket, one client at a time. A refused peer gets a
-ZMTP ERROR (its monitor reports ``EVENT_HANDSHAKE_FAILED_AUTH`` with 400),
-nothing else, and libzmq does not reconnect it by itself.
+ZMTP ERROR and nothing else; its monitor reports ``EVENT_HANDSHAKE_FAILED_AUTH``
+with 400 (address or key not allowed) or 500 (busy: another client is served;
+ZAP's 300 "try later" cannot be used, as libzmq then leaves the connection
+hanging without a word). libzmq does not reconnect a refused peer by itself.
 
 Exclusive sockets. ZAP names the peer's IP, not its port, nor which TCP
 connection asks; the socket's monitor names connections by file descriptor
@@ -68,22 +70,24 @@ _BATCH = 64  # ZAP requests answered between two looks at the monitors
 HEARTBEAT_IVL_MS = 2000  # exclusive sockets PING their client this often ...
 HEARTBEAT_TIMEOUT_MS = 10000  # ... and drop it after this long without any traffic
 _ids = itertools.count(1)
+_BUSY = b"500"  # ZAP status for "already serves another client" (400 means not allowed)
 
 _FAILED = zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL | zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL
 
 
 def handshake_result(event: int, value: int) -> str | None:
-    """Classify a client socket's monitor event: ``'ok'``, ``'refused'``, ``'failed'`` or None.
+    """Classify a client socket's monitor event: ``'ok'``, ``'busy'``, ``'refused'``, ``'failed'`` or None.
 
-    ``'refused'``: the server's ZAP handler said no (busy, address or key not
-    allowed); libzmq will not retry that connection by itself. ``'failed'``: the
-    handshake broke (a wrong CURVE server key, a NULL client on a CURVE port, a
-    socket type the port does not serve). ``value`` is the event's value.
+    ``'busy'``: an exclusive server already serves another client. ``'refused'``:
+    the server's ZAP handler said no (address or CURVE key not allowed). libzmq
+    does not retry either by itself. ``'failed'``: the handshake broke (a wrong
+    CURVE server key, a NULL client on a CURVE port, a socket type the port does
+    not serve). ``value`` is the event's value.
     """
     if event == zmq.EVENT_HANDSHAKE_SUCCEEDED:
         return "ok"
     if event == zmq.EVENT_HANDSHAKE_FAILED_AUTH:
-        return "refused"
+        return "busy" if value == 500 else "refused"
     if event & _FAILED:
         return "failed"
     return None
@@ -142,6 +146,10 @@ class Policy:
         self.refused = 0
         self._sock: zmq.Socket | None = sock
         self._mon: zmq.Socket | None = None
+        self._fwd: zmq.Socket | None = None  # copies of the monitor events, for the bridge
+        #: The bridge's view of the socket's monitor (``forward_events``): libzmq allows
+        #: one monitor per socket, so the service reads it and passes every event on.
+        self.events: zmq.Socket | None = None
         self._open: set[int] = set()  # connections accepted and not yet closed (fds)
         self._grant: set[int] | None = None  # connections that may be the admitted client's
         self._owner_ip = ""
@@ -199,6 +207,8 @@ class Policy:
             # monitor whose reader is gone. If it never comes, the reader is left open.
             if not self._stopped.wait(timeout):
                 _log.debug("%s: monitor did not stop within %.1f s", self.name, timeout)
+            elif self._fwd is not None:
+                self._fwd.close(linger=0)
         _release(self)
 
     def __repr__(self) -> str:
@@ -302,6 +312,11 @@ class _Service(zmq.auth.Authenticator):
                 msg = mon.recv_multipart(zmq.NOBLOCK)
             except zmq.Again:
                 return
+            if pol._fwd is not None:
+                try:
+                    pol._fwd.send_multipart(msg, zmq.NOBLOCK)
+                except zmq.ZMQError:
+                    pass
             event = int.from_bytes(msg[0][:2], "little")
             value = int.from_bytes(msg[0][2:6], "little")
             if event == zmq.EVENT_ACCEPTED:
@@ -398,7 +413,7 @@ class _Service(zmq.auth.Authenticator):
                     holder._owner_ip,
                     ip,
                 )
-                return b"400", b"Busy"
+                return _BUSY, b"Busy"
             pol._grant = set(pol._open)
             pol._owner_ip = ip
             if _log.isEnabledFor(logging.DEBUG):
@@ -449,6 +464,7 @@ def register(
     server_secret_key: _keys.KeySpec | None = None,
     client_keys: _keys.KeySpec | Iterable[_keys.KeySpec] | None = None,
     heartbeat: bool | None = None,
+    forward_events: bool = False,
 ) -> Policy:
     """Give the server socket ``sock`` an admission policy; call before ``bind``.
 
@@ -458,8 +474,10 @@ def register(
     ``server_secret_key`` and ``client_keys`` make ``sock`` a CURVE server that
     admits only the listed client public keys (both are needed).
     ``heartbeat`` (default: when exclusive) sets ZMTP heartbeats so a vanished
-    client is noticed. With no option set, the returned policy is inert and
-    ``sock`` is unchanged.
+    client is noticed. ``forward_events``: an exclusive socket's monitor belongs
+    to the service; every event is passed on to ``policy.events`` (a PAIR socket
+    to poll and read like a monitor, closed by its user; None otherwise). With no
+    option set, the returned policy is inert and ``sock`` is unchanged.
     """
     global _svc
     if (server_secret_key is None) != (client_keys is None):
@@ -480,7 +498,17 @@ def register(
     if exclusive:
         # An unbounded reader (rcvhwm 0): libzmq blocks its I/O thread on a full monitor.
         endpoint = f"inproc://rogue-bridge.zap.monitor.{pol.domain.decode()}"
-        sock.monitor(endpoint, _MON_EVENTS)
+        sock.monitor(endpoint, zmq.EVENT_ALL if forward_events else _MON_EVENTS)
+        if forward_events:
+            fwd = f"inproc://rogue-bridge.zap.events.{pol.domain.decode()}"
+            pol._fwd = context().socket(zmq.PAIR)
+            pol._fwd.sndhwm = 0
+            pol._fwd.linger = 0
+            pol._fwd.bind(fwd)
+            pol.events = context().socket(zmq.PAIR)
+            pol.events.rcvhwm = 0
+            pol.events.linger = 0
+            pol.events.connect(fwd)
         mon = context().socket(zmq.PAIR)
         mon.rcvhwm = 0
         mon.linger = 0
