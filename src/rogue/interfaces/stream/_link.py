@@ -1,17 +1,20 @@
-"""Bookkeeping for the stream bridge: peers seen by a socket, rate-limited warnings.
+"""Bookkeeping for the stream bridge: link state, counters, rate-limited warnings.
 
-No sockets here: :class:`PeerTracker` is fed ZeroMQ monitor events, and
-:class:`WarnLimiter` decides which warnings reach the logger.
+No sockets here: :class:`PeerTracker` is fed ZeroMQ monitor events,
+:class:`WarnLimiter` decides which warnings reach the logger, and
+:class:`LinkStatus` is the part of the bridge's API that reports on the link.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
+from typing import Any
 
 import zmq
 
-__all__ = ["PeerTracker", "WarnLimiter"]
+__all__ = ["LinkStatus", "PeerTracker", "WarnLimiter", "event_name", "parse_event"]
 
 _OPENED = zmq.EVENT_CONNECTED | zmq.EVENT_ACCEPTED
 _FAILED = zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL | zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL | zmq.EVENT_HANDSHAKE_FAILED_AUTH
@@ -69,8 +72,11 @@ class WarnLimiter:
     one thread only (the bridge's receive thread), so it takes no lock.
     """
 
-    def __init__(self, log: logging.Logger, what: str, burst: int = 10, period: float = 1.0) -> None:
+    def __init__(
+        self, log: logging.Logger, what: str, burst: int = 10, period: float = 1.0, level: int = logging.WARNING
+    ) -> None:
         self._log = log
+        self._level = level
         self._what = what
         self._burst = burst
         self._period = period
@@ -78,11 +84,11 @@ class WarnLimiter:
         self._last_reason = ""
         self._last_summary = time.monotonic()
 
-    def warn(self, reason: str) -> None:
-        """Report one event with its ``reason``."""
+    def warn(self, reason: str, exc_info: BaseException | None = None) -> None:
+        """Report one event with its ``reason`` (and, while not suppressed, the exception's traceback)."""
         if self._burst > 0:
             self._burst -= 1
-            self._log.warning("%s: %s", self._what, reason)
+            self._log.log(self._level, "%s: %s", self._what, reason, exc_info=exc_info)
             return
         self._suppressed += 1
         self._last_reason = reason
@@ -93,7 +99,8 @@ class WarnLimiter:
         if self._suppressed:
             now = time.monotonic()
             if now - self._last_summary >= self._period:
-                self._log.warning(
+                self._log.log(
+                    self._level,
                     "%s: %d more in the last %.1f s (last: %s)",
                     self._what,
                     self._suppressed,
@@ -102,3 +109,89 @@ class WarnLimiter:
                 )
                 self._suppressed = 0
                 self._last_summary = now
+
+
+def parse_event(msg: list[bytes]) -> tuple[int, int, str]:
+    """``(event, value, endpoint)`` from a ZeroMQ monitor message (event uint16, value uint32, LE)."""
+    head = msg[0]
+    return int.from_bytes(head[:2], "little"), int.from_bytes(head[2:6], "little"), msg[1].decode(errors="replace")
+
+
+def event_name(event: int) -> str:
+    """``"HANDSHAKE_SUCCEEDED"`` for a ZeroMQ event number (the number if unknown)."""
+    try:
+        return zmq.Event(event).name or str(event)
+    except ValueError:
+        return str(event)
+
+
+class LinkStatus:
+    """Link state and counters of a bridge (mixed into ``TcpCore``).
+
+    The receive thread sets the link state and the rx counters, senders the tx
+    counters; reading them needs no lock (each is one int written by one thread).
+    """
+
+    def _init_status(self) -> None:
+        self._running = False
+        self._link = threading.Condition()
+        self._connected = False
+        self._tx_frames = self._tx_bytes = self._tx_dropped = 0
+        self._rx_frames = self._rx_bytes = self._malformed = 0
+        self._rebuilds = 0
+
+    def _set_connected(self, up: bool) -> bool:
+        """Record the link state; True when it changed."""
+        with self._link:
+            if up == self._connected:
+                return False
+            self._connected = up
+            self._link.notify_all()
+        return True
+
+    def isConnected(self) -> bool:
+        """True while the far side is connected on both ports (from ZeroMQ socket events)."""
+        return self._connected
+
+    def waitReady(self, timeout: float = 10.0) -> bool:
+        """Wait up to ``timeout`` seconds for the far side; True once it is connected."""
+        with self._link:
+            self._link.wait_for(lambda: self._connected or not self._running, timeout)
+            return self._connected
+
+    def getTxFrameCount(self) -> int:
+        """Frames sent to the far side."""
+        return self._tx_frames
+
+    def getTxByteCount(self) -> int:
+        """Payload bytes sent to the far side."""
+        return self._tx_bytes
+
+    def getTxDropCount(self) -> int:
+        """Frames handed in that were not sent because the bridge was stopped."""
+        return self._tx_dropped
+
+    def getRxFrameCount(self) -> int:
+        """Frames received from the far side and given to the slaves."""
+        return self._rx_frames
+
+    def getRxByteCount(self) -> int:
+        """Payload bytes received from the far side."""
+        return self._rx_bytes
+
+    def getMalformedCount(self) -> int:
+        """Received messages dropped as malformed (wrong part count or header sizes)."""
+        return self._malformed
+
+    def stats(self) -> dict[str, Any]:
+        """All counters and the link state in one dict (for monitoring)."""
+        return {
+            "connected": self._connected,
+            "txFrames": self._tx_frames,
+            "txBytes": self._tx_bytes,
+            "txDropped": self._tx_dropped,
+            "rxFrames": self._rx_frames,
+            "rxBytes": self._rx_bytes,
+            "malformed": self._malformed,
+            "pushRebuilds": self._rebuilds,
+        }

@@ -24,7 +24,7 @@ import zmq
 from ..._errors import GeneralError
 from ..._logging import Logging
 from ..._zmq import context, register_closer, tcp_url, unregister_closer
-from ._link import PeerTracker, WarnLimiter
+from ._link import LinkStatus, PeerTracker, WarnLimiter, event_name, parse_event
 from ._wire import WireError, decode, encode_header
 from .frame import Frame
 from .master import Master
@@ -55,7 +55,7 @@ _EVENTS = (
 )
 
 
-class TcpCore(Master, Slave):
+class TcpCore(LinkStatus, Master, Slave):
     """Carries a stream over TCP to a peer bridge (Rogue's ``TcpCore``).
 
     ``TcpCore(addr, port, server)``: a server binds ``addr`` (``'*'`` for all
@@ -82,15 +82,10 @@ class TcpCore(Master, Slave):
         self._pull_url = tcp_url(self._addr, base if self._server else base + 1)
         self._push_url = tcp_url(self._addr, base + 1 if self._server else base)
 
-        self._running = False
+        self._init_status()
         self._closed = False
         self._state_lock = threading.Lock()
         self._send_lock = threading.Lock()
-        self._link = threading.Condition()
-        self._connected = False
-        self._tx_frames = self._tx_bytes = self._tx_dropped = 0
-        self._rx_frames = self._rx_bytes = self._malformed = 0
-        self._rebuilds = 0
         self._new_push_mon: zmq.Socket | None = None  # handed from a sender to the rx thread
         self._push_mon_users = 2  # the rx thread and stop(); the last one closes the monitor
 
@@ -100,11 +95,13 @@ class TcpCore(Master, Slave):
         try:
             self._push, self._push_mon = self._open(zmq.PUSH, self._push_url)
         except GeneralError:
+            self._pull.disable_monitor()
             self._pull.close(linger=0)
             self._pull_mon.close(linger=0)
             raise
         self._copy_threshold = self._push.copy_threshold
         self._bad = WarnLimiter(self._log, "dropped malformed message")
+        self._slave_errors = WarnLimiter(self._log, "slave failed on a received frame", level=logging.ERROR)
         self._running = True
         self._rx = threading.Thread(target=self._rx_loop, name=f"rogue-bridge:{self._name}:rx", daemon=True)
         self._rx.start()
@@ -136,6 +133,7 @@ class TcpCore(Master, Slave):
                 sock.connect(url)
         except zmq.ZMQError as exc:
             if mon is not None:
+                sock.disable_monitor()  # before closing its monitor socket (see _rx_loop)
                 mon.close(linger=0)
             sock.close(linger=0)
             raise GeneralError(self._name, self._setup_error(exc)) from exc
@@ -264,10 +262,12 @@ class TcpCore(Master, Slave):
                     if push_mon in ready and self._events(push_mon, push_peers, "push"):
                         self._update_link(pull_peers, push_peers)
                     self._bad.tick()
+                    self._slave_errors.tick()
                 except zmq.ContextTerminated:
                     break
                 except Exception:  # noqa: BLE001 - the receive thread must outlive anything
                     self._log.exception("receive loop error (continuing)")
+                    time.sleep(_POLL_MS / 1000)  # an error that repeats must not spin or flood the log
         finally:
             # libzmq sends monitor events with a blocking send: a monitor socket closed
             # while its socket still emits events would block libzmq's I/O thread (and
@@ -278,7 +278,7 @@ class TcpCore(Master, Slave):
             pull_mon.close(linger=0)
             self._push_mon = push_mon
             self._release_push_monitor()
-            self._set_connected(False)
+            self._set_link(False)
 
     def _drain(self, pull: zmq.Socket) -> None:
         """Deliver up to ``_BATCH`` waiting messages without blocking."""
@@ -308,8 +308,8 @@ class TcpCore(Master, Slave):
                 self._log.debug("Received frame: size=%d flags=0x%04x channel=%d error=%d", size, flags, channel, error)
             try:
                 send(frame)
-            except Exception:  # noqa: BLE001 - a failing slave must not stop the bridge
-                self._log.exception("slave failed on a received frame")
+            except Exception as exc:  # noqa: BLE001 - a failing slave must not stop the bridge
+                self._slave_errors.warn(f"{type(exc).__name__}: {exc}", exc)
             if not self._running:
                 return
 
@@ -321,14 +321,9 @@ class TcpCore(Master, Slave):
                 msg = mon.recv_multipart(_NOBLOCK)
             except zmq.Again:
                 return changed
-            event = int.from_bytes(msg[0][:2], "little")
-            value = int.from_bytes(msg[0][2:6], "little")
+            event, value, endpoint = parse_event(msg)
             if self._log.isEnabledFor(_DEBUG):
-                try:
-                    name: Any = zmq.Event(event).name
-                except ValueError:
-                    name = event
-                self._log.debug("%s socket event %s value=%d %s", role, name, value, msg[1].decode(errors="replace"))
+                self._log.debug("%s socket event %s value=%d %s", role, event_name(event), value, endpoint)
             if peers.event(event, value):
                 changed = True
                 if role == "push" and self._server and peers.peers == 2:
@@ -337,64 +332,11 @@ class TcpCore(Master, Slave):
                     )
 
     def _update_link(self, pull_peers: PeerTracker, push_peers: PeerTracker) -> None:
-        self._set_connected(pull_peers.peers > 0 and push_peers.peers > 0)
+        self._set_link(pull_peers.peers > 0 and push_peers.peers > 0)
 
-    def _set_connected(self, up: bool) -> None:
-        with self._link:
-            if up == self._connected:
-                return
-            self._connected = up
-            self._link.notify_all()
-        if self._running:
+    def _set_link(self, up: bool) -> None:
+        if self._set_connected(up) and self._running:
             self._log.info("far side %s", "connected" if up else "disconnected")
-
-    # -- link state and counters -------------------------------------------------------------
-    def isConnected(self) -> bool:
-        """True while the far side is connected on both ports (from ZeroMQ socket events)."""
-        return self._connected
-
-    def waitReady(self, timeout: float = 10.0) -> bool:
-        """Wait up to ``timeout`` seconds for the far side; True once it is connected."""
-        with self._link:
-            self._link.wait_for(lambda: self._connected or not self._running, timeout)
-            return self._connected
-
-    def getTxFrameCount(self) -> int:
-        """Frames sent to the far side."""
-        return self._tx_frames
-
-    def getTxByteCount(self) -> int:
-        """Payload bytes sent to the far side."""
-        return self._tx_bytes
-
-    def getTxDropCount(self) -> int:
-        """Frames handed in that were not sent because the bridge was stopped."""
-        return self._tx_dropped
-
-    def getRxFrameCount(self) -> int:
-        """Frames received from the far side and given to the slaves."""
-        return self._rx_frames
-
-    def getRxByteCount(self) -> int:
-        """Payload bytes received from the far side."""
-        return self._rx_bytes
-
-    def getMalformedCount(self) -> int:
-        """Received messages dropped as malformed (wrong part count or header sizes)."""
-        return self._malformed
-
-    def stats(self) -> dict[str, Any]:
-        """All counters and the link state in one dict (for monitoring)."""
-        return {
-            "connected": self._connected,
-            "txFrames": self._tx_frames,
-            "txBytes": self._tx_bytes,
-            "txDropped": self._tx_dropped,
-            "rxFrames": self._rx_frames,
-            "rxBytes": self._rx_bytes,
-            "malformed": self._malformed,
-            "pushRebuilds": self._rebuilds,
-        }
 
     # -- lifecycle ---------------------------------------------------------------------
     def stop(self) -> None:
@@ -427,9 +369,7 @@ class TcpCore(Master, Slave):
             self._release_push_monitor()
         else:
             self._log.warning("a sender did not release the push socket within 1 s")
-        with self._link:
-            self._connected = False
-            self._link.notify_all()
+        self._set_connected(False)
         self._log.debug("Stopped")
 
     def _release_push_monitor(self) -> None:
