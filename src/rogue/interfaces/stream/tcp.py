@@ -67,6 +67,10 @@ class TcpCore(LinkStatus, Master, Slave):
 
     Beyond Rogue: :meth:`isConnected`, :meth:`waitReady` and the counters
     (:meth:`getTxFrameCount` ... :meth:`getMalformedCount`, all in :meth:`stats`).
+
+    Empty (0-byte) frames are legal and round-trip between rogue-bridge peers.
+    C++ Rogue 6.15's receiver mis-parses them (and loses the frame after one),
+    so do not send empty frames to a C++ Rogue peer.
     """
 
     def __init__(self, addr: str, port: int, server: bool, *, flushTimeout: float = 2.0) -> None:
