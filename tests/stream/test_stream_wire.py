@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from rogue.interfaces.stream._wire import PARTS, WireError, decode, encode, encode_header
 
@@ -120,3 +122,15 @@ def test_encode_rejects_out_of_range(flags: int, channel: int, error: int) -> No
 
 def test_parts_constant() -> None:
     assert PARTS == 4
+
+
+@given(
+    flags=st.integers(0, 0xFFFF),
+    channel=st.integers(0, 255),
+    error=st.integers(0, 255),
+    payload=st.binary(max_size=64),
+)
+def test_encode_decode_round_trip(flags: int, channel: int, error: int, payload: bytes) -> None:
+    parts = encode(flags, channel, error, payload)
+    assert [len(p) for p in parts[:3]] == [2, 1, 1]
+    assert decode(parts) == (flags, channel, error, payload)

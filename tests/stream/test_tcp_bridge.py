@@ -311,3 +311,19 @@ def test_raw_peer_helper_roles(port: int) -> None:
     with raw_peer(port, play_server=True) as (push, pull):
         assert pull.getsockopt(zmq.LAST_ENDPOINT).decode().endswith(f":{port}")
         assert push.getsockopt(zmq.LAST_ENDPOINT).decode().endswith(f":{port + 1}")
+
+
+def test_star_binds_all_interfaces(port: int, no_thread_leak: None) -> None:
+    server = ris.TcpServer("*", port)
+    client = ris.TcpClient("127.0.0.1", port)
+    try:
+        assert server._log.name == f"pyrogue.stream.TcpCore.*.Server.{port}"
+        src, dst = Sender(), Recorder()
+        src >> client
+        server >> dst
+        src.send(b"to all interfaces", 0xFFFF, 255, 255)
+        assert dst.wait(1)
+        assert dst.got == [(b"to all interfaces", 0xFFFF, 255, 255)]
+    finally:
+        client.close()
+        server.close()
