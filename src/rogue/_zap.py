@@ -323,6 +323,9 @@ class _Service(zmq.auth.Authenticator):
                 pol._open.add(value)
             elif event == zmq.EVENT_DISCONNECTED:
                 pol._open.discard(value)
+                if pol._grant is not None:
+                    # Now, not later: the kernel reuses a closed descriptor for the next connection.
+                    pol._grant.discard(value)
             elif event == zmq.EVENT_MONITOR_STOPPED:
                 watched.pop(mon, None)
                 poller.unregister(mon)

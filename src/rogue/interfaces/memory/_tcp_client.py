@@ -23,6 +23,7 @@ from ..._errors import GeneralError
 from ..._logging import Logging
 from ..._zmq import register_closer, tcp_url, unregister_closer
 from . import _wire as w
+from ._tcp_guard import ClientLink, new_route, secure_client
 from ._tcp_sockets import PeerTracker, WarnLimiter, close_all, drain_events, open_socket
 from .slave import Slave
 from .transaction import Transaction
@@ -51,10 +52,19 @@ class TcpClient(Slave):
     handed to ZeroMQ. :meth:`waitReady` probes the server; with
     ``waitReady=True``, :meth:`_start` does so and raises if it never answers.
 
-    Beyond Rogue: :meth:`isConnected` and the counters in :meth:`stats`.
+    A server that already serves another client refuses this one during the
+    ZeroMQ handshake: transactions then fail at once with "memory server at
+    HOST:PORT already serves another client", :meth:`waitReady` returns False,
+    and the client asks again every second until admitted. The request socket
+    is connected first, the response socket once the server admitted it.
+
+    Beyond Rogue: :meth:`isConnected` and the counters in :meth:`stats`;
+    ``manyClients=True`` for a server created with ``manyClients=True``;
+    ``clientSecretKey`` with ``serverPublicKey`` for a CURVE server.
     """
 
-    def __init__(self, addr: str, port: int, waitReady: bool = False) -> None:
+    def __init__(self, addr: str, port: int, waitReady: bool = False, *, manyClients: bool = False,
+                 clientSecretKey: Any = None, serverPublicKey: Any = None) -> None:
         super().__init__(4, 0xFFFFFFFF)
         self._addr = str(addr)
         self._port = int(port)
@@ -74,11 +84,25 @@ class TcpClient(Slave):
         self._closed = False
         self._bad = WarnLimiter(self._log, "dropped response")
         self._notsent = WarnLimiter(self._log, "request not sent")
-        self._push, self._push_mon = open_socket(zmq.PUSH, tcp_url(self._addr, self._port), False, self._name,
-                                                 self._addr, self._port, self._log)
+        self._many = bool(manyClients)
+        self._route = new_route() if self._many else b""
+        self._link = ClientLink(self._addr, self._port, self._many)
+        self._link.response_connected = self._many  # many clients: no pairing to protect, connect both now
+        self._warned = ""  # the refusal text last warned about
+        self._push_url = tcp_url(self._addr, self._port)
+        self._pull_url = tcp_url(self._addr, self._port + 1)
+
+        def prepare(sock: zmq.Socket) -> None:
+            secure_client(sock, self._name, clientSecretKey, serverPublicKey)
+            if sock.type == zmq.DEALER:
+                sock.setsockopt(zmq.ROUTING_ID, self._route)
+
+        self._push, self._push_mon = open_socket(zmq.PUSH, self._push_url, False, self._name,
+                                                 self._addr, self._port, self._log, prepare)
         try:
-            self._pull, self._pull_mon = open_socket(zmq.PULL, tcp_url(self._addr, self._port + 1), False,
-                                                     self._name, self._addr, self._port, self._log)
+            self._pull, self._pull_mon = open_socket(zmq.DEALER if self._many else zmq.PULL, self._pull_url, False,
+                                                     self._name, self._addr, self._port, self._log, prepare,
+                                                     connect=self._many)
         except Exception:
             close_all(self._push, self._push_mon)
             raise
@@ -92,12 +116,18 @@ class TcpClient(Slave):
     # -- sending (the hot path) -------------------------------------------------------------------
     def _doTransaction(self, transaction: Transaction) -> None:
         """Send ``transaction`` to the server; its response completes it later (Post: at once)."""
+        refusal = self._link.refusal
+        if refusal:  # the server refused this client: say so now rather than time out
+            transaction._complete(None, refusal)
+            return
         tid = transaction._id
         ttype = transaction._type
         parts: list[Any] = [_pack32(tid), _pack64(transaction._address), _pack32(transaction._size),
                             _TYPE_PART.get(ttype) or _pack32(ttype & 0xFFFFFFFF)]
         if ttype == _WRITE or ttype == _POST:
             parts.append(transaction._data())
+        if self._many:
+            parts.insert(0, self._route)
         if ttype != _POST:
             self._inflight[tid] = transaction  # before the send: a fast response must find it
         with self._send_lock:
@@ -134,6 +164,9 @@ class TcpClient(Slave):
         end = monotonic() + timeout
         ready = self._ready
         while self._running:
+            if self._link.refusal:
+                self._log.warning("%s", self._link.refusal)
+                return False
             pid = next(self._probe_ids) & 0xFFFFFFFF
             ready.clear()
             self._probe_id = pid
@@ -142,13 +175,16 @@ class TcpClient(Slave):
                 if push is None:
                     break
                 try:
-                    push.send_multipart(w.probe_request(pid), _NOBLOCK)
+                    probe = w.probe_request(pid)
+                    push.send_multipart([self._route, *probe] if self._many else probe, _NOBLOCK)
                     if self._log.isEnabledFor(_DEBUG):
                         self._log.debug("Sent probe id=%d", pid)
                 except zmq.Again:
                     pass  # not connected yet: try again next period
             remaining = end - monotonic()
             if ready.wait(max(0.0, min(period, remaining))):
+                if self._link.refusal:  # set by the receive thread on refusal
+                    continue
                 return self._running  # stop() sets the event too
             if monotonic() >= end:
                 break
@@ -177,12 +213,14 @@ class TcpClient(Slave):
                         if sock is pull:
                             self._drain(pull)
                         elif sock is pull_mon:
-                            if drain_events(pull_mon, self._pull_peers, self._log, "pull"):
+                            if drain_events(pull_mon, self._pull_peers, self._log, "pull", self._on_pull_event):
                                 self._update_link()
                         elif sock is push_mon:
-                            if drain_events(push_mon, self._push_peers, self._log, "push"):
+                            if drain_events(push_mon, self._push_peers, self._log, "push", self._on_push_event):
                                 self._update_link()
                     now = monotonic()
+                    if self._link.retry_due(now):
+                        self._reconnect()
                     if now >= next_prune:
                         next_prune = now + _PRUNE_S
                         self._prune()
@@ -193,8 +231,60 @@ class TcpClient(Slave):
                 except Exception:  # noqa: BLE001 - the receive thread must outlive anything
                     self._log.exception("receive loop error (continuing)")
         finally:
+            # Monitors stop before their sockets close: libzmq's I/O thread blocks on a monitor whose reader is gone.
+            with self._send_lock:
+                if self._push is not None:
+                    self._push.disable_monitor()
+            pull.disable_monitor()
             close_all(pull, pull_mon, push_mon)
             self._connected = False
+
+    # -- admission (receive thread): see _tcp_guard.ClientLink ------------------------------------------
+    def _on_push_event(self, event: int, value: int) -> None:
+        action = self._link.event("request", event, value)
+        if action == "connect_response":
+            self._pull.connect(self._pull_url)
+            self._link.response_connected = True
+        elif action == "refused":
+            self._refused()
+
+    def _on_pull_event(self, event: int, value: int) -> None:
+        if self._link.event("response", event, value) == "refused":
+            self._refused()
+        elif not self._link.refusal:
+            self._warned = ""
+
+    def _refused(self) -> None:
+        """Fail what is in flight with the refusal text and let go of both ports (another client may use them)."""
+        text = self._link.refusal
+        if text != self._warned:  # once per refusal, not once per retry
+            self._warned = text
+            self._log.warning("%s; asking again every second", text)
+        with self._send_lock:
+            for sock, url in ((self._push, self._push_url), (self._pull, self._pull_url)):
+                if sock is not None:
+                    try:
+                        sock.disconnect(url)
+                    except zmq.ZMQError:
+                        pass  # not connected, or libzmq already dropped the refused connection
+        self._link.response_connected = False
+        inflight = self._inflight
+        while inflight:
+            try:
+                tran = inflight.popitem()[1]
+            except KeyError:
+                break
+            tran._complete(None, text)
+        self._ready.set()  # a waitReady in progress returns False
+
+    def _reconnect(self) -> None:
+        """Ask the server again (libzmq never retries a refused connection by itself)."""
+        with self._send_lock:
+            if self._push is not None:
+                self._push.connect(self._push_url)
+        if self._many:  # no pairing to protect: both at once
+            self._pull.connect(self._pull_url)
+            self._link.response_connected = True
 
     def _drain(self, pull: zmq.Socket) -> None:
         """Handle up to ``_BATCH`` waiting responses without blocking."""

@@ -20,6 +20,7 @@ while it waits (bounded by the master timeout, 1 s by default).
 
 from __future__ import annotations
 
+import errno
 import logging
 import socket
 import threading
@@ -33,6 +34,7 @@ import zmq
 from ..._logging import Logging
 from ..._zmq import register_closer, tcp_url, unregister_closer
 from . import _wire as w
+from ._tcp_guard import ROUTE_SIZE, ServerGuard
 from ._tcp_sockets import PeerTracker, WarnLimiter, close_all, drain_events, open_socket
 from .master import Master
 from .transaction import Transaction
@@ -170,15 +172,26 @@ class TcpServer(Master):
     Probes are answered at once; malformed requests are dropped, counted and
     warned about (rate-limited). ``_setTimeout`` bounds each transaction.
 
-    Beyond Rogue: :meth:`isConnected` and the counters in :meth:`stats`.
+    Beyond Rogue: :meth:`isConnected` and the counters in :meth:`stats`; who
+    may connect (README, "Several clients, and security"): ``exclusive`` (default
+    True: one client per port pair, a second one is refused during the ZeroMQ
+    handshake; False: Rogue's behaviour, responses round-robin between clients),
+    ``manyClients`` (serve any number of rogue-bridge clients created with
+    ``manyClients=True``, each response to its sender), ``allow`` (IP addresses
+    or networks that may connect), ``serverSecretKey`` with ``allowedClientKeys``
+    (CURVE: only the listed client public keys; Z85 text or certificate files).
     """
 
-    def __init__(self, addr: str, port: int) -> None:
+    def __init__(self, addr: str, port: int, *, exclusive: bool = True, manyClients: bool = False,
+                 allow: Any = None, serverSecretKey: Any = None, allowedClientKeys: Any = None) -> None:
         super().__init__()
         self._addr = str(addr)
         self._port = int(port)
         self._name = f"TcpServer.{self._addr}.{self._port}"
         self._log = Logging.create(f"memory.{self._name}")
+        self._many = bool(manyClients)
+        self._guard = ServerGuard(self._name, self._log, bool(exclusive) and not self._many, allow,
+                                  serverSecretKey, allowedClientKeys)
         self._served = self._failed = self._timed_out = self._malformed = 0
         self._probes = self._unsent = 0
         self._connected = False
@@ -198,15 +211,24 @@ class TcpServer(Master):
 
     # -- sockets -----------------------------------------------------------------------------
     def _open_transport(self) -> None:
-        """Bind PULL on ``P`` and PUSH on ``P+1``, with monitors, and the wake-up socket pair."""
+        """Bind PULL on ``P`` and PUSH (ROUTER with ``manyClients``) on ``P+1``, and the wake-up socket pair."""
         url = tcp_url
-        self._pull, self._pull_mon = open_socket(zmq.PULL, url(self._addr, self._port), True, self._name,
-                                                 self._addr, self._port, self._log)
+        prepare = self._guard.prepare
         try:
-            self._push, self._push_mon = open_socket(zmq.PUSH, url(self._addr, self._port + 1), True,
-                                                     self._name, self._addr, self._port, self._log)
+            self._pull, self._pull_mon = open_socket(zmq.PULL, url(self._addr, self._port), True, self._name,
+                                                     self._addr, self._port, self._log, prepare)
+        except Exception:
+            self._guard.close()
+            raise
+        try:
+            self._push, self._push_mon = open_socket(zmq.ROUTER if self._many else zmq.PUSH,
+                                                     url(self._addr, self._port + 1), True,
+                                                     self._name, self._addr, self._port, self._log, prepare)
+            if self._many:  # a full or vanished client is an error to handle, not a silent drop
+                self._push.setsockopt(zmq.ROUTER_MANDATORY, 1)
         except Exception:
             close_all(self._pull, self._pull_mon)
+            self._guard.close()
             raise
         self._push_peers = PeerTracker()
         self._pull_peers = PeerTracker()
@@ -224,13 +246,21 @@ class TcpServer(Master):
                 pass
 
     def _reply(self, route: Any, parts: list[Any]) -> None:
-        """Send a response; the PUSH pair cannot choose a peer, so ``route`` is unused here."""
+        """Send a response: to ``route`` (manyClients), else to the one client of the PUSH socket."""
         push = self._push
+        if route is not None:
+            parts = [route, *parts]
         try:
             push.send_multipart(parts, _NOBLOCK)
             return
         except zmq.Again:
             pass
+        except zmq.ZMQError as exc:  # ROUTER: that client is gone
+            if exc.errno != errno.EHOSTUNREACH:
+                raise
+            self._unsent += 1
+            self._lost.warn("the client of a response is gone")
+            return
         # No peer, or the peer is not reading (back-pressure): wait a bounded time.
         end = monotonic() + self._timeout
         while self._running and self._push_peers.peers and monotonic() < end:
@@ -240,8 +270,12 @@ class TcpServer(Master):
                     return
                 except zmq.Again:
                     continue
+                except zmq.ZMQError as exc:
+                    if exc.errno != errno.EHOSTUNREACH:
+                        raise
+                    break
         self._unsent += 1
-        self._lost.warn(f"no client to take the response to request id {w.U32.unpack(parts[0])[0]}")
+        self._lost.warn(f"no client to take the response to request id {w.U32.unpack(parts[-6])[0]}")
 
     # -- the I/O thread ------------------------------------------------------------------------
     def _io_loop(self) -> None:
@@ -291,7 +325,11 @@ class TcpServer(Master):
                     self._log.exception("I/O loop error (continuing)")
         finally:
             executor.abandon()
+            # Monitors stop before their sockets close: libzmq's I/O thread blocks on a monitor whose reader is gone.
+            pull.disable_monitor()
+            self._push.disable_monitor()
             close_all(pull, pull_mon, self._push, push_mon)
+            self._guard.close()
             self._wake_r.close()
             self._wake_w.close()
             self._connected = False
@@ -300,11 +338,19 @@ class TcpServer(Master):
         """Take up to ``_BATCH`` waiting requests: probes answered, bad ones dropped, others queued."""
         recv = pull.recv_multipart
         decode = w.decode_request
+        many = self._many
+        route = None
         for _ in range(_BATCH):
             try:
                 parts = recv(_NOBLOCK)
             except zmq.Again:
                 return
+            if many:  # the client's routing id comes first
+                route = parts.pop(0) if parts else b""
+                if len(route) != ROUTE_SIZE:
+                    self._malformed += 1
+                    self._bad.warn("request without a client route (a client without manyClients=True?)")
+                    continue
             try:
                 req = decode(parts)
             except w.WireError as exc:
@@ -315,13 +361,13 @@ class TcpServer(Master):
                 self._probes += 1
                 if self._log.isEnabledFor(_DEBUG):
                     self._log.debug("Probe id=%d answered", req.id)
-                self._reply(None, [*req.head, *_PROBE_OK])
+                self._reply(route, [*req.head, *_PROBE_OK])
                 continue
             if req.size > _MAX_READ and req.data is None:
                 self._malformed += 1
                 self._bad.warn(f"request id {req.id} reads {req.size} bytes, more than the {_MAX_READ} allowed")
                 continue
-            executor.submit(None, req)
+            executor.submit(route, req)
             if len(executor) >= _MAX_QUEUE:
                 return
 
@@ -330,7 +376,7 @@ class TcpServer(Master):
         if up != self._connected:
             self._connected = up
             self._log.info("client %s", "connected" if up else "disconnected")
-        if self._push_peers.peers > 1:
+        if self._push_peers.peers > 1 and not self._many:
             self._log.warning("%d clients connected to %s: responses may reach the wrong client",
                               self._push_peers.peers, tcp_url(self._addr, self._port + 1))
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import errno
 import itertools
 import logging
-from typing import Any
+from typing import Any, Callable
 
 import zmq
 
@@ -27,7 +27,8 @@ _DEBUG = logging.DEBUG
 
 
 def open_socket(kind: int, url: str, bind: bool, name: str, addr: str, port: int,
-                log: logging.Logger) -> tuple[zmq.Socket, zmq.Socket]:
+                log: logging.Logger, prepare: Callable[[zmq.Socket], zmq.Socket | None] | None = None,
+                connect: bool = True) -> tuple[zmq.Socket, zmq.Socket]:
     """A PUSH or PULL socket of the shared context, bound or connected to ``url``, and its monitor.
 
     PUSH sockets get ``IMMEDIATE=1`` (nothing is queued for a peer that is not
@@ -35,6 +36,10 @@ def open_socket(kind: int, url: str, bind: bool, name: str, addr: str, port: int
     every socket gets ``LINGER=0``. The monitor is attached before bind/connect
     so the first connection's events are not missed. Raises GeneralError
     naming ``addr`` and ``port`` when the port cannot be bound.
+
+    ``prepare(sock)`` runs before bind/connect (security, ZAP: ``_tcp_guard``);
+    when it returns a socket, that is the monitor to read (the ZAP service owns
+    the real one). ``connect=False`` leaves a client socket unconnected.
     """
     sock = context().socket(kind)
     mon = None
@@ -44,12 +49,19 @@ def open_socket(kind: int, url: str, bind: bool, name: str, addr: str, port: int
             sock.setsockopt(zmq.IPV6, 1)
         if kind == zmq.PUSH:
             sock.setsockopt(zmq.IMMEDIATE, 1)
-        mon = sock.get_monitor_socket(addr=f"inproc://rogue-bridge.memory.monitor.{next(_mon_ids)}")
+        if prepare is not None:
+            try:
+                mon = prepare(sock)
+            except Exception:  # bad keys or options: nothing is left open
+                sock.close(linger=0)
+                raise
+        if mon is None:
+            mon = sock.get_monitor_socket(addr=f"inproc://rogue-bridge.memory.monitor.{next(_mon_ids)}")
         role = "push" if kind == zmq.PUSH else "pull"
         if bind:
             log.debug("Creating %s server port: %s", role, url)
             sock.bind(url)
-        else:
+        elif connect:
             log.debug("Creating %s client port: %s", role, url)
             sock.connect(url)
     except zmq.ZMQError as exc:
@@ -64,8 +76,12 @@ def open_socket(kind: int, url: str, bind: bool, name: str, addr: str, port: int
     return sock, mon
 
 
-def drain_events(mon: zmq.Socket, peers: PeerTracker, log: logging.Logger, role: str) -> bool:
-    """Apply every waiting monitor event of one socket; True when its peer count changed."""
+def drain_events(mon: zmq.Socket, peers: PeerTracker, log: logging.Logger, role: str,
+                 on_event: Callable[[int, int], None] | None = None) -> bool:
+    """Apply every waiting monitor event of one socket; True when its peer count changed.
+
+    ``on_event(event, value)`` also sees each event (handshake outcomes: ``_tcp_guard``).
+    """
     changed = False
     while True:
         try:
@@ -80,6 +96,8 @@ def drain_events(mon: zmq.Socket, peers: PeerTracker, log: logging.Logger, role:
             except ValueError:
                 ename = event
             log.debug("%s socket event %s value=%d %s", role, ename, value, msg[1].decode(errors="replace"))
+        if on_event is not None:
+            on_event(event, value)
         if peers.event(event, value):
             changed = True
 
