@@ -108,6 +108,7 @@ class ClientLink:
         self.response_connected = False
         self.retry_at = 0.0
         self._attempt_at = 0.0  # when the retry in progress began (0: none)
+        self._handshaking = {"request": False, "response": False}
 
     def event(self, role: str, event: int, value: int) -> str | None:
         """Apply one monitor event of the ``'request'`` or ``'response'`` socket.
@@ -117,6 +118,15 @@ class ClientLink:
         connections, retry at :attr:`retry_at`) or None.
         """
         result = handshake_result(event, value)
+        if event == zmq.EVENT_CONNECTED:
+            self._handshaking[role] = True
+        elif result is not None:
+            self._handshaking[role] = False
+        elif event == zmq.EVENT_DISCONNECTED and self._handshaking[role] and role == "response":
+            # libzmq drops a peer of the wrong socket type (PULL to the ROUTER of a
+            # many-clients server, DEALER to a plain PUSH) with no handshake event.
+            self._handshaking[role] = False
+            result = "failed"
         if result is None:
             return None
         if result == "ok":
