@@ -194,6 +194,7 @@ class TcpServer(Master):
                                   serverSecretKey, allowedClientKeys)
         self._served = self._failed = self._timed_out = self._malformed = 0
         self._probes = self._unsent = 0
+        self._reply_gave_up = False  # a response found no client to take it: do not wait again until one is seen
         self._connected = False
         self._running = False
         self._closed = False
@@ -261,9 +262,14 @@ class TcpServer(Master):
             self._unsent += 1
             self._lost.warn("the client of a response is gone")
             return
-        # No peer, or the peer is not reading (back-pressure): wait a bounded time.
-        end = monotonic() + self._timeout
-        while self._running and self._push_peers.peers and monotonic() < end:
+        # No peer yet (a client's response socket may connect just after its first request),
+        # or the peer is not reading (back-pressure): wait a bounded time. After one such wait
+        # found nobody, later responses are dropped at once until a peer is seen again, so a
+        # vanished client's queue costs one timeout, not one per response.
+        if self._push_peers.peers:
+            self._reply_gave_up = False
+        end = 0.0 if self._reply_gave_up else monotonic() + self._timeout
+        while self._running and monotonic() < end:
             if push.poll(_POLL_MS, zmq.POLLOUT):
                 try:
                     push.send_multipart(parts, _NOBLOCK)
@@ -274,6 +280,7 @@ class TcpServer(Master):
                     if exc.errno != errno.EHOSTUNREACH:
                         raise
                     break
+        self._reply_gave_up = not self._push_peers.peers
         self._unsent += 1
         self._lost.warn(f"no client to take the response to request id {w.U32.unpack(parts[-6])[0]}")
 
