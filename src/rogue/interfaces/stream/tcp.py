@@ -23,6 +23,7 @@ import zmq
 
 from ..._errors import GeneralError
 from ..._logging import Logging
+from ..._security import SocketSecurity
 from ..._zmq import context, register_closer, tcp_url, unregister_closer
 from ._link import LinkStatus, PeerTracker, WarnLimiter, event_name, parse_event
 from ._wire import WireError, decode, encode_header
@@ -73,7 +74,9 @@ class TcpCore(LinkStatus, Master, Slave):
     so do not send empty frames to a C++ Rogue peer.
     """
 
-    def __init__(self, addr: str, port: int, server: bool, *, flushTimeout: float = 2.0) -> None:
+    def __init__(self, addr: str, port: int, server: bool, *, flushTimeout: float = 2.0, allow: Any = None,
+                 serverSecretKey: Any = None, allowedClientKeys: Any = None, clientSecretKey: Any = None,
+                 serverPublicKey: Any = None) -> None:
         Master.__init__(self)
         Slave.__init__(self)
         self._addr = str(addr)
@@ -95,10 +98,18 @@ class TcpCore(LinkStatus, Master, Slave):
 
         self._pull: zmq.Socket | None = None
         self._push: zmq.Socket | None = None
-        self._pull, self._pull_mon = self._open(zmq.PULL, self._pull_url)
+        # Opt-in CURVE / allow-list (README, "Security"); keys are checked here, before any socket.
+        self._security = SocketSecurity(self._name, self._log, self._server, allow, serverSecretKey,
+                                        allowedClientKeys, clientSecretKey, serverPublicKey)
+        try:
+            self._pull, self._pull_mon = self._open(zmq.PULL, self._pull_url)
+        except GeneralError:
+            self._security.close()
+            raise
         try:
             self._push, self._push_mon = self._open(zmq.PUSH, self._push_url)
         except GeneralError:
+            self._security.close()
             self._pull.disable_monitor()
             self._pull.close(linger=0)
             self._pull_mon.close(linger=0)
@@ -127,6 +138,7 @@ class TcpCore(LinkStatus, Master, Slave):
                 sock.setsockopt(zmq.RCVTIMEO, _POLL_MS)
             # Monitor before bind/connect, so the first connection's events are not missed.
             # A unique inproc name: a rebuilt socket must not collide with its predecessor's monitor.
+            self._security.apply(sock)
             mon = sock.get_monitor_socket(_EVENTS, f"inproc://rogue-bridge.monitor.{next(_mon_ids)}")
             role = "push" if kind == zmq.PUSH else "pull"
             if self._server:
@@ -373,6 +385,7 @@ class TcpCore(LinkStatus, Master, Slave):
             self._release_push_monitor()
         else:
             self._log.warning("a sender did not release the push socket within 1 s")
+        self._security.close()
         self._set_connected(False)
         self._log.debug("Stopped")
 
@@ -401,14 +414,26 @@ class TcpCore(LinkStatus, Master, Slave):
 
 
 class TcpServer(TcpCore):
-    """Stream bridge server: binds ``addr`` on ``port`` and ``port + 1``."""
+    """Stream bridge server: binds ``addr`` on ``port`` and ``port + 1``.
 
-    def __init__(self, addr: str, port: int, *, flushTimeout: float = 2.0) -> None:
-        super().__init__(addr, port, True, flushTimeout=flushTimeout)
+    Opt-in security (README, "Security"): ``allow`` (IP addresses or networks
+    that may connect), ``serverSecretKey`` with ``allowedClientKeys`` (CURVE:
+    encrypted, and only the listed client public keys get in).
+    """
+
+    def __init__(self, addr: str, port: int, *, flushTimeout: float = 2.0, allow: Any = None,
+                 serverSecretKey: Any = None, allowedClientKeys: Any = None) -> None:
+        super().__init__(addr, port, True, flushTimeout=flushTimeout, allow=allow,
+                         serverSecretKey=serverSecretKey, allowedClientKeys=allowedClientKeys)
 
 
 class TcpClient(TcpCore):
-    """Stream bridge client: connects to a server at ``addr`` on ``port`` and ``port + 1``."""
+    """Stream bridge client: connects to a server at ``addr`` on ``port`` and ``port + 1``.
 
-    def __init__(self, addr: str, port: int, *, flushTimeout: float = 2.0) -> None:
-        super().__init__(addr, port, False, flushTimeout=flushTimeout)
+    ``clientSecretKey`` with ``serverPublicKey``: CURVE, for a server that has keys.
+    """
+
+    def __init__(self, addr: str, port: int, *, flushTimeout: float = 2.0, clientSecretKey: Any = None,
+                 serverPublicKey: Any = None) -> None:
+        super().__init__(addr, port, False, flushTimeout=flushTimeout, clientSecretKey=clientSecretKey,
+                         serverPublicKey=serverPublicKey)
