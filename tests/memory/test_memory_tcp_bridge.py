@@ -1,0 +1,350 @@
+"""Memory TCP bridge behaviour in one process: errors, timeouts, readiness, restarts, pipelining, lifecycle."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+
+import rogue
+import rogue.interfaces.memory as rim
+
+_TIMEOUT_TEXT = "Timeout waiting for register transaction {} message response."
+
+
+class Regs(rim.Master):
+    """A user's register master (the seed's ``MyMemMaster`` shape)."""
+
+    def read(self, address: int, size: int = 4) -> tuple[bytes, str]:
+        self._clearError()
+        buf = bytearray(size)
+        self._reqTransaction(address, buf, size, 0, rim.Read)
+        self._waitTransaction(0)
+        return bytes(buf), self._getError()
+
+    def write(self, address: int, data: bytes, ttype: int = rim.Write) -> str:
+        self._clearError()
+        self._reqTransaction(address, data, len(data), 0, ttype)
+        self._waitTransaction(0)
+        return self._getError()
+
+
+def _server(port: int, slave: object, retry_s: float = 2.0) -> rim.TcpServer:
+    """A server on ``port``; retries briefly while libzmq still releases a previous server's port."""
+    end = time.monotonic() + retry_s
+    while True:
+        try:
+            srv = rim.TcpServer("127.0.0.1", port)
+            break
+        except rogue.GeneralError:
+            if time.monotonic() > end:
+                raise
+            time.sleep(0.02)
+    srv >> slave
+    return srv
+
+
+@pytest.fixture
+def closing(no_thread_leak: None) -> Iterator[list]:
+    """Objects stopped at the end of the test, before the thread-leak check."""
+    items: list = []
+    yield items
+    for item in reversed(items):
+        item.stop()
+
+
+@pytest.fixture
+def bridge(port: int, closing: list, no_thread_leak: None) -> tuple[Regs, rim.TcpClient, rim.TcpServer, rim.Emulate]:
+    emu = rim.Emulate(4, 0x10000)
+    srv = _server(port, emu)
+    closing.append(srv)
+    tcp = rim.TcpClient("127.0.0.1", port)
+    closing.append(tcp)
+    regs = Regs()
+    regs >> tcp
+    assert tcp.waitReady(timeout=5.0, period=0.05)
+    return regs, tcp, srv, emu
+
+
+def test_read_write_post_verify(bridge: tuple) -> None:
+    regs, tcp, srv, _ = bridge
+    assert regs.write(0x100, b"\x11\x22\x33\x44") == ""
+    assert regs.read(0x100) == (b"\x11\x22\x33\x44", "")
+    assert regs.write(0x104, b"PPPP", rim.Post) == ""  # completes locally, at once
+    assert regs.read(0x104) == (b"PPPP", "")  # executed in arrival order after the post
+    regs._clearError()
+    buf = bytearray(4)
+    regs._reqTransaction(0x100, buf, 4, 0, rim.Verify)
+    regs._waitTransaction(0)
+    assert (bytes(buf), regs._getError()) == (b"\x11\x22\x33\x44", "")
+    assert tcp.isConnected() and srv.isConnected()
+    assert srv.getServedCount() == 5 and srv.getFailedCount() == 0
+
+
+def test_errors_of_the_far_slave_reach_the_caller_as_text(port: int, closing: list, no_thread_leak: None) -> None:
+    class Picky(rim.Emulate):
+        def _doTransaction(self, tran: rim.Transaction) -> None:
+            if tran.address() == 0x2:
+                tran.error("Transaction address 0x2 is not aligned to min size 4")
+            elif tran.address() == 0x6:
+                raise ValueError("slave bug at 0x6")
+            else:
+                super()._doTransaction(tran)
+
+    srv = _server(port, Picky(4, 4096))
+    closing.append(srv)
+    tcp = rim.TcpClient("127.0.0.1", port)
+    closing.append(tcp)
+    regs = Regs()
+    regs >> tcp
+    assert tcp.waitReady(5.0, 0.05)
+    assert regs.read(0x2) == (bytes(4), "Transaction address 0x2 is not aligned to min size 4")
+    assert regs.write(0x6, b"abcd") == "slave bug at 0x6"
+    assert regs.read(0x8) == (bytes(4), "")  # the server keeps serving
+    assert srv.getFailedCount() == 2 and tcp.stats()["failed"] == 2
+
+
+def test_timeout_with_no_server(port: int, no_thread_leak: None) -> None:
+    tcp = rim.TcpClient("127.0.0.1", port)
+    try:
+        regs = Regs()
+        regs >> tcp
+        regs._setTimeout(200_000)
+        t0 = time.monotonic()
+        regs._clearError()
+        tid = regs._reqTransaction(0x10, bytearray(4), 4, 0, rim.Read)
+        assert time.monotonic() - t0 < 0.1  # the request is not sent, the caller is not blocked
+        regs._waitTransaction(0)
+        assert regs._getError() == _TIMEOUT_TEXT.format(tid)
+        # A post that could not be handed to ZeroMQ is not reported done: it times out too.
+        regs._clearError()
+        pid = regs._reqTransaction(0x10, b"abcd", 4, 0, rim.Post)
+        regs._waitTransaction(0)
+        assert regs._getError() == _TIMEOUT_TEXT.format(pid)
+        assert tcp.stats()["unsent"] == 2 and not tcp.isConnected()
+    finally:
+        tcp.stop()
+
+
+def test_server_started_late(port: int, closing: list, no_thread_leak: None) -> None:
+    tcp = rim.TcpClient("127.0.0.1", port)
+    closing.append(tcp)
+    emu = rim.Emulate(4, 4096)
+    started: list[rim.TcpServer] = []
+    timer = threading.Timer(0.3, lambda: started.append(_server(port, emu)))
+    timer.start()
+    try:
+        assert tcp.waitReady(timeout=5.0, period=0.05)
+        timer.join()
+        regs = Regs()
+        regs >> tcp
+        assert regs.write(0x20, b"late") == ""
+        assert regs.read(0x20) == (b"late", "")
+    finally:
+        timer.join()
+        for srv in started:
+            srv.stop()
+
+
+def test_wait_ready_gives_up_without_freezing_other_threads(port: int, no_thread_leak: None,
+                                                             caplog: pytest.LogCaptureFixture) -> None:
+    tcp = rim.TcpClient("127.0.0.1", port)
+    ticks = 0
+    done = threading.Event()
+
+    def ticker() -> None:
+        nonlocal ticks
+        while not done.is_set():
+            ticks += 1
+            time.sleep(0.001)
+
+    t = threading.Thread(target=ticker)
+    t.start()
+    try:
+        rogue.Logging.setLevel(rogue.Logging.Warning)
+        with caplog.at_level(logging.WARNING):
+            assert tcp.waitReady(timeout=0.4, period=0.05) is False
+        assert "did not answer the readiness probe" in caplog.text
+        # The reference holds the GIL here (1 tick); any real number shows the thread ran.
+        assert ticks > 20
+    finally:
+        done.set()
+        t.join()
+        tcp.stop()
+
+
+def test_start_honours_wait_ready(port: int, closing: list, monkeypatch: pytest.MonkeyPatch,
+                                  no_thread_leak: None) -> None:
+    lazy = rim.TcpClient("127.0.0.1", port)  # waitReady=False: _start does not probe
+    lazy._start()
+    lazy.stop()  # one client per server port pair
+    tcp = rim.TcpClient("127.0.0.1", port, waitReady=True)
+    closing.append(tcp)
+    # The default wait is 10 s; shorten it for the test.
+    monkeypatch.setattr(tcp, "waitReady", lambda: rim.TcpClient.waitReady(tcp, 0.3, 0.05))
+    with pytest.raises(rogue.GeneralError, match=f"127.0.0.1:{port}"):
+        tcp._start()
+    srv = _server(port, rim.Emulate(4, 4096))
+    closing.insert(0, srv)
+    monkeypatch.setattr(tcp, "waitReady", lambda: rim.TcpClient.waitReady(tcp, 5.0, 0.05))
+    tcp._start()
+
+
+def test_server_restarted(port: int, closing: list, no_thread_leak: None) -> None:
+    srv = _server(port, rim.Emulate(4, 4096))
+    tcp = rim.TcpClient("127.0.0.1", port)
+    closing.append(tcp)
+    regs = Regs()
+    regs >> tcp
+    try:
+        assert tcp.waitReady(5.0, 0.05)
+        assert regs.write(0x40, b"one!") == ""
+    finally:
+        srv.stop()
+    srv2 = _server(port, rim.Emulate(4, 4096))
+    closing.insert(0, srv2)
+    assert tcp.waitReady(5.0, 0.05)
+    assert regs.read(0x40) == (bytes(4), "")  # a new server, fresh memory
+    assert regs.write(0x40, b"two!") == ""
+    assert regs.read(0x40) == (b"two!", "")
+
+
+@pytest.mark.timeout(30)
+def test_thousand_pipelined_transactions(bridge: tuple) -> None:
+    regs, tcp, srv, emu = bridge
+    n = 1000
+    regs._clearError()
+    for i in range(n):
+        regs._reqTransaction(0x1000 + 4 * i, (i * 2654435761 & 0xFFFFFFFF).to_bytes(4, "little"), 4, 0, rim.Write)
+    assert tcp.stats()["inFlight"] > 1 or srv.getServedCount() == n  # many were outstanding at once
+    regs._waitTransaction(0)
+    assert regs._getError() == ""
+    bufs = [bytearray(4) for _ in range(n)]
+    for i, buf in enumerate(bufs):
+        regs._reqTransaction(0x1000 + 4 * i, buf, 4, 0, rim.Read)
+    regs._waitTransaction(0)
+    assert regs._getError() == ""
+    assert all(bytes(b) == (i * 2654435761 & 0xFFFFFFFF).to_bytes(4, "little") for i, b in enumerate(bufs))
+    stats = tcp.stats()
+    assert stats["completed"] == 2 * n and stats["inFlight"] == 0 and stats["timedOut"] == 0
+
+
+class _Deferred(rim.Slave):
+    """Completes each transaction later from its own thread (as SrpV3 does), recording the order."""
+
+    def __init__(self, delay: float, never: bool = False) -> None:
+        super().__init__(4, 4096)
+        self.delay = delay
+        self.never = never
+        self.started: list[int] = []
+        self.active = 0
+        self.max_active = 0
+        self.timers: list[threading.Timer] = []
+
+    def _doTransaction(self, tran: rim.Transaction) -> None:
+        self.started.append(tran.address())
+        self.active += 1
+        self.max_active = max(self.max_active, self.active)
+        self._addTransaction(tran)
+        if self.never:
+            return
+        timer = threading.Timer(self.delay, self._finish, (tran.id(),))
+        self.timers.append(timer)
+        timer.start()
+
+    def _finish(self, tid: int) -> None:
+        tran = self._getTransaction(tid)
+        if tran is None:
+            return
+        with tran.lock():
+            if not tran.expired():
+                tran.setData(tran.address().to_bytes(4, "little"))
+                self.active -= 1
+                tran.done()
+
+
+def test_async_slave_served_one_at_a_time_in_order(port: int, closing: list, no_thread_leak: None) -> None:
+    slave = _Deferred(0.01)
+    srv = _server(port, slave)
+    closing.append(srv)
+    tcp = rim.TcpClient("127.0.0.1", port)
+    closing.append(tcp)
+    regs = Regs()
+    regs >> tcp
+    assert tcp.waitReady(5.0, 0.05)
+    bufs = [bytearray(4) for _ in range(20)]
+    for i, buf in enumerate(bufs):
+        regs._reqTransaction(0x100 + 4 * i, buf, 4, 0, rim.Read)
+    # A probe is answered at once even while the slave is busy.
+    t0 = time.monotonic()
+    assert tcp.waitReady(2.0, 0.5)
+    assert time.monotonic() - t0 < 0.15
+    regs._clearError()
+    regs._waitTransaction(0)
+    assert regs._getError() == ""
+    assert slave.started == [0x100 + 4 * i for i in range(20)] and slave.max_active == 1
+    assert [int.from_bytes(b, "little") for b in bufs] == slave.started
+    for timer in slave.timers:
+        timer.join()
+
+
+def test_server_times_out_a_slave_that_never_answers(port: int, closing: list, no_thread_leak: None) -> None:
+    slave = _Deferred(0.0, never=True)
+    srv = _server(port, slave)
+    srv._setTimeout(200_000)
+    closing.append(srv)
+    tcp = rim.TcpClient("127.0.0.1", port)
+    closing.append(tcp)
+    regs = Regs()
+    regs >> tcp
+    regs._setTimeout(3_000_000)
+    assert tcp.waitReady(5.0, 0.05)
+    data, err = regs.read(0x10)
+    # The server's own transaction id is in the text (as with C++ Rogue: "... transaction 12 ...").
+    assert err.startswith("Timeout waiting for register transaction ") and data == bytes(4)
+    assert srv.getTimeoutCount() == 1 and srv.getFailedCount() == 1
+    assert regs.read(0x14)[1].startswith("Timeout")  # and it serves the next one
+
+
+def test_lifecycle(port: int, no_thread_leak: None) -> None:
+    srv = _server(port, rim.Emulate(4, 4096))
+    with pytest.raises(rogue.GeneralError) as exc:
+        rim.TcpServer("127.0.0.1", port)
+    assert "127.0.0.1" in str(exc.value) and str(port) in str(exc.value)
+    tcp = rim.TcpClient("127.0.0.1", port)
+    regs = Regs()
+    regs >> tcp
+    assert tcp.waitReady(5.0, 0.05)
+    t0 = time.monotonic()
+    tcp.stop()
+    tcp.close()
+    tcp._stop()
+    srv._stop()
+    srv.stop()
+    srv.close()
+    assert time.monotonic() - t0 < 1.0
+    assert "stopped" in regs.read(0x0)[1]  # fails at once, no timeout
+    assert not tcp.isConnected() and not srv.isConnected()
+
+
+def test_logger_names_and_debug_lines(port: int, closing: list, caplog: pytest.LogCaptureFixture,
+                                      no_thread_leak: None) -> None:
+    rogue.Logging.setFilter("pyrogue.memory.Tcp", rogue.Logging.Debug)
+    with caplog.at_level(logging.DEBUG, logger="pyrogue.memory"):
+        srv = _server(port, rim.Emulate(4, 4096))
+        closing.append(srv)
+        tcp = rim.TcpClient("127.0.0.1", port)
+        closing.append(tcp)
+        regs = Regs()
+        regs >> tcp
+        assert tcp.waitReady(5.0, 0.05)
+        assert regs.write(0x8, b"dbg!") == ""
+    names = {r.name for r in caplog.records}
+    assert f"pyrogue.memory.TcpServer.127.0.0.1.{port}" in names
+    assert f"pyrogue.memory.TcpClient.127.0.0.1.{port}" in names
+    text = caplog.text
+    assert "Creating pull server port" in text and "Creating push client port" in text
+    assert "Requested transaction id=" in text and "Forwarding request id=" in text
