@@ -259,7 +259,7 @@ class TcpClient(Slave):
         text = self._link.refusal
         if text != self._warned:  # once per refusal, not once per retry
             self._warned = text
-            self._log.warning("%s; asking again every second", text)
+            self._log.warning("%s; will ask again", text)
         with self._send_lock:
             for sock, url in ((self._push, self._push_url), (self._pull, self._pull_url)):
                 if sock is not None:

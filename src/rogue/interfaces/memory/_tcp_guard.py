@@ -145,7 +145,7 @@ class ClientLink:
             other = "plain clients (it serves many clients" if self._many is False else "many-clients clients (it serves one"
             text = f"{self._where} does not accept {other}: set manyClients alike on both sides)"
         else:
-            text = f"{self._where} broke the handshake (CURVE keys or mechanism differ)"
+            text = f"handshake with {self._where} failed (CURVE keys or security settings differ)"
         self.refusal = text
         self.retry_at = monotonic() + (RETRY_FAILED_S if result == "failed" else RETRY_S)
         return "refused"
