@@ -137,6 +137,7 @@ def test_second_client_refused_fast_first_unaffected_then_admitted(port, no_thre
     b, b_tcp = client(closing, port, timeout_us=10_000_000)
     refusal = f"memory server at 127.0.0.1:{port} already serves another client"
     assert not b_tcp.waitReady(5)  # returns at once with the refusal warning
+    assert b_tcp.getRefusal() == refusal
     for _ in range(5):
         start = time.monotonic()
         data, err = b.read(0)

@@ -371,6 +371,10 @@ class TcpClient(Slave):
         """True while the server is connected on both ports (from ZeroMQ socket events)."""
         return self._connected
 
+    def getRefusal(self) -> str:
+        """Why the server refused this client (e.g. "... already serves another client"); "" when it did not."""
+        return self._link.refusal
+
     def stats(self) -> dict[str, Any]:
         """All counters and the link state in one dict (for monitoring)."""
         return {
