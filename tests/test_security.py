@@ -73,6 +73,7 @@ class Proxy:
         self.data = bytearray()
         self._target = target
         self._stop = threading.Event()
+        self.frozen = threading.Event()  # set: stop passing bytes, keep the connections (a host that vanished)
         self._listeners = [socket.create_server(("127.0.0.1", listen + i)) for i in (0, 1)]
         self._thread = threading.Thread(target=self._run, name="test:proxy", daemon=True)
         self._thread.start()
@@ -83,6 +84,9 @@ class Proxy:
             sel.register(lst, selectors.EVENT_READ, ("listen", i))
         try:
             while not self._stop.is_set():
+                if self.frozen.is_set():
+                    self._stop.wait(0.05)
+                    continue
                 for key, _ in sel.select(0.05):
                     kind, arg = key.data
                     if kind == "listen":

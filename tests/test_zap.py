@@ -12,7 +12,7 @@ import zmq
 import zmq.auth
 
 import rogue
-from rogue import GeneralError
+from rogue import GeneralError, _zap
 from rogue._keys import apply_client, public_keys, secret_key
 from rogue._zap import PeerGroup, handshake_result, register
 from rogue._zmq import context
@@ -51,7 +51,9 @@ class Client:
         self.sock.connect(self.url)
 
     def close(self) -> None:
-        self.sock.close(linger=0)  # first: closing a monitor's reader first can block libzmq
+        if not self.sock.closed:
+            self.sock.disable_monitor()  # first: libzmq blocks on a monitor whose reader is gone
+        self.sock.close(linger=0)
         self.mon.close(linger=0)
 
 
@@ -139,6 +141,18 @@ def test_exclusive_push_sends_only_to_first_peer(port, no_thread_leak, closing):
         srv.send(b"%d" % i)
     assert [recv(a.sock) for _ in range(50)] == [b"%d" % i for i in range(50)]
     assert b.sock.poll(200) == 0
+    b.close()
+    a.close()
+    for _ in range(50):  # a fresh peer (likely on the descriptor A had) once A's disconnect arrived
+        c = client(closing, zmq.PULL, port + 1)
+        if c.outcome() == "ok":
+            break
+        c.close()
+        time.sleep(0.02)
+    else:
+        pytest.fail("the port stayed busy after its client left")
+    srv.send(b"c")
+    assert recv(c.sock) == b"c"
 
 
 @pytest.mark.timeout(20)
@@ -306,3 +320,30 @@ def test_forwarded_monitor_events(port, no_thread_leak, closing):
         assert events.poll(5000)
         seen.append(int.from_bytes(events.recv_multipart()[0][:2], "little"))
     assert zmq.EVENT_ACCEPTED in seen
+
+
+@pytest.mark.timeout(20)
+def test_heartbeat_frees_the_port_of_a_vanished_client(port, no_thread_leak, closing, monkeypatch):
+    from conftest import free_port_pair
+    from test_security import Proxy
+
+    monkeypatch.setattr(_zap, "HEARTBEAT_IVL_MS", 100)
+    monkeypatch.setattr(_zap, "HEARTBEAT_TIMEOUT_MS", 300)
+    srv, _ = server(zmq.PULL, port, closing, exclusive=True)
+    tap_port = free_port_pair()
+    tap = Proxy(tap_port, port)
+    closing.append(tap)
+    a = client(closing, zmq.PUSH, tap_port)
+    assert a.outcome() == "ok"
+    tap.frozen.set()  # A's host vanishes: no FIN, no answer to the server's PINGs
+    b = client(closing, zmq.PUSH, port)
+    assert b.outcome() == "busy"
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        b.retry()
+        if b.outcome() == "ok":
+            break
+    else:
+        pytest.fail("the silent client's port was never freed")
+    b.sock.send(b"b")
+    assert recv(srv) == b"b"
