@@ -230,6 +230,7 @@ def test_thousand_pipelined_transactions(bridge: tuple) -> None:
     assert all(bytes(b) == (i * 2654435761 & 0xFFFFFFFF).to_bytes(4, "little") for i, b in enumerate(bufs))
     stats = tcp.stats()
     assert stats["completed"] == 2 * n and stats["inFlight"] == 0 and stats["timedOut"] == 0
+    assert stats["unsent"] == 0  # a burst past the high-water mark waits for room, it is not dropped
 
 
 class _Deferred(rim.Slave):

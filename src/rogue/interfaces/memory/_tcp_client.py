@@ -24,7 +24,7 @@ from ..._logging import Logging
 from ..._zmq import register_closer, tcp_url, unregister_closer
 from . import _wire as w
 from ._tcp_guard import ClientLink, new_route, secure_client
-from ._tcp_sockets import PeerTracker, WarnLimiter, close_all, drain_events, open_socket
+from ._tcp_sockets import PeerTracker, WarnLimiter, close_all, drain_events, open_socket, send_parts
 from .slave import Slave
 from .transaction import Transaction
 
@@ -139,10 +139,12 @@ class TcpClient(Slave):
                 transaction._complete(None, f"{self._name}: the client is stopped")
                 return
             try:
-                push.send_multipart(parts, _NOBLOCK)
+                send_parts(push, parts)
                 sent = True
-            except zmq.Again:  # no server connected (IMMEDIATE) or back-pressure: never block the caller
-                sent = False
+            except zmq.Again:
+                # No server (IMMEDIATE): fail, never block the caller. A connected server that is
+                # behind (a burst of more requests than the high-water mark): wait for room, bounded.
+                sent = self._push_peers.peers > 0 and self._send_when_writable(push, parts, transaction._timeout)
             self._sent += sent
         if not sent:
             # Not registered any more: the master's timeout ends it, as in Rogue.
@@ -156,6 +158,21 @@ class TcpClient(Slave):
         if log.isEnabledFor(_DEBUG):
             log.debug("Requested transaction id=%d type=%d address=0x%x size=%d",
                       tid, ttype, transaction._address, transaction._size)
+
+    def _send_when_writable(self, push: zmq.Socket, parts: list[Any], timeout: float) -> bool:
+        """Back-pressure from a connected server: wait up to ``timeout`` s for room, then send (send lock held)."""
+        end = monotonic() + timeout
+        while self._running:
+            remaining = end - monotonic()
+            if remaining <= 0:
+                return False
+            if push.poll(min(_POLL_MS, int(remaining * 1000) + 1), zmq.POLLOUT):
+                try:
+                    send_parts(push, parts)
+                    return True
+                except zmq.Again:
+                    continue
+        return False
 
     # -- readiness probe -----------------------------------------------------------------------------
     def waitReady(self, timeout: float = 10.0, period: float = 0.1) -> bool:
@@ -178,7 +195,7 @@ class TcpClient(Slave):
                     break
                 try:
                     probe = w.probe_request(pid)
-                    push.send_multipart([self._route, *probe] if self._many else probe, _NOBLOCK)
+                    send_parts(push, [self._route, *probe] if self._many else probe)
                     if self._log.isEnabledFor(_DEBUG):
                         self._log.debug("Sent probe id=%d", pid)
                 except zmq.Again:

@@ -35,7 +35,7 @@ from ..._logging import Logging
 from ..._zmq import register_closer, tcp_url, unregister_closer
 from . import _wire as w
 from ._tcp_guard import ROUTE_SIZE, ServerGuard
-from ._tcp_sockets import PeerTracker, WarnLimiter, close_all, drain_events, open_socket
+from ._tcp_sockets import PeerTracker, WarnLimiter, close_all, drain_events, open_socket, send_parts
 from .master import Master
 from .transaction import Transaction
 
@@ -254,7 +254,7 @@ class TcpServer(Master):
         if route is not None:
             parts = [route, *parts]
         try:
-            push.send_multipart(parts, _NOBLOCK)
+            send_parts(push, parts)
             return
         except zmq.Again:
             pass
@@ -274,7 +274,7 @@ class TcpServer(Master):
         while self._running and monotonic() < end:
             if push.poll(_POLL_MS, zmq.POLLOUT):
                 try:
-                    push.send_multipart(parts, _NOBLOCK)
+                    send_parts(push, parts)
                     return
                 except zmq.Again:
                     continue
