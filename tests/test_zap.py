@@ -335,6 +335,8 @@ def test_heartbeat_frees_the_port_of_a_vanished_client(port, no_thread_leak, clo
     closing.append(tap)
     a = client(closing, zmq.PUSH, tap_port)
     assert a.outcome() == "ok"
+    a.sock.send(b"a")
+    assert recv(srv) == b"a"  # the server's side of the handshake is complete too (heartbeats run)
     tap.frozen.set()  # A's host vanishes: no FIN, no answer to the server's PINGs
     b = client(closing, zmq.PUSH, port)
     assert b.outcome() == "busy"
