@@ -68,6 +68,7 @@ _MON_EVENTS = zmq.EVENT_ACCEPTED | zmq.EVENT_DISCONNECTED | zmq.EVENT_MONITOR_ST
 _BATCH = 64  # ZAP requests answered between two looks at the monitors
 HEARTBEAT_IVL_MS = 2000  # exclusive sockets PING their client this often ...
 HEARTBEAT_TIMEOUT_MS = 10000  # ... and drop it after this long without any traffic
+HANDSHAKE_IVL_MS = 5000  # an exclusive socket's handshake must finish within this
 _ids = itertools.count(1)
 _BUSY = b"500"  # ZAP status for "already serves another client" (400 means not allowed)
 
@@ -353,6 +354,9 @@ def register(
     if heartbeat if heartbeat is not None else exclusive:
         sock.setsockopt(zmq.HEARTBEAT_IVL, HEARTBEAT_IVL_MS)
         sock.setsockopt(zmq.HEARTBEAT_TIMEOUT, HEARTBEAT_TIMEOUT_MS)
+    if exclusive:
+        # A connection that stalls mid-handshake holds the port until this (libzmq's default: 30 s).
+        sock.setsockopt(zmq.HANDSHAKE_IVL, HANDSHAKE_IVL_MS)
     pol.domain = f"rogue-bridge.{os.getpid()}.{next(_ids)}".encode()
     sock.zap_domain = pol.domain
     if exclusive:
