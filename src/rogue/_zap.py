@@ -108,7 +108,10 @@ class _Service(zmq.auth.Authenticator):
         self._dirty = True
         with self._wake_lock:
             if not self._wake_tx.closed:
-                self._wake_tx.send(b"", zmq.NOBLOCK)
+                try:
+                    self._wake_tx.send(b"", zmq.NOBLOCK)
+                except zmq.ZMQError:  # a wake-up is pending anyway, or the context is ending
+                    pass
 
     def stop(self) -> None:
         """Stop the thread and release the ZAP endpoint (the caller holds ``_svc_lock``)."""
