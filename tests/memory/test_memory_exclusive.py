@@ -277,3 +277,15 @@ def test_many_clients_port_refuses_plain_clients(port, no_thread_leak, closing, 
     assert many_tcp.waitReady(5)
     assert many.write(0x20, b"MANY") == ""
     assert many.read(0x20) == (b"MANY", "")
+
+
+@pytest.mark.timeout(30)
+def test_many_clients_client_on_a_plain_server_says_so(port, no_thread_leak, closing):
+    _srv, emu = server(closing, port)
+    regs, tcp = client(closing, port, manyClients=True)
+    assert not tcp.waitReady(5)
+    assert "does not accept many-clients clients" in tcp.getRefusal()
+    assert "does not accept many-clients clients" in regs.write(0, b"XXXX")
+    check = Regs()
+    check >> emu
+    assert check.read(0) == (bytes(4), "")
