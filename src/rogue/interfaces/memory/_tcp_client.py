@@ -24,7 +24,7 @@ from ..._logging import Logging
 from ..._zmq import register_closer, tcp_url, unregister_closer
 from . import _wire as w
 from ._tcp_guard import ClientLink, new_route, secure_client
-from ._tcp_sockets import PeerTracker, WarnLimiter, close_all, drain_events, open_socket, send_parts
+from ._tcp_sockets import PeerTracker, WarnLimiter, close_all, drain_events, open_socket, recv_parts, send_parts
 from .slave import Slave
 from .transaction import Transaction
 
@@ -33,9 +33,11 @@ __all__ = ["TcpClient"]
 _POLL_MS = 100  # how often the idle receive loop looks at the stop flag
 _BATCH = 256  # responses handled per loop pass before looking at the monitors
 _PRUNE_S = 1.0  # how often in-flight transactions that timed out are forgotten
-_NOBLOCK = zmq.NOBLOCK
-_EVENTS = zmq.EVENTS
-_POLLIN = zmq.POLLIN
+_LEAD_GRACE_S = 0.05  # the receive thread keeps off the response socket this long after a master received
+_HAS_WAITER = "_waiter" in getattr(Transaction, "__slots__", ())  # Transaction offers the waiter hook
+_NOBLOCK = int(zmq.NOBLOCK)
+_EVENTS = int(zmq.EVENTS)
+_POLLIN = int(zmq.POLLIN)  # plain ints: an IntFlag "&" builds an enum each time (measured ~1 us)
 _DEBUG = logging.DEBUG
 _READ, _WRITE, _POST, _VERIFY, _PROBE = w.READ, w.WRITE, w.POST, w.VERIFY, w.PROBE
 _pack32 = w.U32.pack
@@ -110,6 +112,15 @@ class TcpClient(Slave):
             raise
         self._push_peers = PeerTracker()
         self._pull_peers = PeerTracker()
+        # The response socket is used by whoever holds _rx_lock: the receive thread, or a master
+        # waiting for its transaction, which then receives in its own thread (see _lead).
+        self._rx_lock = threading.Lock()
+        self._lead_until = 0.0  # masters receive for themselves: the receive thread keeps off until then
+        self._want = False  # a master found the socket busy: the receive thread steps aside when idle
+        self._kick = threading.Event()  # a leaving master hands the socket back to the receive thread at once
+        self._poller = zmq.Poller()
+        for sock in (self._pull, self._pull_mon, self._push_mon):
+            self._poller.register(sock, zmq.POLLIN)
         self._running = True
         self._rx = threading.Thread(target=self._rx_loop, name=f"rogue-bridge:{self._name}:rx", daemon=True)
         self._rx.start()
@@ -132,6 +143,8 @@ class TcpClient(Slave):
             parts.insert(0, self._route)
         if ttype != _POST:
             self._inflight[tid] = transaction  # before the send: a fast response must find it
+            if _HAS_WAITER:
+                transaction._waiter = self._lead  # the master's wait receives the response itself
         with self._send_lock:
             push = self._push
             if push is None:
@@ -218,45 +231,102 @@ class TcpClient(Slave):
 
     # -- receiving ----------------------------------------------------------------------------------------
     def _rx_loop(self) -> None:
-        """Receive thread: responses to transactions, monitor events, pruning of timed-out ones."""
+        """Receive thread: responses nobody waits for in person, monitor events, pruning.
+
+        While masters receive their own responses (:meth:`_lead`), it keeps off the
+        response socket; it takes over ``_LEAD_GRACE_S`` after the last one, or at
+        once when one leaves with transactions still in flight.
+        """
         pull, pull_mon, push_mon = self._pull, self._pull_mon, self._push_mon
-        poller = zmq.Poller()
-        poller.register(pull, zmq.POLLIN)
-        poller.register(pull_mon, zmq.POLLIN)
-        poller.register(push_mon, zmq.POLLIN)
+        poll = self._poller.poll
+        rx_lock = self._rx_lock
+        kick = self._kick
         next_prune = monotonic() + _PRUNE_S
         try:
             while self._running:
                 try:
-                    for sock, _ in poller.poll(_POLL_MS):
-                        if sock is pull:
-                            self._drain(pull)
-                        elif sock is pull_mon:
-                            if drain_events(pull_mon, self._pull_peers, self._log, "pull", self._on_pull_event):
-                                self._update_link()
-                        elif sock is push_mon:
-                            if drain_events(push_mon, self._push_peers, self._log, "push", self._on_push_event):
-                                self._update_link()
-                    now = monotonic()
-                    if self._link.retry_due(now):
-                        self._reconnect()
-                    if now >= next_prune:
-                        next_prune = now + _PRUNE_S
-                        self._prune()
-                        self._bad.tick()
-                        self._notsent.tick()
+                    if self._want and not self._inflight:
+                        # Masters are waiting in person and nothing is outstanding: let them receive.
+                        self._want = False
+                        self._lead_until = monotonic() + _LEAD_GRACE_S
+                    if monotonic() < self._lead_until:
+                        if kick.wait(_LEAD_GRACE_S):
+                            kick.clear()
+                        continue
+                    if not rx_lock.acquire(True, _POLL_MS / 1000):
+                        continue
+                    try:
+                        if self._running:
+                            self._service(poll(_POLL_MS), pull, pull_mon, push_mon)
+                            now = monotonic()
+                            if self._link.retry_due(now):
+                                self._reconnect()
+                            if now >= next_prune:
+                                next_prune = now + _PRUNE_S
+                                self._prune()
+                                self._bad.tick()
+                                self._notsent.tick()
+                    finally:
+                        rx_lock.release()
                 except zmq.ContextTerminated:
                     break
                 except Exception:  # noqa: BLE001 - the receive thread must outlive anything
                     self._log.exception("receive loop error (continuing)")
         finally:
-            # Monitors stop before their sockets close: libzmq's I/O thread blocks on a monitor whose reader is gone.
-            with self._send_lock:
-                if self._push is not None:
-                    self._push.disable_monitor()
-            pull.disable_monitor()
-            close_all(pull, pull_mon, push_mon)
+            with rx_lock:  # a master receiving in person notices the stop within one poll period
+                # Monitors stop before their sockets close: libzmq's I/O thread blocks on a monitor whose
+                # reader is gone.
+                with self._send_lock:
+                    if self._push is not None:
+                        self._push.disable_monitor()
+                pull.disable_monitor()
+                close_all(pull, pull_mon, push_mon)
             self._connected = False
+
+    def _service(self, ready: list, pull: zmq.Socket, pull_mon: zmq.Socket, push_mon: zmq.Socket) -> None:
+        """Handle what a poll of the response socket and the monitors found (``_rx_lock`` held)."""
+        for sock, _ in ready:
+            if sock is pull:
+                self._drain(pull)
+            elif sock is pull_mon:
+                if drain_events(pull_mon, self._pull_peers, self._log, "pull", self._on_pull_event):
+                    self._update_link()
+            elif sock is push_mon:
+                if drain_events(push_mon, self._push_peers, self._log, "push", self._on_push_event):
+                    self._update_link()
+
+    def _lead(self, tran: Transaction, deadline: float) -> None:
+        """``Transaction._waiter`` hook: receive in the waiting master's own thread.
+
+        Saves waking the receive thread and then the master on every round trip
+        (leader/follower). One thread at a time uses the response socket. If it
+        is busy, this returns and the master sleeps as usual: the holder (the
+        receive thread, or a master that hands over to it when leaving with
+        transactions in flight) completes the transaction. The receive thread
+        steps aside only while nothing is in flight, so no response is left
+        without a reader.
+        """
+        rx_lock = self._rx_lock
+        if not rx_lock.acquire(False):
+            self._want = True
+            return
+        try:
+            poll = self._poller.poll
+            pull, pull_mon, push_mon = self._pull, self._pull_mon, self._push_mon
+            while self._running and not tran.expired():
+                remaining = deadline - monotonic()
+                if remaining <= 0:
+                    break
+                self._service(poll(min(_POLL_MS, int(remaining * 1000) + 1)), pull, pull_mon, push_mon)
+        finally:
+            rx_lock.release()
+        # After the release: a transaction registered before this check is seen here (then the
+        # receive thread takes over), one registered after it finds the socket free and leads.
+        if self._inflight:
+            self._lead_until = 0.0
+            self._kick.set()
+        else:
+            self._lead_until = monotonic() + _LEAD_GRACE_S
 
     # -- admission (receive thread): see _tcp_guard.ClientLink ------------------------------------------
     def _on_push_event(self, event: int, value: int) -> None:
@@ -307,17 +377,16 @@ class TcpClient(Slave):
 
     def _drain(self, pull: zmq.Socket) -> None:
         """Handle up to ``_BATCH`` waiting responses without blocking."""
-        recv = pull.recv_multipart
         events = pull.getsockopt
         decode = w.decode_response
         inflight = self._inflight
-        for _ in range(_BATCH):
-            # Ask before receiving: an empty NOBLOCK recv raises (costly) and releases the GIL,
-            # which hands it to the master thread just woken and bounces it back (measured).
-            if not events(_EVENTS) & _POLLIN:
+        for i in range(_BATCH):
+            # The caller's poll found a message; before each further one, ask: an empty NOBLOCK
+            # recv raises (costly) and releases the GIL, which bounces it between threads (measured).
+            if i and not events(_EVENTS) & _POLLIN:
                 return
             try:
-                parts = recv(_NOBLOCK)
+                parts = recv_parts(pull)
             except zmq.Again:
                 return
             try:
