@@ -349,3 +349,55 @@ def test_logger_names_and_debug_lines(port: int, closing: list, caplog: pytest.L
     text = caplog.text
     assert "Creating pull server port" in text and "Creating push client port" in text
     assert "Requested transaction id=" in text and "Forwarding request id=" in text
+
+
+@pytest.mark.timeout(30)
+def test_several_master_threads_share_one_client(bridge: tuple) -> None:
+    """Masters in several threads: whoever receives (a waiting master or the receive thread) serves all."""
+    _, tcp, _, _ = bridge
+    errors: list = []
+
+    def worker(k: int) -> None:
+        m = Regs()
+        m >> tcp
+        base = 0x4000 + 0x100 * k
+        for i in range(150):
+            val = (k << 24 | i).to_bytes(4, "little")
+            err = m.write(base + 4 * (i % 16), val)
+            data, err2 = m.read(base + 4 * (i % 16))
+            if err or err2 or data != val:
+                errors.append((k, i, err, err2, data))
+                return
+        bufs = [bytearray(4) for _ in range(16)]  # a pipelined burst from this thread too
+        m._clearError()
+        for i, buf in enumerate(bufs):
+            m._reqTransaction(base + 4 * i, buf, 4, 0, rim.Read)
+        m._waitTransaction(0)
+        if m._getError() or any(int.from_bytes(b[3:], "little") != k for b in bufs):
+            errors.append((k, "burst", m._getError()))
+
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    stats = tcp.stats()
+    assert stats["timedOut"] == 0 and stats["inFlight"] == 0 and stats["unknown"] == 0
+
+
+def test_wait_from_another_thread_and_posts_between(bridge: tuple) -> None:
+    """A transaction issued in one thread and waited for in another; posts whose answers nobody awaits."""
+    regs, tcp, _, _ = bridge
+    buf = bytearray(4)
+    regs._clearError()
+    for i in range(20):
+        regs._reqTransaction(0x500 + 4 * i, i.to_bytes(4, "little"), 4, 0, rim.Post)
+    tid = regs._reqTransaction(0x500 + 4 * 19, buf, 4, 0, rim.Read)
+    waiter = threading.Thread(target=regs._waitTransaction, args=(tid,))
+    waiter.start()
+    waiter.join(5.0)
+    assert not waiter.is_alive()
+    assert regs._getError() == "" and int.from_bytes(buf, "little") == 19
+    assert regs.read(0x500) == (bytes(4), "")
+    assert tcp.stats()["unknown"] == 0  # the servers' answers to posts are dropped silently
