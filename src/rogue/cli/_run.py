@@ -16,8 +16,7 @@ POLL_S = 0.05  # how often the loop looks at its end conditions
 
 def open_bridge(factory: Callable[[str, int], Any], ep: Endpoint, server: bool) -> Any:
     """Create a bridge (``factory(host, port)``), turning failures into one-line errors."""
-    if not server:
-        resolve_host(ep.host)
+    resolve_host(ep.host)
     try:
         return factory(ep.host, ep.port)
     except CliError:

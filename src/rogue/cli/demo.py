@@ -18,15 +18,23 @@ from __future__ import annotations
 import argparse
 import random
 import threading
-import time
 from typing import Any
 
 import rogue.interfaces.memory as rim
 import rogue.interfaces.stream as ris
 import rogue.protocols.srp as rps
 
-from ._common import EXIT_FAIL, EXIT_INTERRUPTED, EXIT_OK, CliError, Endpoint, StopSignal, argtype, free_port_pair
-from ._common import parse_seconds
+from ._common import (
+    EXIT_FAIL,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    CliError,
+    Endpoint,
+    StopSignal,
+    argtype,
+    free_port_pair,
+    parse_seconds,
+)
 from ._display import Display, RateMeter, fmt_count, fmt_rate
 from ._graph import CheckingSlave, Generator
 from ._run import close_all, open_bridge, run_until

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import time
 from typing import Any
 
 import rogue.interfaces.stream as ris
 
 from ._common import (
-    EXIT_FAIL,
     EXIT_INTERRUPTED,
     EXIT_OK,
     CliError,
@@ -24,7 +22,7 @@ from ._common import (
     parse_seconds,
     parse_size,
 )
-from ._display import Display, RateMeter, fmt_bytes, fmt_count, fmt_rate
+from ._display import Display, RateMeter, fmt_count, fmt_rate
 from ._graph import CheckingSlave, Echo, FrameStats, Generator
 from ._run import close_all, open_bridge, run_until
 
@@ -216,7 +214,8 @@ def cmd_send(args: argparse.Namespace) -> int:
         if not c.ok:
             raise CliError(f"echo from {ep}: {c.bad} frames differ, first: {c.problems[0]}")
         print(f"echo check: all {c.frames} frames and {c.bytes} bytes came back intact")
-    return EXIT_INTERRUPTED if interrupted else EXIT_OK
+    # Ctrl-C is how "--count 0" (until stopped) ends, so it is a success there.
+    return EXIT_INTERRUPTED if interrupted and args.count else EXIT_OK
 
 
 # -- parsers -------------------------------------------------------------------------------
