@@ -183,6 +183,15 @@ def test_serve_stream_generate_and_monitor_channel(servers: list[Server]) -> Non
     p = run("monitor", ep, "--count", "1", "--seconds", "0.5", "--channel", "4")
     assert p.returncode == 1
     assert one_error_line(p) == f"rogue-bridge: error: received 0 of 1 frames from {ep} within 0.5 s"
+    # Without --count/--seconds the monitor runs until Ctrl-C, then exits 0 with its summary.
+    mon = Server.__new__(Server)
+    mon.proc = subprocess.Popen([*CLI, "monitor", ep], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True, bufsize=1)
+    servers.append(mon)
+    assert "frames=" in mon._readline(10.0)  # its first status line: it is running
+    code, out, err = mon.interrupt()
+    assert code == 0, err
+    assert f"monitor {ep}: " in out and "channels 3:" in out
     code, out, _ = srv.interrupt()
     assert code == 0 and "generated" in out
 

@@ -194,8 +194,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
               f"memory bridge on ports {mport},{mport + 1} -> SrpV3 -> SrpV3Emulation")
         if not m_cli.waitReady(5.0):
             raise CliError(f"the memory bridge on 127.0.0.1:{mport} did not answer its readiness probe")
-        wait_ready = getattr(s_cli, "waitReady", None)
-        if wait_ready is not None and not wait_ready(5.0):
+        if not s_cli.waitReady(5.0):
             raise CliError(f"the stream bridge on 127.0.0.1:{sport} did not connect")
 
         meters: dict[str, tuple[RateMeter, RateMeter]] = {}
