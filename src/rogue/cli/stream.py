@@ -126,11 +126,12 @@ def cmd_monitor(args: argparse.Namespace) -> int:
         n = min(args.hex, frame.getPayload())
         data = frame.getBa(0, n) if n else b""
         text = data.hex(" ") if data else "(empty)"
-        assert display is not None
-        display.print(
-            f"frame size={frame.getPayload()} ch={frame.getChannel()} err={frame.getError()} "
-            f"flags=0x{frame.getFlags():04x}: {text}"
-        )
+        line = (f"frame size={frame.getPayload()} ch={frame.getChannel()} err={frame.getError()} "
+                f"flags=0x{frame.getFlags():04x}: {text}")
+        if display is not None:
+            display.print(line)
+        else:  # a frame that arrived before the display was up
+            print(line, flush=True)
 
     stats = FrameStats(show_hex if args.hex else None, limit=args.count)
     link = {"ever": False}
