@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 
+import rogue.interfaces.memory as rim
 from conftest import free_port_pair
 
 CLI = [sys.executable, "-m", "rogue.cli"]
@@ -129,6 +130,16 @@ def test_serve_memory_plain_and_port_in_use(servers: list[Server]) -> None:
     p = run("serve-memory", "--port", str(port))
     assert p.returncode == 1
     assert "port in use" in one_error_line(p)
+
+    # One client per memory port pair: while another client holds it, read says so in one line.
+    holder = rim.TcpClient(HOST, port)
+    try:
+        assert holder.waitReady(5.0)
+        p = run("read", f"{HOST}:{port}", "20")
+        assert p.returncode == 1
+        assert "refused the connection" in one_error_line(p) and "already serves another client" in p.stderr
+    finally:
+        holder.stop()
 
     code, out, _ = srv.interrupt(signal.SIGTERM)
     assert code == 0 and "2 transactions" in out

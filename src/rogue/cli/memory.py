@@ -70,6 +70,9 @@ def connect_memory(ep: Endpoint, timeout: float) -> tuple[Any, Registers]:
     client = open_bridge(rim.TcpClient, ep, server=False)
     try:
         if not client.waitReady(timeout):
+            refusal = client.getRefusal()  # e.g. the server already serves another client
+            if refusal:
+                raise CliError(f"{ep} refused the connection: {refusal}")
             raise CliError(f"nothing answering at {ep}: no memory server replied within {timeout:g} s")
         regs = Registers(timeout)
         regs >> client
