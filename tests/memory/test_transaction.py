@@ -215,3 +215,39 @@ def test_two_waiters_on_one_transaction(pair: tuple[rim.Master, Keeper]) -> None
         t.join(5)
     assert results == ["boom", "boom"]
     mst._waitTransaction(0)
+
+
+def test_waiter_hook_completes_in_the_waiting_thread() -> None:
+    calls: list[tuple[int, float]] = []
+
+    class Inline(rim.Slave):
+        def _doTransaction(self, transaction: rim.Transaction) -> None:
+            transaction._waiter = self._drive
+
+        def _drive(self, tran: rim.Transaction, deadline: float) -> None:
+            calls.append((tran.id(), deadline))
+            assert threading.current_thread() is threading.main_thread()
+            tran._complete(b"\x01\x02\x03\x04")
+
+    mst = rim.Master()
+    mst >> Inline(4, 4)
+    buf = bytearray(4)
+    tid = mst._reqTransaction(0, buf, 4, 0, rim.Read)
+    mst._waitTransaction(tid)
+    assert buf == b"\x01\x02\x03\x04" and mst._getError() == ""
+    assert calls and calls[0][0] == tid and calls[0][1] != float("inf")
+
+
+def test_waiter_hook_exception_fails_transaction() -> None:
+    class Broken(rim.Slave):
+        def _doTransaction(self, transaction: rim.Transaction) -> None:
+            transaction._waiter = self._drive
+
+        def _drive(self, tran: rim.Transaction, deadline: float) -> None:
+            raise OSError("socket gone")
+
+    mst = rim.Master()
+    mst >> Broken(4, 4)
+    mst._reqTransaction(0, bytearray(4), 4, 0, rim.Read)
+    mst._waitTransaction(0)
+    assert "waiting failed" in mst._getError() and "socket gone" in mst._getError()

@@ -74,10 +74,20 @@ class Transaction:
     finishes it at most once, copying ``data`` (a received read result, any
     buffer of exactly ``size()`` bytes) into the caller's buffer, and returns
     whether it took effect (``False``: already finished or expired).
+
+    Waiting in the caller's thread (for bridges): a slave may set
+    ``tran._waiter = fn`` in ``_doTransaction``. The master's wait then calls
+    ``fn(tran, deadline)`` in the waiting thread before sleeping (``deadline``
+    is a :func:`time.monotonic` value; ``inf`` never happens there). ``fn`` may
+    receive responses itself and ``_complete`` this and other transactions,
+    and must return by the deadline; the wait then goes on as usual (sleeping
+    until another thread finishes the transaction, or timing out). This saves
+    the wake-up of a second thread on every round trip; an exception in ``fn``
+    fails the transaction with its text.
     """
 
     __slots__ = ("_id", "_address", "_size", "_type", "_view", "_error",
-                 "_claim", "_wake", "_deadline", "_timeout", "_rlock", "__weakref__")
+                 "_claim", "_wake", "_deadline", "_timeout", "_rlock", "_waiter", "__weakref__")
 
     def __init__(self, address: int, view: memoryview | None, size: int, type: int, timeout: float) -> None:
         self._id = _next_id()
@@ -94,6 +104,7 @@ class Transaction:
         self._deadline = _INF
         self._timeout = timeout
         self._rlock: Any = None
+        self._waiter: Any = None
 
     # -- description -----------------------------------------------------------
     def id(self) -> int:
@@ -211,6 +222,12 @@ class Transaction:
         """Block (without the GIL) until finished or timed out; return the error text (master side)."""
         wake = self._wake
         if not wake.acquire(False):
+            waiter = self._waiter
+            if waiter is not None:
+                try:
+                    waiter(self, self._deadline)
+                except Exception as exc:  # a bridge's bug must not escape into the caller's thread
+                    self._complete(None, f"Transaction {self._id}: waiting failed: {exc!r}")
             remaining = self._deadline - monotonic()
             if remaining > 0:
                 # lock.acquire accepts at most TIMEOUT_MAX seconds.
