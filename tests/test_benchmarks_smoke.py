@@ -1,0 +1,38 @@
+"""Smoke test of ``python -m benchmarks --quick``: it runs and writes the expected JSON (no speed asserted)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.timeout(90)
+def test_quick_run_writes_the_json(tmp_path: Path) -> None:
+    out = tmp_path / "bench.json"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+    proc = subprocess.run([sys.executable, "-m", "benchmarks", "--quick", "--json", str(out)], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=80)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "Targets" in proc.stdout
+    data = json.loads(out.read_text())
+    assert {"machine", "quick", "stream", "memory", "targets", "load_before", "load_after"} <= data.keys()
+    assert data["quick"] is True
+    assert {"cpu_count", "python", "pyzmq", "libzmq", "numpy"} <= data["machine"].keys()
+    assert {(r["impl"], r["size"]) for r in data["stream"]} == {
+        (impl, size) for impl in ("raw-copy", "raw-zerocopy", "bridge") for size in (64, 4096, 65536, 1 << 20)}
+    for r in data["stream"]:
+        assert {"frames_per_s", "MB_per_s", "ratio", "tx_cpu_s_per_GB", "rx_cpu_s_per_GB",
+                "tx_peak_rss_MiB", "rx_peak_rss_MiB"} <= r.keys()
+    assert {r["impl"] for r in data["memory"]} == {"raw", "bridge", "srp"}
+    assert {r["in_flight"] for r in data["memory"]} == {1, 64, 1000}
+    for r in data["memory"]:
+        assert {"tx_per_s", "ratio", "client_cpu_us_per_tx", "server_cpu_us_per_tx",
+                "client_peak_rss_MiB", "server_peak_rss_MiB"} <= r.keys()
+    assert len(data["targets"]) == 5 and all({"measured", "goal", "met"} <= t.keys() for t in data["targets"])
