@@ -309,7 +309,14 @@ class TcpCore(LinkStatus, Master, Slave):
                 return
             while more(_RCVMORE):
                 # The payload (part 3) is received zero-copy; headers as bytes.
-                parts.append(recv(0, len(parts) != 3))
+                if len(parts) != 3:
+                    parts.append(recv(0, True))
+                    continue
+                last = recv(0, False)
+                parts.append(last)
+                # A zmq.Frame knows whether more parts follow: ~40 ns against ~500 ns for getsockopt(RCVMORE).
+                if not last.more:
+                    break
             try:
                 flags, channel, error, payload = decode(parts)
             except WireError as exc:
