@@ -26,7 +26,7 @@ def test_quick_run_writes_the_json(tmp_path: Path) -> None:
     assert data["quick"] is True
     assert {"cpu_count", "python", "pyzmq", "libzmq", "numpy"} <= data["machine"].keys()
     assert {(r["impl"], r["size"]) for r in data["stream"]} == {
-        (impl, size) for impl in ("raw-copy", "raw-zerocopy", "bridge") for size in (64, 4096, 65536, 1 << 20)}
+        (impl, size) for impl in ("raw-copy", "raw-zerocopy", "bridge", "bridge-fill") for size in (64, 4096, 65536, 1 << 20)}
     for r in data["stream"]:
         assert {"frames_per_s", "MB_per_s", "ratio", "tx_cpu_s_per_GB", "rx_cpu_s_per_GB",
                 "tx_peak_rss_MiB", "rx_peak_rss_MiB"} <= r.keys()
