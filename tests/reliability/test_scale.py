@@ -1,0 +1,47 @@
+"""Scale: one process with 500 stream bridge pairs and 500 memory bridge pairs, all passing traffic.
+
+Run in a child process (``scale_driver.py``), so the 2 000 bridges, their
+threads and the raised file-descriptor limit stay out of the test process.
+Figures (threads, descriptors, RSS, times) are printed by the driver and shown
+with ``pytest -s``; nothing here asserts speed beyond generous hang bounds.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).parent
+PAIRS = 500
+
+
+def _run(end: str) -> dict[str, str]:
+    proc = subprocess.run([sys.executable, str(HERE / "scale_driver.py"), str(PAIRS), str(PAIRS), end],
+                          capture_output=True, text=True, timeout=110)
+    figures = dict(line.split("=", 1) for line in proc.stdout.splitlines() if "=" in line)
+    assert proc.returncode == 0, (proc.returncode, proc.stdout[-2000:], proc.stderr[-3000:])
+    assert "Traceback" not in proc.stderr, proc.stderr[-3000:]
+    print(f"scale ({end}):", figures)
+    return figures
+
+
+@pytest.mark.timeout(120)
+def test_500_stream_and_500_memory_pairs_then_stop() -> None:
+    figures = _run("stop")
+    assert figures["verified"] == f"{PAIRS}+{PAIRS}"
+    assert int(figures["threads"]) >= 4 * PAIRS  # one thread per bridge end: all running
+    assert int(figures["threads_after"]) <= 2  # main thread and the driver's watchdog
+
+
+@pytest.mark.timeout(120)
+def test_500_stream_and_500_memory_pairs_left_to_interpreter_exit() -> None:
+    """2 000 bridges never stopped: exit closes them itself and does not hang."""
+    figures = _run("exit")
+    assert figures["verified"] == f"{PAIRS}+{PAIRS}"
+    # CLOCK_MONOTONIC is one clock for the whole machine: compare with the child's last line.
+    took = time.monotonic() - float(figures["ending"])
+    assert took < 30, f"exit took {took:.1f} s"
