@@ -141,6 +141,9 @@ for i, (_srv, cli) in enumerate(mems):
     master._waitTransaction(0)
     assert master._getError() == "" and bytes(back) == data, (i, master._getError())
 figure("traffic_s", round(time.monotonic() - t2, 2))
+c0, w0 = time.process_time(), time.monotonic()
+time.sleep(1.0)  # a figure, not a synchronisation: what the idle bridges cost
+figure("idle_cpu_pct", round(100 * (time.process_time() - c0) / (time.monotonic() - w0)))
 figure("verified", f"{N_STREAM}+{N_MEMORY}")
 
 if END == "stop":
