@@ -1,6 +1,7 @@
 """A process that leaves every threaded object running under load and just ends.
 
-``python exit_without_stop.py PORT MODE``: MODE ``return`` falls off the end of
+``python exit_without_stop.py PORT MPORT LPORT MODE`` (three free base ports):
+MODE ``return`` falls off the end of
 the script, ``sysexit`` calls ``sys.exit(0)`` from the main thread, ``blocked``
 also leaves a daemon sender blocked on a stream client that has no server.
 Prints ``ending`` right before the end; the test times how long exit takes.
@@ -17,11 +18,13 @@ import rogue.interfaces.memory as rim
 import rogue.interfaces.stream as ris
 import rogue.protocols.srp as rps
 
-PORT, MODE = int(sys.argv[1]), sys.argv[2]
+PORT, MPORT, LPORT, MODE = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
 _watchdog = threading.Timer(30.0, os._exit, (3,))  # never outlive a failed test
 _watchdog.daemon = True
 _watchdog.start()
 
+# Both servers bind before any client connects (a client's own local port is never one of theirs).
+msrv = rim.TcpServer("127.0.0.1", MPORT)
 # Stream pair, both directions loaded by daemon senders (the application's threads).
 srv = ris.TcpServer("127.0.0.1", PORT)
 cli = ris.TcpClient("127.0.0.1", PORT)
@@ -30,11 +33,10 @@ srv >> fifo
 assert cli.waitReady(10) and srv.waitReady(10)
 
 # Memory pair with an SrpV3 chain behind the server: master -> TcpClient -> TcpServer -> SrpV3 == emulation.
-msrv = rim.TcpServer("127.0.0.1", PORT + 2)
 srp, emu = rps.SrpV3(), rps.SrpV3Emulation()
 msrv >> srp
 srp == emu
-mcli = rim.TcpClient("127.0.0.1", PORT + 2)
+mcli = rim.TcpClient("127.0.0.1", MPORT)
 assert mcli.waitReady(10)
 master = rim.Master()
 master >> mcli
@@ -60,7 +62,7 @@ def transact() -> None:
 for target, arg in ((send, cli), (send, srv), (transact, None)):
     threading.Thread(target=target, args=(arg,) if arg is not None else (), daemon=True).start()
 if MODE == "blocked":
-    lonely = ris.TcpClient("127.0.0.1", PORT + 4)  # nobody listens there: its sender blocks
+    lonely = ris.TcpClient("127.0.0.1", LPORT)  # nobody listens there: its sender blocks
     threading.Thread(target=send, args=(lonely,), daemon=True).start()
 deadline = time.monotonic() + 5
 while (cli.getTxFrameCount() < 100 or mcli.stats()["completed"] < 20) and time.monotonic() < deadline:

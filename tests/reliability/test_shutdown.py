@@ -190,12 +190,12 @@ def test_fifo_stop_under_load(no_thread_leak: None) -> None:
 @pytest.mark.parametrize("mode", ["return", "sysexit", "blocked"])
 def test_interpreter_exit_without_stop(mode: str) -> None:
     """A process that never stops its bridges (under load) still exits promptly and cleanly."""
-    port = free_port_pair()
-    while True:  # the script also uses port + 2 and port + 4
-        other = free_port_pair()
-        if abs(other - port) >= 6:
-            break
-    proc = subprocess.Popen([sys.executable, str(HERE / "exit_without_stop.py"), str(port), mode],
+    ports: list[int] = []
+    while len(ports) < 3:  # stream, memory, and a port where nobody listens
+        p = free_port_pair()
+        if all(abs(p - q) >= 2 for q in ports):
+            ports.append(p)
+    proc = subprocess.Popen([sys.executable, str(HERE / "exit_without_stop.py"), *map(str, ports), mode],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         assert proc.stdout is not None
