@@ -19,10 +19,6 @@ import time
 import rogue.interfaces.memory as rim
 import rogue.interfaces.stream as ris
 
-_watchdog = threading.Timer(60.0, os._exit, (3,))  # never outlive a failed test
-_watchdog.daemon = True
-_watchdog.start()
-
 FILL = 1024
 
 
@@ -97,6 +93,11 @@ def memory(port: int, delay_ms: int) -> None:
 
 
 if __name__ == "__main__":
+    # Never outlive a failed test. Only when run as the far process: the test
+    # imports this module for payload()/check(), and must not be shot by it.
+    _watchdog = threading.Timer(60.0, os._exit, (3,))
+    _watchdog.daemon = True
+    _watchdog.start()
     if sys.argv[1] == "stream":
         stream(int(sys.argv[2]), sys.argv[3].encode())
     else:
