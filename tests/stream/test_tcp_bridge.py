@@ -327,3 +327,42 @@ def test_star_binds_all_interfaces(port: int, no_thread_leak: None) -> None:
     finally:
         client.close()
         server.close()
+
+
+@pytest.mark.parametrize("late", ["client", "server"])
+def test_frames_sent_before_the_slave_is_attached_are_kept(port: int, late: str, no_thread_leak: None) -> None:
+    """The far side sends as soon as the link is up; ``tcp >> slave`` runs a moment later: nothing is lost."""
+    server = ris.TcpServer("127.0.0.1", port)
+    client = ris.TcpClient("127.0.0.1", port)
+    try:
+        src, dst = Sender(), Recorder()
+        sender, receiver = (server, client) if late == "client" else (client, server)
+        src >> sender
+        frames = [(b"early %d" % i, i, 1, 0) for i in range(20)]
+        t = threading.Thread(target=lambda: [src.send(*f) for f in frames])
+        t.start()
+        assert wait_for(lambda: sender.getTxFrameCount() == len(frames), 5.0)
+        threading.Event().wait(0.3)  # the user's script attaches its slave later
+        receiver >> dst
+        t.join(5)
+        assert dst.wait(len(frames))
+        assert dst.got == frames
+    finally:
+        client.close()
+        server.close()
+
+
+@pytest.mark.timeout(20)
+def test_bridge_without_slave_drops_after_the_grace(port: int, no_thread_leak: None) -> None:
+    """A bridge nobody reads from (send-only) does not hold its far sender forever."""
+    server = ris.TcpServer("127.0.0.1", port)
+    client = ris.TcpClient("127.0.0.1", port)
+    try:
+        src = Sender()
+        src >> server
+        assert client.waitReady(5.0)
+        src.send(b"x", 0, 0, 0)
+        assert wait_for(lambda: client.getRxFrameCount() == 1, ris.tcp.ATTACH_GRACE_S + 3.0)
+    finally:
+        client.close()
+        server.close()

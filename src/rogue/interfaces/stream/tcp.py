@@ -36,6 +36,13 @@ __all__ = ["TcpClient", "TcpCore", "TcpServer"]
 _POLL_MS = 100  # how often blocked loops look at the stop flag
 _BATCH = 256  # messages received between two looks at the monitor sockets
 _REBIND_S = 1.0  # how long a rebuilt server socket retries a port the old one still holds
+# Frames are not read while the bridge has no slave yet, for at most this long after
+# its creation: ``TcpClient(...)`` connects at once, and frames a waiting far side
+# sends before ``tcp >> slave`` ran would otherwise be given to nobody. They wait in
+# ZeroMQ's queue (the far sender feels back-pressure); past the grace a bridge with
+# no slave drops what it receives, as Rogue does (a send-only bridge).
+ATTACH_GRACE_S = 2.0
+_ATTACH_POLL_MS = 5  # how often a bridge within its grace looks for a first slave
 _SNDMORE_NOBLOCK = zmq.SNDMORE | zmq.NOBLOCK
 _NOBLOCK = zmq.NOBLOCK
 _RCVMORE = zmq.RCVMORE
@@ -90,6 +97,7 @@ class TcpCore(LinkStatus, Master, Slave):
         self._push_url = tcp_url(self._addr, base + 1 if self._server else base)
 
         self._init_status()
+        self._created = time.monotonic()
         self._closed = False
         self._state_lock = threading.Lock()
         self._send_lock = threading.Lock()
@@ -256,11 +264,19 @@ class TcpCore(LinkStatus, Master, Slave):
         assert pull is not None
         pull_peers, push_peers = PeerTracker(), PeerTracker()
         poller = zmq.Poller()
-        for sock in (pull, pull_mon, push_mon):
+        for sock in (pull_mon, push_mon):
             poller.register(sock, zmq.POLLIN)
+        reading = False  # the PULL socket is polled once a slave is attached or the grace is over
+        grace_end = self._created + ATTACH_GRACE_S
+        poll_ms = _ATTACH_POLL_MS
         try:
             while self._running:
                 try:
+                    if not reading and (self._slaves or time.monotonic() >= grace_end):
+                        if not self._slaves:
+                            self._log.debug("No slave attached after %.1f s: received frames are dropped", ATTACH_GRACE_S)
+                        poller.register(pull, zmq.POLLIN)
+                        reading, poll_ms = True, _POLL_MS
                     if self._new_push_mon is not None:
                         with self._state_lock:
                             new, self._new_push_mon = self._new_push_mon, None
@@ -270,7 +286,7 @@ class TcpCore(LinkStatus, Master, Slave):
                         poller.register(push_mon, zmq.POLLIN)
                         push_peers.reset()
                         self._update_link(pull_peers, push_peers)
-                    ready = dict(poller.poll(_POLL_MS))
+                    ready = dict(poller.poll(poll_ms))
                     if pull in ready:
                         self._drain(pull)
                     if pull_mon in ready and self._events(pull_mon, pull_peers, "pull"):
