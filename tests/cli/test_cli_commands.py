@@ -249,3 +249,24 @@ def test_console_script_and_module_help() -> None:
         pytest.skip("rogue-bridge is not on PATH (package not installed)")
     p = subprocess.run([exe, "--version"], capture_output=True, text=True, timeout=20)
     assert p.returncode == 0 and p.stdout.startswith("rogue-bridge ")
+
+
+def test_monitor_warns_when_the_server_already_has_a_client(port: int) -> None:
+    """A monitor joining a served stream server says it takes frames from the real consumer."""
+    import rogue.interfaces.stream as ris
+
+    ep = f"{HOST}:{port}"
+    server = ris.TcpServer(HOST, port)
+    try:
+        p = run("monitor", ep, "--seconds", "0.3")
+        assert "warning" not in p.stderr, p.stderr  # the only client: nothing to say
+        consumer = ris.TcpClient(HOST, port)
+        try:
+            assert consumer.waitReady(5.0)
+            p = run("monitor", ep, "--seconds", "0.3")
+            assert p.returncode == 0, p.stderr
+            assert "already has 1 client" in p.stderr and "round-robin" in p.stderr, p.stderr
+        finally:
+            consumer.close()
+    finally:
+        server.close()

@@ -300,3 +300,42 @@ def test_stop_signal_turns_sigterm_into_event() -> None:
         signal.raise_signal(signal.SIGTERM)
         assert stop.wait(1.0) and stop.signum == signal.SIGTERM
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+
+
+_PROC_NET_TCP = """\
+  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
+   0: 0100007F:1F41 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1 1 0000000000000000 100 0 0 10 0
+   1: 0100007F:1F41 0100007F:C350 01 00000000:00000000 00:00000000 00000000     0        0 2 1 0000000000000000 20 4 30 10 -1
+   2: 0100007F:C350 0100007F:1F41 01 00000000:00000000 00:00000000 00000000     0        0 3 1 0000000000000000 20 4 30 10 -1
+   3: 0100007F:1F41 0100007F:C351 06 00000000:00000000 00:00000000 00000000     0        0 0 3 0000000000000000
+   4: 0100007F:1F40 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 4 1 0000000000000000 100 0 0 10 0
+"""
+
+
+def test_count_clients_of_a_port_from_the_tcp_table() -> None:
+    from rogue.cli._peers import count_clients
+
+    lines = _PROC_NET_TCP.splitlines()
+    assert count_clients(lines, 0x1F41) == 1  # one established (the client's own end and TIME_WAIT not counted)
+    assert count_clients(lines, 0x1F40) == 0  # listening, nobody connected
+    assert count_clients(lines, 0x1F42) is None  # nothing listens there
+    assert count_clients(["garbage", "", "  9: zz:zz 00:00 01"], 0x1F41) is None
+
+
+def test_stream_clients_sees_a_local_servers_client(port: int) -> None:
+    import rogue.interfaces.stream as ris
+    from rogue.cli._peers import stream_clients
+
+    server = ris.TcpServer("127.0.0.1", port)
+    try:
+        assert stream_clients("127.0.0.1", port) == 0
+        client = ris.TcpClient("127.0.0.1", port)
+        try:
+            assert client.waitReady(5.0)
+            assert stream_clients("127.0.0.1", port) == 1
+            assert stream_clients("localhost", port) == 1
+        finally:
+            client.close()
+    finally:
+        server.close()
+    assert stream_clients("192.0.2.1", port) is None  # TEST-NET-1: not this machine, unknowable

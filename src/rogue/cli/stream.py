@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 import rogue.interfaces.stream as ris
@@ -24,6 +25,7 @@ from ._common import (
 )
 from ._display import Display, RateMeter, fmt_count, fmt_rate
 from ._graph import CheckingSlave, Echo, FrameStats, Generator
+from ._peers import stream_clients
 from ._run import close_all, open_bridge, run_until
 
 __all__ = ["add_parsers"]
@@ -116,6 +118,19 @@ def cmd_serve_stream(args: argparse.Namespace) -> int:
 
 
 # -- monitor -----------------------------------------------------------------------------
+def _warn_if_served(ep: Endpoint) -> None:
+    """Warn on stderr when the server already has a client: this monitor would take every other frame."""
+    try:
+        n = stream_clients(ep.host, ep.port)
+    except Exception:  # noqa: BLE001 - a best-effort look; the monitor works without it
+        n = None
+    if n is None or n == 0:
+        return
+    print(f"rogue-bridge: warning: the stream server at {ep} already has {n} client{'s' if n > 1 else ''}; "
+          "a stream server sends each frame to one client (round-robin), so this monitor takes "
+          f"frames away from {'them' if n > 1 else 'it'}", file=sys.stderr, flush=True)
+
+
 def cmd_monitor(args: argparse.Namespace) -> int:
     """Connect (or serve) a stream bridge and show what arrives."""
     ep: Endpoint = args.endpoint
@@ -135,6 +150,8 @@ def cmd_monitor(args: argparse.Namespace) -> int:
 
     stats = FrameStats(show_hex if args.hex else None, limit=args.count)
     link = {"ever": False}
+    if not args.server:
+        _warn_if_served(ep)
     try:
         bridge = open_bridge(ris.TcpServer if args.server else ris.TcpClient, ep, server=args.server)
         if args.channel is not None:
@@ -247,7 +264,9 @@ def add_parsers(sub: Any) -> None:
         "monitor",
         help="show the frames a stream bridge delivers",
         description="Connect a stream TcpClient to HOST:PORT (or, with --server, listen there) and show "
-        "frames/s, MB/s, sizes, channels and error counts of the frames that arrive.",
+        "frames/s, MB/s, sizes, channels and error counts of the frames that arrive. A stream server sends "
+        "each frame to one of its clients (round-robin): when the server runs on this machine and already "
+        "has a client, the monitor warns that it will take frames away from it.",
     )
     p.add_argument("endpoint", metavar="HOST:PORT", type=endpoint, help="stream server to connect to")
     p.add_argument("--server", action="store_true", help="listen on HOST:PORT instead of connecting")
