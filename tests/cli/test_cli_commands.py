@@ -270,3 +270,114 @@ def test_monitor_warns_when_the_server_already_has_a_client(port: int) -> None:
             consumer.close()
     finally:
         server.close()
+
+
+@pytest.fixture
+def keys(tmp_path):  # type: ignore[no-untyped-def]
+    """Certificates written by ``rogue-bridge keygen``: server, client (listed) and other (not listed)."""
+    for name in ("server", "client", "other"):
+        p = run("keygen", str(tmp_path), name)
+        assert p.returncode == 0, p.stderr
+        assert p.stdout.startswith("public key: ") and len(p.stdout.split()[2]) == 40
+    return tmp_path
+
+
+def test_keygen_never_overwrites(keys) -> None:  # type: ignore[no-untyped-def]
+    before = (keys / "server.key_secret").read_bytes()
+    p = run("keygen", str(keys), "server")
+    assert p.returncode == 1 and "exists already" in one_error_line(p)
+    assert (keys / "server.key_secret").read_bytes() == before
+    assert (keys / "server.key_secret").stat().st_mode & 0o077 == 0  # the secret is its owner's only
+
+
+@pytest.mark.timeout(40)
+def test_serve_memory_curve_admits_only_listed_clients(servers: list[Server], keys) -> None:  # type: ignore[no-untyped-def]
+    port = free_port_pair()
+    ep = f"{HOST}:{port}"
+    srv = Server("serve-memory", "--port", str(port), "--curve-secret", str(keys / "server.key_secret"),
+                 "--curve-client", str(keys / "client.key"))
+    servers.append(srv)
+    assert "[CURVE, 1 client key]" in srv.first
+    listed = ("--curve-secret", str(keys / "client.key_secret"), "--curve-server", str(keys / "server.key"))
+    p = run("write", ep, "0x40", "cafef00d", "--verify", *listed)
+    assert p.returncode == 0, p.stderr
+
+    p = run("write", ep, "0x40", "0bad0bad")  # no keys
+    assert p.returncode == 1 and "refused the connection" in one_error_line(p)
+    unlisted = ("--curve-secret", str(keys / "other.key_secret"), "--curve-server", str(keys / "server.key"))
+    p = run("write", ep, "0x40", "0bad0bad", *unlisted)
+    assert p.returncode == 1 and "is not allowed" in one_error_line(p)
+    assert run("read", ep, "0x40", *listed).stdout == "0x00000040: 0xcafef00d\n"  # unchanged
+
+    p = run("read", ep, "0x40", "--curve-secret", "not-a-key", "--curve-server", str(keys / "server.key"))
+    assert p.returncode == 1 and one_error_line(p) == (
+        "rogue-bridge: error: --curve-secret: the client secret key is not a CURVE key "
+        "(expected 40 Z85 characters, 32 bytes, or a certificate file)")
+    p = run("read", ep, "0x40", "--curve-secret", str(keys / "client.key_secret"))
+    assert p.returncode == 2 and "needs both" in one_error_line(p)
+    code, out, err = srv.interrupt()
+    assert code == 0 and "Traceback" not in err
+
+
+@pytest.mark.timeout(30)
+def test_serve_memory_allow_list_refuses_other_addresses(servers: list[Server]) -> None:
+    port = free_port_pair()
+    srv = Server("serve-memory", "--port", str(port), "--allow", "10.9.8.0/24")
+    servers.append(srv)
+    assert "[allow 10.9.8.0/24]" in srv.first
+    p = run("read", f"{HOST}:{port}", "0")
+    assert p.returncode == 1 and "is not allowed" in one_error_line(p)
+    p = run("serve-memory", "--port", str(free_port_pair()), "--allow", "10.9.8.0/33")
+    assert p.returncode == 2 and one_error_line(p) == (
+        "rogue-bridge: error: --allow: allow-list entry '10.9.8.0/33' is not an IP address or network")
+
+
+@pytest.mark.timeout(30)
+def test_serve_memory_shared_and_many_clients(servers: list[Server]) -> None:
+    port = free_port_pair()
+    srv = Server("serve-memory", "--port", str(port), "--shared")
+    servers.append(srv)
+    assert "[shared: responses round-robin]" in srv.first
+    holder = rim.TcpClient(HOST, port)
+    try:
+        assert holder.waitReady(5.0)
+        # A second client is not refused; its responses go round-robin (to it or to the holder),
+        # as with C++ Rogue, so its write may time out: never a refusal.
+        p = run("write", f"{HOST}:{port}", "8", "1234")
+        assert "refused" not in p.stderr and (p.returncode == 0 or "Timeout waiting" in p.stderr), p.stderr
+    finally:
+        holder.stop()
+
+    port = free_port_pair()
+    srv = Server("serve-memory", "--port", str(port), "--many-clients")
+    servers.append(srv)
+    assert "[many clients]" in srv.first
+    holder = rim.TcpClient(HOST, port, manyClients=True)
+    try:
+        assert holder.waitReady(5.0)
+        p = run("write", f"{HOST}:{port}", "8", "5678", "--verify", "--many-clients")
+        assert p.returncode == 0 and "(verified)" in p.stdout, p.stderr
+        p = run("read", f"{HOST}:{port}", "8", "--timeout", "0.5")  # a plain client cannot use it
+        assert p.returncode == 1 and "does not accept plain clients" in one_error_line(p)
+    finally:
+        holder.stop()
+    p = run("serve-memory", "--port", str(port), "--shared", "--many-clients")
+    assert p.returncode == 2 and "not allowed with argument" in one_error_line(p)
+
+
+@pytest.mark.timeout(30)
+def test_serve_stream_curve_echo(servers: list[Server], keys) -> None:  # type: ignore[no-untyped-def]
+    port = free_port_pair()
+    ep = f"{HOST}:{port}"
+    srv = Server("serve-stream", "--port", str(port), "--echo", "--curve-secret", str(keys / "server.key_secret"),
+                 "--curve-client", str(keys))  # a directory: every *.key in it is listed
+    servers.append(srv)
+    assert "[CURVE, 3 client keys]" in srv.first
+    p = run("send", ep, "--size", "1000", "--count", "20", "--expect-echo",
+            "--curve-secret", str(keys / "client.key_secret"), "--curve-server", str(keys / "server.key"))
+    assert p.returncode == 0, p.stderr
+    assert "echo check: all 20 frames and 20000 bytes came back intact" in p.stdout
+    p = run("send", ep, "--size", "10", "--timeout", "1")  # without keys: no stream server accepts it
+    assert p.returncode == 1 and "nothing answering" in one_error_line(p)
+    p = run("send", ep, "--size", "10", "--allow", "127.0.0.1")
+    assert p.returncode == 2 and "is for a listening server" in one_error_line(p)

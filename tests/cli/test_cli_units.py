@@ -339,3 +339,33 @@ def test_stream_clients_sees_a_local_servers_client(port: int) -> None:
     finally:
         server.close()
     assert stream_clients("192.0.2.1", port) is None  # TEST-NET-1: not this machine, unknowable
+
+
+def test_bridge_options_from_security_arguments(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import zmq
+
+    from rogue.cli._common import CliError
+    from rogue.cli._secure import bridge_options, describe
+
+    parser = build_parser()
+    public, secret = (k.decode() for k in zmq.curve_keypair())
+    args = parser.parse_args(["serve-memory", "--port", "9000", "--allow", "10.0.0.0/8", "--allow", "::1",
+                              "--curve-secret", secret, "--curve-client", public])
+    opts = bridge_options(args, server=True)
+    assert opts == {"allow": ["10.0.0.0/8", "::1"], "serverSecretKey": secret, "allowedClientKeys": [public]}
+    assert describe(opts) == " [CURVE, 1 client key; allow 10.0.0.0/8, ::1]"
+    args = parser.parse_args(["read", "h:1", "0", "--curve-secret", secret, "--curve-server", public])
+    assert bridge_options(args, server=False) == {"clientSecretKey": secret, "serverPublicKey": public}
+    assert bridge_options(parser.parse_args(["read", "h:1", "0"]), server=False) == {}
+    # monitor/send listen with --server: then the server options apply
+    args = parser.parse_args(["monitor", "h:1", "--server", "--curve-secret", secret, "--curve-client", public])
+    assert set(bridge_options(args, server=True)) == {"serverSecretKey", "allowedClientKeys"}
+    with pytest.raises(CliError, match="--curve-server is for connecting"):
+        bridge_options(parser.parse_args(["monitor", "h:1", "--server", "--curve-server", public]), server=True)
+    with pytest.raises(CliError, match="needs both") as err:
+        bridge_options(parser.parse_args(["serve-stream", "--port", "1", "--curve-secret", secret]), server=True)
+    assert err.value.code == 2
+    with pytest.raises(CliError, match="--curve-client: ") as err:
+        bridge_options(parser.parse_args(["serve-stream", "--port", "1", "--curve-secret", secret,
+                                          "--curve-client", str(tmp_path / "missing.key")]), server=True)
+    assert secret not in str(err.value) and public not in str(err.value)  # keys are never echoed

@@ -29,7 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
     from rogue import __version__
 
-    from . import demo, memory, stream
+    from . import demo, keygen, memory, stream
 
     parser = _Parser(
         prog=PROG,
@@ -46,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_parsers(sub)
     stream.add_parsers(sub)
     memory.add_parsers(sub)
+    keygen.add_parsers(sub)
     return parser
 
 

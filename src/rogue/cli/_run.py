@@ -14,11 +14,11 @@ REFRESH_S = 0.25  # display refresh period
 POLL_S = 0.05  # how often the loop looks at its end conditions
 
 
-def open_bridge(factory: Callable[[str, int], Any], ep: Endpoint, server: bool) -> Any:
-    """Create a bridge (``factory(host, port)``), turning failures into one-line errors."""
+def open_bridge(factory: Callable[..., Any], ep: Endpoint, server: bool, **options: Any) -> Any:
+    """Create a bridge (``factory(host, port, **options)``), turning failures into one-line errors."""
     resolve_host(ep.host)
     try:
-        return factory(ep.host, ep.port)
+        return factory(ep.host, ep.port, **options)
     except CliError:
         raise
     except Exception as exc:  # noqa: BLE001 - any failure here is the user's address or port

@@ -21,6 +21,7 @@ from ._common import (
 )
 from ._display import Display, RateMeter, fmt_count, fmt_rate
 from ._run import close_all, open_bridge, run_until
+from ._secure import add_client_options, add_server_options, bridge_options, describe
 from ._words import WORD_SIZES, format_dump, format_read, from_words
 
 __all__ = ["Registers", "add_parsers", "connect_memory"]
@@ -65,9 +66,9 @@ class Registers(rim.Master):
         self._run("write", address, data, len(data), rim.Write)
 
 
-def connect_memory(ep: Endpoint, timeout: float) -> tuple[Any, Registers]:
-    """A memory TcpClient to ``ep`` that has answered a probe, and a Registers master on it."""
-    client = open_bridge(rim.TcpClient, ep, server=False)
+def connect_memory(ep: Endpoint, timeout: float, **options: Any) -> tuple[Any, Registers]:
+    """A memory TcpClient to ``ep`` (``options``: its keyword options) that has answered a probe, and a Registers master on it."""
+    client = open_bridge(rim.TcpClient, ep, server=False, **options)
     try:
         if not client.waitReady(timeout):
             refusal = client.getRefusal()  # e.g. the server already serves another client
@@ -101,6 +102,12 @@ class _CountingHub(rim.Hub):
 def cmd_serve_memory(args: argparse.Namespace) -> int:
     """A memory TcpServer backed by emulated memory (or SrpV3 + SrpV3Emulation)."""
     ep = Endpoint(args.addr, args.port)
+    opts = bridge_options(args, server=True)
+    if args.shared:
+        opts["exclusive"] = False
+    if args.many_clients:
+        opts["manyClients"] = True
+    mode = " [many clients]" if args.many_clients else " [shared: responses round-robin]" if args.shared else ""
     server = srp = emu = None
     hub = _CountingHub()
     try:
@@ -114,7 +121,7 @@ def cmd_serve_memory(args: argparse.Namespace) -> int:
         else:
             hub >> rim.Emulate(4, 0xFFFFFFFF)
             target = "Emulate (sparse memory)"
-        server = open_bridge(rim.TcpServer, ep, server=True)
+        server = open_bridge(rim.TcpServer, ep, server=True, **opts)
         server >> hub
         tm, bm = RateMeter(), RateMeter()
 
@@ -125,7 +132,7 @@ def cmd_serve_memory(args: argparse.Namespace) -> int:
         with StopSignal() as stop, Display(
             f"serve-memory {ep} -> {target}; Ctrl-C to stop", ["", "count", "per s", "MB/s"], interval=5.0
         ) as display:
-            display.print(f"serving memory on {ep} (ports {ep.port}, {ep.port + 1}) -> {target}")
+            display.print(f"serving memory on {ep} (ports {ep.port}, {ep.port + 1}) -> {target}{mode}{describe(opts)}")
             run_until(stop, display, rows, seconds=args.seconds)
             display.update(rows(), force=True)
     finally:
@@ -135,6 +142,13 @@ def cmd_serve_memory(args: argparse.Namespace) -> int:
 
 
 # -- read / write / dump ------------------------------------------------------------------------
+def _client_options(args: argparse.Namespace) -> dict[str, Any]:
+    opts = bridge_options(args, server=False)
+    if args.many_clients:
+        opts["manyClients"] = True
+    return opts
+
+
 def _check_span(size: int, word_size: int, what: str) -> None:
     if size <= 0:
         raise CliError(f"bad {what} {size}: must be at least one byte")
@@ -146,7 +160,7 @@ def cmd_read(args: argparse.Namespace) -> int:
     """Read registers and print them, one word per line."""
     size = args.size if args.size is not None else args.word_size
     _check_span(size, args.word_size, "--size")
-    client, regs = connect_memory(args.endpoint, args.timeout)
+    client, regs = connect_memory(args.endpoint, args.timeout, **_client_options(args))
     try:
         data = regs.read(args.address, size)
     finally:
@@ -158,7 +172,7 @@ def cmd_read(args: argparse.Namespace) -> int:
 def cmd_write(args: argparse.Namespace) -> int:
     """Write register words (and optionally read them back)."""
     data = from_words(args.values, args.word_size)
-    client, regs = connect_memory(args.endpoint, args.timeout)
+    client, regs = connect_memory(args.endpoint, args.timeout, **_client_options(args))
     try:
         regs.write(args.address, data)
         back = regs.read(args.address, len(data)) if args.verify else None
@@ -174,7 +188,7 @@ def cmd_write(args: argparse.Namespace) -> int:
 def cmd_dump(args: argparse.Namespace) -> int:
     """Hex dump of a memory range."""
     _check_span(args.length, args.word_size, "LENGTH")
-    client, regs = connect_memory(args.endpoint, args.timeout)
+    client, regs = connect_memory(args.endpoint, args.timeout, **_client_options(args))
     try:
         data = regs.read(args.address, args.length)
     finally:
@@ -202,6 +216,14 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--port", required=True, type=argtype(parse_port), help="base port P (P and P+1 are used)")
     p.add_argument("--srp", action="store_true", help="serve SrpV3 + SrpV3Emulation instead of plain memory")
     p.add_argument("--seconds", type=seconds, help="stop after this many seconds (default: run until Ctrl-C)")
+    clients = p.add_argument_group("clients").add_mutually_exclusive_group()
+    clients.add_argument("--shared", action="store_true",
+                         help="let several clients connect, as C++ Rogue does: responses then go round-robin "
+                         "and can reach the wrong client (default: one client at a time, others refused)")
+    clients.add_argument("--many-clients", action="store_true",
+                         help="serve many rogue-bridge clients, each response to its sender (clients need "
+                         "--many-clients too; C++ Rogue clients cannot connect)")
+    add_server_options(p)
     p.set_defaults(func=cmd_serve_memory)
 
     def common(p: argparse.ArgumentParser) -> None:
@@ -213,6 +235,9 @@ def add_parsers(sub: Any) -> None:
                        help="register word size in bytes: 1, 2, 4 or 8 (default 4)")
         p.add_argument("--timeout", type=seconds, default=1.0,
                        help="seconds to wait for the server and for each transaction (default 1)")
+        p.add_argument("--many-clients", action="store_true",
+                       help="talk to a server started with --many-clients (rogue-bridge servers only)")
+        add_client_options(p)
 
     p = sub.add_parser(
         "read", help="read registers",

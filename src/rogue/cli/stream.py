@@ -27,6 +27,7 @@ from ._display import Display, RateMeter, fmt_count, fmt_rate
 from ._graph import CheckingSlave, Echo, FrameStats, Generator
 from ._peers import stream_clients
 from ._run import close_all, open_bridge, run_until
+from ._secure import add_client_options, add_server_options, bridge_options, describe
 
 __all__ = ["add_parsers"]
 
@@ -68,11 +69,12 @@ class _Traffic:
 def cmd_serve_stream(args: argparse.Namespace) -> int:
     """A stream TcpServer that counts what arrives and echoes it back or generates frames."""
     ep = Endpoint(args.addr, args.port)
+    opts = bridge_options(args, server=True)
     server = gen = None
     stats = FrameStats()
     echo = Echo() if args.echo else None
     try:
-        server = open_bridge(ris.TcpServer, ep, server=True)
+        server = open_bridge(ris.TcpServer, ep, server=True, **opts)
         server >> stats
         if echo is not None:
             server == echo
@@ -99,7 +101,7 @@ def cmd_serve_stream(args: argparse.Namespace) -> int:
         with StopSignal() as stop, Display(
             f"serve-stream {ep} ({mode}); Ctrl-C to stop", ["", "frames", "frames/s", "MB/s"]
         ) as display:
-            display.print(f"serving stream on {ep} (ports {ep.port}, {ep.port + 1}), mode: {mode}")
+            display.print(f"serving stream on {ep} (ports {ep.port}, {ep.port + 1}), mode: {mode}{describe(opts)}")
             if gen is not None:
                 gen.start()
             run_until(stop, display, rows, seconds=args.seconds, until=lambda: gen is not None and gen.done.is_set())
@@ -150,10 +152,11 @@ def cmd_monitor(args: argparse.Namespace) -> int:
 
     stats = FrameStats(show_hex if args.hex else None, limit=args.count)
     link = {"ever": False}
+    opts = bridge_options(args, server=args.server)
     if not args.server:
         _warn_if_served(ep)
     try:
-        bridge = open_bridge(ris.TcpServer if args.server else ris.TcpClient, ep, server=args.server)
+        bridge = open_bridge(ris.TcpServer if args.server else ris.TcpClient, ep, server=args.server, **opts)
         if args.channel is not None:
             bridge >> ris.Filter(False, args.channel) >> stats
         else:
@@ -167,7 +170,7 @@ def cmd_monitor(args: argparse.Namespace) -> int:
 
         role = "serving" if args.server else "connected to"
         with StopSignal() as stop, Display(
-            f"monitor: {role} {ep}; Ctrl-C to stop",
+            f"monitor: {role} {ep}{describe(opts)}; Ctrl-C to stop",
             ["stream", "frames", "frames/s", "MB/s", "size min/avg/max", "errors", "channels", "connected"],
         ) as display:
             why = run_until(stop, display, rows, seconds=args.seconds, until=stats.done.is_set)
@@ -197,8 +200,9 @@ def cmd_send(args: argparse.Namespace) -> int:
     gen = Generator("send", lambda seq: size, args.rate, args.count, channel=args.channel)
     back = CheckingSlave(lambda seq: size, meta=False)
     interrupted = False
+    opts = bridge_options(args, server=args.server)
     try:
-        bridge = open_bridge(ris.TcpServer if args.server else ris.TcpClient, ep, server=args.server)
+        bridge = open_bridge(ris.TcpServer if args.server else ris.TcpClient, ep, server=args.server, **opts)
         bridge >> back
         gen >> bridge
         traffic = _Traffic()
@@ -207,7 +211,7 @@ def cmd_send(args: argparse.Namespace) -> int:
             return [traffic.row("sent", bridge.getTxFrameCount(), bridge.getTxByteCount()),
                     traffic.row("received", back.checker.frames, back.checker.bytes)]
 
-        with StopSignal() as stop, Display(f"send to {ep}", ["", "frames", "frames/s", "MB/s"]) as display:
+        with StopSignal() as stop, Display(f"send to {ep}{describe(opts)}", ["", "frames", "frames/s", "MB/s"]) as display:
             if not args.server and not wait_stream_peer(bridge, args.timeout):
                 raise CliError(f"nothing answering at {ep}: no stream server accepted within {args.timeout:g} s")
             gen.start()
@@ -258,6 +262,7 @@ def add_parsers(sub: Any) -> None:
     )
     p.add_argument("--channel", type=channel, default=0, help="channel of generated frames (default 0)")
     p.add_argument("--seconds", type=seconds, help="stop after this many seconds (default: run until Ctrl-C)")
+    add_server_options(p)
     p.set_defaults(func=cmd_serve_stream)
 
     p = sub.add_parser(
@@ -275,6 +280,8 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--count", type=argtype(parse_count), default=0, metavar="M",
                    help="stop after M frames (fails if fewer arrive before --seconds)")
     p.add_argument("--seconds", type=seconds, help="stop after this many seconds")
+    add_client_options(p, with_server_flag=True)
+    add_server_options(p, with_server_flag=True)
     p.set_defaults(func=cmd_monitor)
 
     p = sub.add_parser(
@@ -291,4 +298,6 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--server", action="store_true", help="listen on HOST:PORT instead of connecting")
     p.add_argument("--expect-echo", action="store_true", help="wait for every frame to come back and check it")
     p.add_argument("--timeout", type=seconds, default=5.0, help="seconds to wait for the server and for echoes (default 5)")
+    add_client_options(p, with_server_flag=True)
+    add_server_options(p, with_server_flag=True)
     p.set_defaults(func=cmd_send)

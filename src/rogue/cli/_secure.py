@@ -1,0 +1,137 @@
+"""Command-line options for who may use a bridge: CURVE keys, the IP allow-list, memory client modes.
+
+Servers take ``--allow ADDR_OR_NET`` (repeatable), ``--curve-secret KEY`` (the
+server's secret key) and ``--curve-client KEY`` (repeatable: a client public
+key, its ``.key`` certificate, or a directory of them); clients take
+``--curve-secret KEY`` (the client's secret key) and ``--curve-server KEY`` (the
+server's public key). A KEY is a Z85 string or a ZeroMQ certificate file
+(``rogue-bridge keygen`` writes a pair). Keys are checked before any socket is
+opened, and no message ever contains one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from typing import Any
+
+from .._errors import GeneralError
+from .._keys import public_keys, secret_key, z85_public
+from .._zap import _networks
+from ._common import EXIT_USAGE, CliError
+
+__all__ = ["add_client_options", "add_server_options", "bridge_options", "describe", "write_keypair"]
+
+
+def add_server_options(p: argparse.ArgumentParser, *, with_server_flag: bool = False) -> None:
+    """``--allow``, ``--curve-secret``, ``--curve-client`` (with ``--server`` only, when the command can be either)."""
+    only = " (with --server)" if with_server_flag else ""
+    g = p.add_argument_group("security" + (" when listening (--server)" if with_server_flag else ""))
+    g.add_argument("--allow", action="append", metavar="ADDR_OR_NET",
+                   help=f"only this IP address or network (10.0.0.0/24) may connect; repeatable{only}")
+    if not with_server_flag:
+        g.add_argument("--curve-secret", metavar="KEY",
+                       help="CURVE: this server's secret key (Z85, or its .key_secret certificate file)")
+    g.add_argument("--curve-client", action="append", metavar="KEY",
+                   help="CURVE: a client public key allowed in (Z85, a .key certificate, or a directory of them); "
+                   f"repeatable{only}")
+
+
+def add_client_options(p: argparse.ArgumentParser, *, with_server_flag: bool = False) -> None:
+    """``--curve-secret`` and ``--curve-server`` for a command that connects."""
+    g = p.add_argument_group("security")
+    what = "this end's secret key (as a client; with --server, the server's)" if with_server_flag else "this client's secret key"
+    g.add_argument("--curve-secret", metavar="KEY", help=f"CURVE: {what} (Z85, or its .key_secret certificate file)")
+    g.add_argument("--curve-server", metavar="KEY",
+                   help="CURVE: the server's public key (Z85, or its .key certificate file)")
+
+
+def _usage(text: str) -> CliError:
+    return CliError(text, code=EXIT_USAGE)
+
+
+def bridge_options(args: argparse.Namespace, server: bool) -> dict[str, Any]:
+    """The security keyword arguments of the bridge ``args`` ask for, keys checked; one-line errors.
+
+    ``server``: the command listens (its bridge is a ``TcpServer``).
+    """
+    allow = getattr(args, "allow", None)
+    secret = getattr(args, "curve_secret", None)
+    clients = getattr(args, "curve_client", None)
+    far = getattr(args, "curve_server", None)
+    opts: dict[str, Any] = {}
+    if server:
+        if far is not None:
+            raise _usage("--curve-server is for connecting; a server takes --curve-secret and --curve-client")
+        if (secret is None) != (clients is None):
+            raise _usage("CURVE on a server needs both --curve-secret (its secret key) and --curve-client (who may connect)")
+        if allow:
+            try:
+                _networks(allow)
+            except GeneralError as exc:
+                raise _usage(f"--allow: {exc.msg}") from None
+            opts["allow"] = list(allow)
+        if secret is not None:
+            _check(lambda: secret_key(secret, "server secret key"), "--curve-secret")
+            _check(lambda: public_keys(clients), "--curve-client")
+            opts["serverSecretKey"] = secret
+            opts["allowedClientKeys"] = list(clients)
+    else:
+        if allow or clients:
+            raise _usage(f"{'--allow' if allow else '--curve-client'} is for a listening server")
+        if (secret is None) != (far is None):
+            raise _usage("CURVE on a client needs both --curve-secret (its secret key) and --curve-server (the server's public key)")
+        if secret is not None:
+            _check(lambda: secret_key(secret, "client secret key"), "--curve-secret")
+            _check(lambda: z85_public(far, "server public key"), "--curve-server")
+            opts["clientSecretKey"] = secret
+            opts["serverPublicKey"] = far
+    return opts
+
+
+def _check(load: Any, option: str) -> None:
+    """Run ``load()``; a bad key or file becomes a one-line error naming ``option`` (never the key)."""
+    try:
+        load()
+    except GeneralError as exc:
+        raise CliError(f"{option}: {exc.msg}") from None
+
+
+def describe(opts: dict[str, Any]) -> str:
+    """A short text of the security in ``opts`` for a command's first line ("" when none)."""
+    parts = []
+    if "serverSecretKey" in opts:
+        n = len(public_keys(opts["allowedClientKeys"]))
+        parts.append(f"CURVE, {n} client key{'s' if n != 1 else ''}")
+    if "clientSecretKey" in opts:
+        parts.append("CURVE")
+    if "allow" in opts:
+        parts.append("allow " + ", ".join(opts["allow"]))
+    return f" [{'; '.join(parts)}]" if parts else ""
+
+
+def write_keypair(directory: str, name: str) -> tuple[str, str, str]:
+    """Write ``NAME.key`` and ``NAME.key_secret`` in ``directory`` (made if missing); never overwrites.
+
+    Returns ``(public Z85 key, public file, secret file)``.
+    """
+    import zmq.auth
+
+    if not name or os.sep in name or (os.altsep and os.altsep in name):
+        raise _usage(f"bad certificate name {name!r}: a plain file name is expected")
+    public_file = os.path.join(directory, f"{name}.key")
+    secret_file = os.path.join(directory, f"{name}.key_secret")
+    for path in (public_file, secret_file):
+        if os.path.exists(path):
+            raise CliError(f"{path} exists already: not overwritten (choose another NAME or directory)")
+    try:
+        os.makedirs(directory, exist_ok=True)
+        public_file, secret_file = zmq.auth.create_certificates(directory, name)
+    except OSError as exc:
+        raise CliError(f"cannot write certificates in {directory}: {exc.strerror or exc}") from None
+    try:
+        os.chmod(secret_file, 0o600)  # a secret key is for its owner's eyes only
+    except OSError:
+        pass
+    public, _secret = zmq.auth.load_certificate(public_file)
+    return public.decode(), public_file, secret_file
