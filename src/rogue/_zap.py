@@ -56,7 +56,7 @@ import zmq.auth
 from . import _keys
 from ._errors import GeneralError
 from ._logging import Logging
-from ._zap_policy import PeerGroup, Policy, handshake_result
+from ._zap_policy import EventQueue, PeerGroup, Policy, handshake_result
 from ._zmq import context
 
 __all__ = ["PeerGroup", "Policy", "handshake_result", "register"]
@@ -173,11 +173,8 @@ class _Service(zmq.auth.Authenticator):
                 msg = mon.recv_multipart(zmq.NOBLOCK)
             except zmq.Again:
                 return
-            if pol._fwd is not None:
-                try:
-                    pol._fwd.send_multipart(msg, zmq.NOBLOCK)
-                except zmq.ZMQError:
-                    pass
+            if pol.events is not None:
+                pol.events.put(msg)
             event = int.from_bytes(msg[0][:2], "little")
             value = int.from_bytes(msg[0][2:6], "little")
             if event == zmq.EVENT_ACCEPTED:
@@ -339,8 +336,9 @@ def register(
     admits only the listed client public keys (both are needed).
     ``heartbeat`` (default: when exclusive) sets ZMTP heartbeats so a vanished
     client is noticed. ``forward_events``: an exclusive socket's monitor belongs
-    to the service; every event is passed on to ``policy.events`` (a PAIR socket
-    to poll and read like a monitor, closed by its user; None otherwise). With no
+    to the service; every event is passed on to ``policy.events`` (an
+    :class:`EventQueue`, read like a monitor socket; its ``notify`` wakes the
+    reader; None otherwise). With no
     option set, the returned policy is inert and ``sock`` is unchanged.
     """
     global _svc
@@ -367,15 +365,7 @@ def register(
         endpoint = f"inproc://rogue-bridge.zap.monitor.{pol.domain.decode()}"
         sock.monitor(endpoint, zmq.EVENT_ALL if forward_events else _MON_EVENTS)
         if forward_events:
-            fwd = f"inproc://rogue-bridge.zap.events.{pol.domain.decode()}"
-            pol._fwd = context().socket(zmq.PAIR)
-            pol._fwd.sndhwm = 0
-            pol._fwd.linger = 0
-            pol._fwd.bind(fwd)
-            pol.events = context().socket(zmq.PAIR)
-            pol.events.rcvhwm = 0
-            pol.events.linger = 0
-            pol.events.connect(fwd)
+            pol.events = EventQueue()
         mon = context().socket(zmq.PAIR)
         mon.rcvhwm = 0
         mon.linger = 0

@@ -12,17 +12,51 @@ import ipaddress
 import logging
 import threading
 import time
+from collections import deque
 from typing import Any, Callable
 
 import zmq
 
 from ._logging import Logging
 
-__all__ = ["PeerGroup", "Policy", "handshake_result"]
+__all__ = ["EventQueue", "PeerGroup", "Policy", "handshake_result"]
 
 _log = Logging.create("zap")
 _WARN_PERIOD_S = 60.0  # one warning per refused address and reason in this time
 _FAILED = zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL | zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL
+
+
+class EventQueue:
+    """Monitor events passed from the ZAP service's thread to a bridge's thread.
+
+    Read like a monitor socket (``recv_multipart(zmq.NOBLOCK)`` raises
+    ``zmq.Again`` when empty), but a deque: no ZeroMQ socket, so no file
+    descriptor (a PAIR pair per server socket cost two). ``notify`` (set by the
+    reader, called by the service after each event) wakes the reader's poll.
+    """
+
+    def __init__(self) -> None:
+        self._q: deque[list[bytes]] = deque()
+        self.notify: Callable[[], None] | None = None
+
+    def put(self, msg: list[bytes]) -> None:
+        """Queue one monitor message and wake the reader (service thread)."""
+        self._q.append(msg)
+        notify = self.notify
+        if notify is not None:
+            notify()
+
+    def recv_multipart(self, flags: int = 0) -> list[bytes]:
+        """The oldest queued message; ``zmq.Again`` when there is none (never blocks)."""
+        try:
+            return self._q.popleft()
+        except IndexError:
+            raise zmq.Again() from None
+
+    def close(self, linger: int | None = None) -> None:
+        """Drop what is queued and stop waking the reader (idempotent)."""
+        self.notify = None
+        self._q.clear()
 
 
 def handshake_result(event: int, value: int) -> str | None:
@@ -96,10 +130,9 @@ class Policy:
         self.refused = 0
         self._sock: zmq.Socket | None = sock
         self._mon: zmq.Socket | None = None
-        self._fwd: zmq.Socket | None = None  # copies of the monitor events, for the bridge
         #: The bridge's view of the socket's monitor (``forward_events``): libzmq allows
         #: one monitor per socket, so the service reads it and passes every event on.
-        self.events: zmq.Socket | None = None
+        self.events: EventQueue | None = None
         self._open: set[int] = set()  # connections accepted and not yet closed (fds)
         self._grant: set[int] | None = None  # connections that may be the admitted client's
         self._owner_ip = ""
@@ -158,8 +191,6 @@ class Policy:
             # monitor whose reader is gone. If it never comes, the reader is left open.
             if not self._stopped.wait(timeout):
                 _log.debug("%s: monitor did not stop within %.1f s", self.name, timeout)
-            elif self._fwd is not None:
-                self._fwd.close(linger=0)
         self._release(self)
 
     def __repr__(self) -> str:

@@ -103,8 +103,7 @@ for i, p in enumerate(ports[:N_STREAM]):
     streams.append((srv, cli))
     sinks += [s_sink, c_sink]
 for p in ports[N_STREAM:]:
-    # exclusive=False: Rogue's own behaviour, 4 fewer file descriptors a pair (README, "Limits").
-    srv, cli = rim.TcpServer("127.0.0.1", p, exclusive=False), rim.TcpClient("127.0.0.1", p)
+    srv, cli = rim.TcpServer("127.0.0.1", p), rim.TcpClient("127.0.0.1", p)  # default: exclusive
     srv >> rim.Emulate(4, 0x1000)
     mems.append((srv, cli))
 figure("create_s", round(time.monotonic() - t0, 2))

@@ -34,6 +34,7 @@ import zmq
 from ..._errors import GeneralError
 from ..._keys import KeySpec, apply_client
 from ..._zap import PeerGroup, Policy, handshake_result, register
+from ..._zap_policy import EventQueue
 
 __all__ = ["ROUTE_SIZE", "ClientLink", "ServerGuard", "new_route", "secure_client"]
 
@@ -80,8 +81,8 @@ class ServerGuard:
         self._group = PeerGroup(f"memory server {name}", log)
         self._policies: list[Policy] = []
 
-    def prepare(self, sock: zmq.Socket) -> zmq.Socket | None:
-        """Give ``sock`` its policy (call before bind); returns the monitor to read, if the policy owns it."""
+    def prepare(self, sock: zmq.Socket) -> EventQueue | None:
+        """Give ``sock`` its policy (call before bind); returns its monitor events, if the policy owns the monitor."""
         pol = register(sock, name=self._name, log=self._log, group=self._group, forward_events=True, **self._opts)
         self._policies.append(pol)
         return pol.events

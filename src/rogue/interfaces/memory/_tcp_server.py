@@ -32,6 +32,7 @@ from typing import Any
 import zmq
 
 from ..._logging import Logging
+from ..._zap_policy import EventQueue
 from ..._zmq import register_closer, tcp_url, unregister_closer
 from . import _wire as w
 from ._tcp_guard import ROUTE_SIZE, ServerGuard
@@ -127,6 +128,9 @@ class TcpServer(Master):
         self._wake_r, self._wake_w = socket.socketpair()
         self._wake_r.setblocking(False)
         self._wake_w.setblocking(False)
+        for mon in (self._pull_mon, self._push_mon):
+            if isinstance(mon, EventQueue):  # exclusive: events come from the ZAP service's thread
+                mon.notify = self._wake_io
 
     def _wake_io(self) -> None:
         """Called when a transaction finishes: wake the I/O thread unless it is the caller."""
@@ -182,8 +186,14 @@ class TcpServer(Master):
         executor = self._executor
         poller = zmq.Poller()
         poller.register(pull, zmq.POLLIN)
-        poller.register(pull_mon, zmq.POLLIN)
-        poller.register(push_mon, zmq.POLLIN)
+        # Monitor sockets are polled; event queues (exclusive sockets, fed by the ZAP
+        # service, which wakes this thread) are read on every turn of the loop.
+        queues = []
+        for mon, peers, role in ((pull_mon, self._pull_peers, "pull"), (push_mon, self._push_peers, "push")):
+            if isinstance(mon, EventQueue):
+                queues.append((mon, peers, role))
+            else:
+                poller.register(mon, zmq.POLLIN)
         poller.register(wake_r, zmq.POLLIN)
         wake_fd = wake_r.fileno()  # the poller reports plain sockets by file descriptor
         reading = True
@@ -208,6 +218,9 @@ class TcpServer(Master):
                         elif sock is push_mon:
                             if drain_events(push_mon, self._push_peers, self._log, "push"):
                                 self._update_link()
+                    for mon, peers, role in queues:
+                        if drain_events(mon, peers, self._log, role):
+                            self._update_link()
                     executor.poll()
                     # Back-pressure: stop reading while the slave has a long queue.
                     busy = len(executor) >= _MAX_QUEUE

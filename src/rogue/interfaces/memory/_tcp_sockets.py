@@ -27,8 +27,8 @@ _DEBUG = logging.DEBUG
 
 
 def open_socket(kind: int, url: str, bind: bool, name: str, addr: str, port: int,
-                log: logging.Logger, prepare: Callable[[zmq.Socket], zmq.Socket | None] | None = None,
-                connect: bool = True) -> tuple[zmq.Socket, zmq.Socket]:
+                log: logging.Logger, prepare: Callable[[zmq.Socket], Any] | None = None,
+                connect: bool = True) -> tuple[zmq.Socket, Any]:
     """A PUSH or PULL socket of the shared context, bound or connected to ``url``, and its monitor.
 
     PUSH sockets get ``IMMEDIATE=1`` (nothing is queued for a peer that is not
@@ -38,8 +38,8 @@ def open_socket(kind: int, url: str, bind: bool, name: str, addr: str, port: int
     naming ``addr`` and ``port`` when the port cannot be bound.
 
     ``prepare(sock)`` runs before bind/connect (security, ZAP: ``_tcp_guard``);
-    when it returns a socket, that is the monitor to read (the ZAP service owns
-    the real one). ``connect=False`` leaves a client socket unconnected.
+    when it returns something, that is the monitor to read: the ZAP service owns
+    the real one and passes its events on through an ``EventQueue``. ``connect=False`` leaves a client socket unconnected.
     """
     sock = context().socket(kind)
     mon = None
@@ -115,9 +115,11 @@ def send_parts(sock: zmq.Socket, parts: list[Any]) -> None:
     send(parts[last], 0)
 
 
-def drain_events(mon: zmq.Socket, peers: PeerTracker, log: logging.Logger, role: str,
+def drain_events(mon: Any, peers: PeerTracker, log: logging.Logger, role: str,
                  on_event: Callable[[int, int], None] | None = None) -> bool:
     """Apply every waiting monitor event of one socket; True when its peer count changed.
+
+    ``mon`` is a monitor socket or an ``EventQueue`` (both read with ``recv_multipart``).
 
     ``on_event(event, value)`` also sees each event (handshake outcomes: ``_tcp_guard``).
     """
