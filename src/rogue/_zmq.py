@@ -23,7 +23,22 @@ import zmq
 # libzmq never flushes memory Python already freed (it crashed the process).
 import zmq.utils.garbage  # noqa: E402,F401
 
-__all__ = ["context", "register_closer", "tcp_url"]
+__all__ = ["LINK_EVENTS", "context", "register_closer", "tcp_url"]
+
+# The monitor events a bridge asks for: connection events only. libzmq blocks its I/O
+# thread (every bridge of the process) when a monitor queue is full, so periodic events
+# (CONNECT_RETRIED every 100 ms without a server) are not asked for; and BIND_FAILED
+# would overwrite the errno (EADDRINUSE) of the failed bind.
+LINK_EVENTS = (
+    zmq.EVENT_LISTENING
+    | zmq.EVENT_CONNECTED
+    | zmq.EVENT_ACCEPTED
+    | zmq.EVENT_DISCONNECTED
+    | zmq.EVENT_HANDSHAKE_SUCCEEDED
+    | zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL
+    | zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL
+    | zmq.EVENT_HANDSHAKE_FAILED_AUTH
+)
 
 _lock = threading.Lock()
 _ctx: zmq.Context | None = None

@@ -17,7 +17,7 @@ import zmq
 
 from ..._errors import GeneralError
 from ..._zmq import context
-from ..stream._link import PeerTracker, WarnLimiter
+from ..stream._link import LINK_EVENTS, PeerTracker, WarnLimiter
 
 __all__ = ["PeerTracker", "WarnLimiter", "drain_events", "open_socket", "recv_parts", "send_parts"]
 
@@ -56,7 +56,7 @@ def open_socket(kind: int, url: str, bind: bool, name: str, addr: str, port: int
                 sock.close(linger=0)
                 raise
         if mon is None:
-            mon = sock.get_monitor_socket(addr=f"inproc://rogue-bridge.memory.monitor.{next(_mon_ids)}")
+            mon = sock.get_monitor_socket(LINK_EVENTS, f"inproc://rogue-bridge.memory.monitor.{next(_mon_ids)}")
         role = "push" if kind == zmq.PUSH else "pull"
         if bind:
             log.debug("Creating %s server port: %s", role, url)

@@ -14,7 +14,10 @@ from typing import Any
 
 import zmq
 
-__all__ = ["LinkStatus", "PeerTracker", "WarnLimiter", "event_name", "parse_event"]
+from ..._zmq import LINK_EVENTS
+
+__all__ = ["LINK_EVENTS", "LinkStatus", "PeerTracker", "WarnLimiter", "event_name", "parse_event"]
+
 
 _OPENED = zmq.EVENT_CONNECTED | zmq.EVENT_ACCEPTED
 _FAILED = zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL | zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL | zmq.EVENT_HANDSHAKE_FAILED_AUTH

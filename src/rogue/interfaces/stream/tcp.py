@@ -25,7 +25,7 @@ from ..._errors import GeneralError
 from ..._logging import Logging
 from ..._security import SocketSecurity
 from ..._zmq import context, register_closer, tcp_url, unregister_closer
-from ._link import LinkStatus, PeerTracker, WarnLimiter, event_name, parse_event
+from ._link import LINK_EVENTS, LinkStatus, PeerTracker, WarnLimiter, event_name, parse_event
 from ._wire import WireError, decode, encode_header
 from .frame import Frame
 from .master import Master
@@ -48,19 +48,6 @@ _NOBLOCK = zmq.NOBLOCK
 _RCVMORE = zmq.RCVMORE
 _DEBUG = logging.DEBUG
 _mon_ids = itertools.count(1)
-# Connection events only: libzmq blocks its I/O thread when a monitor queue is full,
-# so periodic events (CONNECT_RETRIED every 100 ms without a server) are not asked for;
-# and BIND_FAILED would overwrite the errno (EADDRINUSE) of the failed bind.
-_EVENTS = (
-    zmq.EVENT_LISTENING
-    | zmq.EVENT_CONNECTED
-    | zmq.EVENT_ACCEPTED
-    | zmq.EVENT_DISCONNECTED
-    | zmq.EVENT_HANDSHAKE_SUCCEEDED
-    | zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL
-    | zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL
-    | zmq.EVENT_HANDSHAKE_FAILED_AUTH
-)
 
 
 class TcpCore(LinkStatus, Master, Slave):
@@ -147,7 +134,7 @@ class TcpCore(LinkStatus, Master, Slave):
             # Monitor before bind/connect, so the first connection's events are not missed.
             # A unique inproc name: a rebuilt socket must not collide with its predecessor's monitor.
             self._security.apply(sock)
-            mon = sock.get_monitor_socket(_EVENTS, f"inproc://rogue-bridge.monitor.{next(_mon_ids)}")
+            mon = sock.get_monitor_socket(LINK_EVENTS, f"inproc://rogue-bridge.monitor.{next(_mon_ids)}")
             role = "push" if kind == zmq.PUSH else "pull"
             if self._server:
                 self._log.debug("Creating %s server port: %s", role, url)
