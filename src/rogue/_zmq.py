@@ -14,7 +14,7 @@ import os
 import threading
 import time
 import weakref
-from typing import Protocol
+from typing import Callable, Protocol
 
 import zmq
 
@@ -23,7 +23,7 @@ import zmq
 # libzmq never flushes memory Python already freed (it crashed the process).
 import zmq.utils.garbage  # noqa: E402,F401
 
-__all__ = ["LINK_EVENTS", "context", "register_closer", "tcp_url"]
+__all__ = ["LINK_EVENTS", "StopAliases", "context", "register_closer", "tcp_url"]
 
 # The monitor events a bridge asks for: connection events only. libzmq blocks its I/O
 # thread (every bridge of the process) when a monitor queue is full, so periodic events
@@ -122,3 +122,22 @@ def _shutdown() -> None:
         t = threading.Thread(target=ctx.term, name="rogue-bridge:zmq:term", daemon=True)
         t.start()
         t.join(_EXIT_FLUSH_S)
+
+
+class StopAliases:
+    """Rogue's names for stopping a bridge (``close()``, ``_stop()``) and its repr, for every bridge class."""
+
+    _name: str
+    _connected: bool
+    stop: Callable[[], None]  # each bridge's own (an annotation only: nothing here shadows it)
+
+    def close(self) -> None:
+        """Stop the bridge (Rogue's name); same as :meth:`stop`."""
+        self.stop()
+
+    def _stop(self) -> None:
+        """Stop the bridge (Rogue's name); same as :meth:`stop`."""
+        self.stop()
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self._name} {'connected' if self._connected else 'not connected'}>"

@@ -21,7 +21,7 @@ import zmq
 
 from ..._errors import GeneralError
 from ..._logging import Logging
-from ..._zmq import register_closer, tcp_url, unregister_closer
+from ..._zmq import StopAliases, register_closer, tcp_url, unregister_closer
 from . import _wire as w
 from ._tcp_client_rx import ClientReceiver
 from ._tcp_guard import ClientLink, new_route, secure_client
@@ -40,7 +40,7 @@ _pack64 = w.U64.pack
 _TYPE_PART = w.TYPE_PART
 
 
-class TcpClient(ClientReceiver, Slave):
+class TcpClient(StopAliases, ClientReceiver, Slave):
     """A memory slave whose transactions run on a remote ``TcpServer`` (Rogue's ``rim.TcpClient``).
 
     ``TcpClient(addr, port, waitReady=False)`` connects to ``addr`` on ``port``
@@ -326,14 +326,3 @@ class TcpClient(ClientReceiver, Slave):
                 break
             tran._complete(None, f"{self._name}: the client stopped")
         self._log.debug("Stopped")
-
-    def close(self) -> None:
-        """Stop the client (Rogue's name); same as :meth:`stop`."""
-        self.stop()
-
-    def _stop(self) -> None:
-        """Stop the client (Rogue's name); same as :meth:`stop`."""
-        self.stop()
-
-    def __repr__(self) -> str:
-        return f"<TcpClient {self._name} {'connected' if self._connected else 'not connected'}>"

@@ -33,7 +33,7 @@ import zmq
 
 from ..._logging import Logging
 from ..._zap_policy import EventQueue
-from ..._zmq import register_closer, tcp_url, unregister_closer
+from ..._zmq import StopAliases, register_closer, tcp_url, unregister_closer
 from . import _wire as w
 from ._tcp_guard import ROUTE_SIZE, ServerGuard
 from ._tcp_sockets import PeerTracker, WarnLimiter, close_all, drain_events, open_socket, recv_parts, send_parts
@@ -54,7 +54,7 @@ _PROBE = w.PROBE
 _PROBE_OK = (b"", w.OK)
 
 
-class TcpServer(Master):
+class TcpServer(StopAliases, Master):
     """Serves a memory bus to a remote ``TcpClient`` (Rogue's ``rim.TcpServer``).
 
     ``TcpServer(addr, port)`` binds ``addr`` (``'*'`` for all interfaces) on
@@ -342,14 +342,3 @@ class TcpServer(Master):
             if self._io.is_alive():
                 self._log.warning("I/O thread still busy in the slave after stop()")
         self._log.debug("Stopped")
-
-    def close(self) -> None:
-        """Stop the server (Rogue's name); same as :meth:`stop`."""
-        self.stop()
-
-    def _stop(self) -> None:
-        """Stop the server (Rogue's name); same as :meth:`stop`."""
-        self.stop()
-
-    def __repr__(self) -> str:
-        return f"<TcpServer {self._name} {'connected' if self._connected else 'not connected'}>"

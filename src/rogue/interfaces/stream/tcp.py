@@ -24,7 +24,7 @@ import zmq
 from ..._errors import GeneralError
 from ..._logging import Logging
 from ..._security import SocketSecurity
-from ..._zmq import context, register_closer, tcp_url, unregister_closer
+from ..._zmq import StopAliases, context, register_closer, tcp_url, unregister_closer
 from ._link import LINK_EVENTS, LinkStatus, PeerTracker, WarnLimiter, event_name, parse_event
 from ._wire import WireError, decode, encode_header
 from .frame import Frame
@@ -50,7 +50,7 @@ _DEBUG = logging.DEBUG
 _mon_ids = itertools.count(1)
 
 
-class TcpCore(LinkStatus, Master, Slave):
+class TcpCore(StopAliases, LinkStatus, Master, Slave):
     """Carries a stream over TCP to a peer bridge (Rogue's ``TcpCore``).
 
     ``TcpCore(addr, port, server)``: a server binds ``addr`` (``'*'`` for all
@@ -410,17 +410,6 @@ class TcpCore(LinkStatus, Master, Slave):
         for mon in mons:
             if mon is not None:
                 mon.close(linger=0)
-
-    def close(self) -> None:
-        """Stop the bridge (as in Rogue); same as :meth:`stop`."""
-        self.stop()
-
-    def _stop(self) -> None:
-        """Stop the bridge (Rogue's name); same as :meth:`stop`."""
-        self.stop()
-
-    def __repr__(self) -> str:
-        return f"<{type(self).__name__} {self._name} {'connected' if self._connected else 'not connected'}>"
 
 
 class TcpServer(TcpCore):
