@@ -6,7 +6,6 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
 
 import zmq
 from zmq.utils.garbage import gc as _pyzmq_gc

@@ -17,7 +17,7 @@ import zmq
 
 from ..._errors import GeneralError
 from ..._zmq import context
-from ..stream._link import LINK_EVENTS, PeerTracker, WarnLimiter
+from ..stream._link import LINK_EVENTS, PeerTracker, WarnLimiter, drain_events
 
 __all__ = ["PeerTracker", "WarnLimiter", "drain_events", "open_socket", "recv_parts", "send_parts"]
 
@@ -113,34 +113,6 @@ def send_parts(sock: zmq.Socket, parts: list[Any]) -> None:
     for i in range(1, last):
         send(parts[i], _MORE)
     send(parts[last], 0)
-
-
-def drain_events(mon: Any, peers: PeerTracker, log: logging.Logger, role: str,
-                 on_event: Callable[[int, int], None] | None = None) -> bool:
-    """Apply every waiting monitor event of one socket; True when its peer count changed.
-
-    ``mon`` is a monitor socket or an ``EventQueue`` (both read with ``recv_multipart``).
-
-    ``on_event(event, value)`` also sees each event (handshake outcomes: ``_tcp_guard``).
-    """
-    changed = False
-    while True:
-        try:
-            msg = mon.recv_multipart(_NOBLOCK)
-        except zmq.Again:
-            return changed
-        event = int.from_bytes(msg[0][:2], "little")
-        value = int.from_bytes(msg[0][2:6], "little")
-        if log.isEnabledFor(_DEBUG):
-            try:
-                ename: Any = zmq.Event(event).name
-            except ValueError:
-                ename = event
-            log.debug("%s socket event %s value=%d %s", role, ename, value, msg[1].decode(errors="replace"))
-        if on_event is not None:
-            on_event(event, value)
-        if peers.event(event, value):
-            changed = True
 
 
 def close_all(*socks: Any) -> None:

@@ -10,13 +10,13 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Any
+from typing import Any, Callable
 
 import zmq
 
 from ..._zmq import LINK_EVENTS
 
-__all__ = ["LINK_EVENTS", "LinkStatus", "PeerTracker", "WarnLimiter", "event_name", "parse_event"]
+__all__ = ["LINK_EVENTS", "LinkStatus", "PeerTracker", "WarnLimiter", "drain_events", "event_name", "parse_event"]
 
 
 _OPENED = zmq.EVENT_CONNECTED | zmq.EVENT_ACCEPTED
@@ -126,6 +126,29 @@ def event_name(event: int) -> str:
         return zmq.Event(event).name or str(event)
     except ValueError:
         return str(event)
+
+
+def drain_events(mon: Any, peers: PeerTracker, log: logging.Logger, role: str,
+                 on_event: Callable[[int, int], None] | None = None) -> bool:
+    """Apply every waiting monitor event of one socket to ``peers``; True when its peer count changed.
+
+    ``mon`` is a monitor socket, or anything read the same way (the memory
+    server's ``EventQueue``). ``on_event(event, value)`` also sees each event
+    (handshake outcomes, for the memory client). Each event is a debug line.
+    """
+    changed = False
+    while True:
+        try:
+            msg = mon.recv_multipart(zmq.NOBLOCK)
+        except zmq.Again:
+            return changed
+        event, value, endpoint = parse_event(msg)
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("%s socket event %s value=%d %s", role, event_name(event), value, endpoint)
+        if on_event is not None:
+            on_event(event, value)
+        if peers.event(event, value):
+            changed = True
 
 
 class LinkStatus:

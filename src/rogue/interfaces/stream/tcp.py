@@ -25,7 +25,7 @@ from ..._errors import GeneralError
 from ..._logging import Logging
 from ..._security import SocketSecurity
 from ..._zmq import StopAliases, context, register_closer, tcp_url, unregister_closer
-from ._link import LINK_EVENTS, LinkStatus, PeerTracker, WarnLimiter, event_name, parse_event
+from ._link import LINK_EVENTS, LinkStatus, PeerTracker, WarnLimiter, drain_events
 from ._wire import WireError, decode, encode_header
 from .frame import Frame
 from .master import Master
@@ -341,21 +341,10 @@ class TcpCore(StopAliases, LinkStatus, Master, Slave):
 
     def _events(self, mon: zmq.Socket, peers: PeerTracker, role: str) -> bool:
         """Apply every waiting monitor event of one socket; True when its peer count changed."""
-        changed = False
-        while True:
-            try:
-                msg = mon.recv_multipart(_NOBLOCK)
-            except zmq.Again:
-                return changed
-            event, value, endpoint = parse_event(msg)
-            if self._log.isEnabledFor(_DEBUG):
-                self._log.debug("%s socket event %s value=%d %s", role, event_name(event), value, endpoint)
-            if peers.event(event, value):
-                changed = True
-                if role == "push" and self._server and peers.peers == 2:
-                    self._log.warning(
-                        "a second client connected to %s: frames go to one client each (round-robin)", self._push_url
-                    )
+        changed = drain_events(mon, peers, self._log, role)
+        if changed and role == "push" and self._server and peers.peers == 2:
+            self._log.warning("a second client connected to %s: frames go to one client each (round-robin)", self._push_url)
+        return changed
 
     def _update_link(self, pull_peers: PeerTracker, push_peers: PeerTracker) -> None:
         self._set_link(pull_peers.peers > 0 and push_peers.peers > 0)

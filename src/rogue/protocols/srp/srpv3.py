@@ -19,7 +19,6 @@ from ._codec import (
     HEADER_MASK,
     MAX_SIZE,
     MIN_SIZE,
-    OP_POST,
     OP_READ,
     OPCODE_OF_TYPE,
     TAIL,
