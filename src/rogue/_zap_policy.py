@@ -46,6 +46,10 @@ class EventQueue:
         if notify is not None:
             notify()
 
+    def __len__(self) -> int:
+        """Messages waiting (a cheap look before reading: an empty read raises)."""
+        return len(self._q)
+
     def recv_multipart(self, flags: int = 0) -> list[bytes]:
         """The oldest queued message; ``zmq.Again`` when there is none (never blocks)."""
         try:

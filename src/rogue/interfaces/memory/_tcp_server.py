@@ -219,7 +219,7 @@ class TcpServer(StopAliases, Master):
                             if drain_events(push_mon, self._push_peers, self._log, "push"):
                                 self._update_link()
                     for mon, peers, role in queues:
-                        if drain_events(mon, peers, self._log, role):
+                        if mon and drain_events(mon, peers, self._log, role):  # len() first: an empty read raises
                             self._update_link()
                     executor.poll()
                     # Back-pressure: stop reading while the slave has a long queue.
