@@ -38,6 +38,8 @@ LINK_EVENTS = (
     | zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL
     | zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL
     | zmq.EVENT_HANDSHAKE_FAILED_AUTH
+    # Posted once, by disable_monitor(): how stop() wakes a receive loop that sleeps in poll().
+    | zmq.EVENT_MONITOR_STOPPED
 )
 
 _lock = threading.Lock()

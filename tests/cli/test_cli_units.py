@@ -349,23 +349,24 @@ def test_bridge_options_from_security_arguments(tmp_path) -> None:  # type: igno
 
     parser = build_parser()
     public, secret = (k.decode() for k in zmq.curve_keypair())
+    # Z85 keys may start with "-": on a command line they go as --option=KEY (argparse's rule).
     args = parser.parse_args(["serve-memory", "--port", "9000", "--allow", "10.0.0.0/8", "--allow", "::1",
-                              "--curve-secret", secret, "--curve-client", public])
+                              f"--curve-secret={secret}", f"--curve-client={public}"])
     opts = bridge_options(args, server=True)
     assert opts == {"allow": ["10.0.0.0/8", "::1"], "serverSecretKey": secret, "allowedClientKeys": [public]}
     assert describe(opts) == " [CURVE, 1 client key; allow 10.0.0.0/8, ::1]"
-    args = parser.parse_args(["read", "h:1", "0", "--curve-secret", secret, "--curve-server", public])
+    args = parser.parse_args(["read", "h:1", "0", f"--curve-secret={secret}", f"--curve-server={public}"])
     assert bridge_options(args, server=False) == {"clientSecretKey": secret, "serverPublicKey": public}
     assert bridge_options(parser.parse_args(["read", "h:1", "0"]), server=False) == {}
     # monitor/send listen with --server: then the server options apply
-    args = parser.parse_args(["monitor", "h:1", "--server", "--curve-secret", secret, "--curve-client", public])
+    args = parser.parse_args(["monitor", "h:1", "--server", f"--curve-secret={secret}", f"--curve-client={public}"])
     assert set(bridge_options(args, server=True)) == {"serverSecretKey", "allowedClientKeys"}
     with pytest.raises(CliError, match="--curve-server is for connecting"):
-        bridge_options(parser.parse_args(["monitor", "h:1", "--server", "--curve-server", public]), server=True)
+        bridge_options(parser.parse_args(["monitor", "h:1", "--server", f"--curve-server={public}"]), server=True)
     with pytest.raises(CliError, match="needs both") as err:
-        bridge_options(parser.parse_args(["serve-stream", "--port", "1", "--curve-secret", secret]), server=True)
+        bridge_options(parser.parse_args(["serve-stream", "--port", "1", f"--curve-secret={secret}"]), server=True)
     assert err.value.code == 2
     with pytest.raises(CliError, match="--curve-client: ") as err:
-        bridge_options(parser.parse_args(["serve-stream", "--port", "1", "--curve-secret", secret,
+        bridge_options(parser.parse_args(["serve-stream", "--port", "1", f"--curve-secret={secret}",
                                           "--curve-client", str(tmp_path / "missing.key")]), server=True)
     assert secret not in str(err.value) and public not in str(err.value)  # keys are never echoed

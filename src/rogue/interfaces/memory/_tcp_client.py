@@ -313,6 +313,9 @@ class TcpClient(StopAliases, ClientReceiver, Slave):
             self._running = False
         unregister_closer(self)
         self._ready.set()  # a waitReady in progress returns (False: not running)
+        with self._send_lock:
+            if self._push is not None:
+                self._push.disable_monitor()  # posts MONITOR_STOPPED: wakes the receive thread's poll
         if self._rx is not threading.current_thread():
             self._rx.join(1.0)
         with self._send_lock:

@@ -42,7 +42,11 @@ from ._tcp_executor import Executor
 
 __all__ = ["TcpServer"]
 
-_POLL_MS = 100  # how often the idle loop looks at the stop flag
+_POLL_MS = 100  # how often a reply waiting for room looks at the stop flag
+# How long the idle I/O loop sleeps: stop() and completions wake it through the
+# socket pair, so this bounds only the summaries of rate-limited warnings (a wake-up
+# per 0.1 s in each of 2 000 bridges starved their process of the GIL, measured).
+_IDLE_MS = 1000
 _BATCH = 256  # requests taken per loop pass before looking at the rest
 _MAX_QUEUE = 4096  # requests waiting for the slave before the server stops reading (back-pressure)
 _MAX_READ = 1 << 28  # largest Read/Verify the server allocates a buffer for
@@ -200,10 +204,10 @@ class TcpServer(StopAliases, Master):
         try:
             while self._running:
                 try:
-                    timeout = _POLL_MS
+                    timeout = _IDLE_MS
                     deadline = executor.deadline()
                     if deadline is not None:
-                        timeout = max(0, min(_POLL_MS, int((deadline - monotonic()) * 1000) + 1))
+                        timeout = max(0, min(_IDLE_MS, int((deadline - monotonic()) * 1000) + 1))
                     for sock, _ in poller.poll(timeout):
                         if sock is pull:
                             self._drain(pull, executor)
