@@ -15,13 +15,10 @@ from .slave import Slave
 from .tcp import TcpClient, TcpServer
 from .transaction import Transaction
 
-#: Transaction types (as in Rogue).
-Read = 1
-Write = 2
-Post = 3
-Verify = 4
-
-# Readiness probe of the memory TCP bridge (wire.md); not a user transaction type.
-TcpBridgeProbe = 0xFFFFFFFE
+from ._types import POST as Post
+from ._types import PROBE as TcpBridgeProbe  # the bridge's readiness probe; not a user transaction type
+from ._types import READ as Read
+from ._types import VERIFY as Verify
+from ._types import WRITE as Write
 
 __all__ = ["Emulate", "Hub", "Master", "Post", "Read", "Slave", "TcpClient", "TcpServer", "Transaction", "Verify", "Write"]

@@ -35,9 +35,7 @@ _POLL_MS = 100  # how often a wait for room to send looks at the stop flag
 _HAS_WAITER = "_waiter" in getattr(Transaction, "__slots__", ())  # Transaction offers the waiter hook
 _DEBUG = logging.DEBUG
 _WRITE, _POST = w.WRITE, w.POST
-_pack32 = w.U32.pack
-_pack64 = w.U64.pack
-_TYPE_PART = w.TYPE_PART
+_request_parts = w.request_parts
 
 
 class TcpClient(StopAliases, ClientReceiver, Slave):
@@ -129,10 +127,8 @@ class TcpClient(StopAliases, ClientReceiver, Slave):
             return
         tid = transaction._id
         ttype = transaction._type
-        parts: list[Any] = [_pack32(tid), _pack64(transaction._address), _pack32(transaction._size),
-                            _TYPE_PART.get(ttype) or _pack32(ttype & 0xFFFFFFFF)]
-        if ttype == _WRITE or ttype == _POST:
-            parts.append(transaction._data())
+        parts = _request_parts(tid, transaction._address, transaction._size, ttype & 0xFFFFFFFF,
+                               transaction._data() if ttype == _WRITE or ttype == _POST else None)
         if self._many:
             parts.insert(0, self._route)
         if ttype != _POST:

@@ -18,6 +18,8 @@ from __future__ import annotations
 import struct
 from typing import Any, NamedTuple, Sequence
 
+from ._types import POST, PROBE, READ, VERIFY, WRITE  # re-exported: the type numbers the wire carries
+
 __all__ = [
     "MAX_RESULT",
     "OK",
@@ -35,15 +37,11 @@ __all__ = [
     "encode_response",
     "failure_data",
     "probe_request",
+    "request_parts",
     "response_to",
     "result_bytes",
 ]
 
-READ = 1
-WRITE = 2
-POST = 3
-VERIFY = 4
-PROBE = 0xFFFFFFFE  # TcpBridgeProbe: readiness probe, answered by the server itself
 
 OK = b"OK"
 MAX_RESULT = 999  # the reference client reads the result into a 1000-byte C string
@@ -98,10 +96,27 @@ def _check_fields(tid: int, address: int, size: int, ttype: int) -> None:
         raise WireError(f"type {ttype} does not fit in 32 bits")
 
 
+_pack32 = U32.pack
+_pack64 = U64.pack
+_type_part = TYPE_PART.get
+
+
+def request_parts(tid: int, address: int, size: int, ttype: int, data: Any) -> list[Any]:
+    """The parts of a request from fields a ``Transaction`` guarantees (the client's hot path, unchecked).
+
+    ``data`` is the write data (any buffer of ``size`` bytes) and is sent for
+    Write and Post only. :func:`encode_request` is this with every field checked.
+    """
+    parts: list[Any] = [_pack32(tid), _pack64(address), _pack32(size), _type_part(ttype) or _pack32(ttype)]
+    if ttype == WRITE or ttype == POST:
+        parts.append(data)
+    return parts
+
+
 def encode_request(tid: int, address: int, size: int, ttype: int, data: Any = None) -> list[Any]:
     """The parts of a request; ``data`` (any buffer of ``size`` bytes) is required for Write/Post only."""
     _check_fields(tid, address, size, ttype)
-    parts: list[Any] = [U32.pack(tid), U64.pack(address), U32.pack(size), TYPE_PART.get(ttype) or U32.pack(ttype)]
+    parts = request_parts(tid, address, size, ttype, None)
     if ttype == WRITE or ttype == POST:
         if data is None:
             raise WireError(f"type {ttype} request needs {size} bytes of write data, got none")

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import threading
 
+from ._types import POST as _POST
+from ._types import READ as _READ
+from ._types import VERIFY as _VERIFY
+from ._types import WRITE as _WRITE
 from .slave import Slave
 from .transaction import Transaction
 
@@ -11,10 +15,6 @@ __all__ = ["Emulate"]
 
 _PAGE = 0x1000
 _ZEROS = memoryview(bytes(_PAGE))
-_WRITE = 2
-_POST = 3
-_READ = 1
-_VERIFY = 4
 
 
 class Emulate(Slave):

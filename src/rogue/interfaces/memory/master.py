@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 from ..._errors import GeneralError
 from ..._logging import Logging
+from ._types import READ as _READ
+from ._types import VERIFY as _VERIFY
 from .transaction import Transaction, _byte_view
 
 if TYPE_CHECKING:
@@ -15,8 +17,6 @@ if TYPE_CHECKING:
 
 __all__ = ["Master"]
 
-_READ = 1
-_VERIFY = 4
 _DEBUG = logging.DEBUG
 
 

@@ -6,15 +6,20 @@ words 2, 3 = address bits 31:0, 63:32; word 4 = size - 1. A request carries
 write data after the header (write and post only). A response is the echoed
 header, ``size`` data bytes and a 1-word tail status.
 
-The classes in ``srpv3.py`` and ``emulation.py`` use :data:`HEADER` and the
-helpers here directly on their frame buffers; nothing here allocates more
-than the returned values.
+``SrpV3`` (``srpv3.py``) and ``SrpV3Emulation`` (``emulation.py``) encode and
+check every frame with the functions here, working in their frame buffers
+(:func:`pack_request_into`, :func:`check_response`, :func:`parse_request`,
+:func:`pack_response_into`); the byte-building forms (:func:`encode_request`,
+:func:`encode_response`) are the same functions over a fresh buffer. So the
+vectors captured from C++ Rogue test the code that ships.
 """
 
 from __future__ import annotations
 
 import struct
 from typing import Any, NamedTuple
+
+from ...interfaces.memory._types import POST, READ, VERIFY, WRITE
 
 __all__ = [
     "DEFAULT_HW_TIMEOUT",
@@ -33,13 +38,18 @@ __all__ = [
     "VERSION",
     "Header",
     "Response",
+    "MISMATCH_TEXT",
+    "SIZE_MISMATCH_TEXT",
     "check_request",
+    "check_response",
     "decode_header",
     "decode_response",
     "encode_request",
     "encode_response",
     "header_matches",
     "header_words",
+    "pack_request_into",
+    "pack_response_into",
     "parse_request",
     "response_length",
     "request_length",
@@ -65,15 +75,19 @@ HEADER_MASK = 0xFFFFC3FF
 # C++ Rogue 6.15 puts 0x0A in bits 31:24 (captured in vectors/srpv3.json).
 DEFAULT_HW_TIMEOUT = 0x0A
 
+# Rogue's texts for a response that does not answer its request.
+MISMATCH_TEXT = "Received SRPV3 message did not match expected protocol"
+SIZE_MISMATCH_TEXT = "Received SRPV3 message had a header size mismatch"
+_M32 = 0xFFFFFFFF
+
 TAIL_LOCKUP = 0x2000
 TAIL_TIMEOUT = 0x0100
 
 HEADER = struct.Struct("<5I")
 TAIL = struct.Struct("<I")
 
-# rim constants (Read=1, Write=2, Post=3, Verify=4) -> SRPv3 opcode. Kept here
-# as plain ints so the codec imports nothing from the memory bus.
-OPCODE_OF_TYPE = {1: OP_READ, 2: OP_WRITE, 3: OP_POST, 4: OP_READ}
+# rim transaction type -> SRPv3 opcode.
+OPCODE_OF_TYPE = {READ: OP_READ, WRITE: OP_WRITE, POST: OP_POST, VERIFY: OP_READ}
 
 
 class Header(NamedTuple):
@@ -124,17 +138,25 @@ def response_length(size: int) -> int:
     return HEADER_LEN + size + TAIL_LEN
 
 
+def pack_request_into(buf: Any, w0: int, tran_id: int, address: int, size: int) -> None:
+    """Write a request header (word 0 ``w0``, see :func:`word0`) into the first 20 bytes of ``buf``."""
+    HEADER.pack_into(buf, 0, w0, tran_id & _M32, address & _M32, (address >> 32) & _M32, (size - 1) & _M32)
+
+
 def encode_request(
     opcode: int, tran_id: int, address: int, size: int, data: Any = None, timeout: int = DEFAULT_HW_TIMEOUT
 ) -> bytes:
     """A request frame's bytes; ``data`` (``size`` bytes) is appended for write/post."""
-    head = HEADER.pack(*header_words(opcode, tran_id, address, size, timeout))
-    if opcode in (OP_WRITE, OP_POST):
+    has_data = opcode in (OP_WRITE, OP_POST)
+    if has_data:
         data = bytes(data if data is not None else b"")
         if len(data) != size:
             raise ValueError(f"write data is {len(data)} bytes, size is {size}")
-        return head + data
-    return head
+    buf = bytearray(request_length(opcode, size))
+    pack_request_into(buf, word0(opcode, timeout), tran_id, address, size)
+    if has_data:
+        buf[HEADER_LEN:] = data
+    return bytes(buf)
 
 
 def decode_header(buf: Any) -> Header:
@@ -150,6 +172,26 @@ def decode_header(buf: Any) -> Header:
         size=words[4] + 1,
         words=words,
     )
+
+
+def check_response(words: tuple[int, ...], buf: Any, n: int, w0: int, address: int, size: int) -> tuple[str, str] | None:
+    """Check the ``n``-byte response frame ``buf`` (header ``words`` unpacked) against its request.
+
+    ``w0``, ``address`` and ``size`` are the request's. Returns None for a good
+    response, else ``(error text for the transaction, detail for the log)``:
+    a header that does not echo the request (word 0 under :data:`HEADER_MASK`),
+    a non-zero tail status, or a frame whose length is not 24 + ``size``.
+    """
+    if not header_matches(words, (w0, words[1], address & _M32, (address >> 32) & _M32, size - 1)):
+        return MISMATCH_TEXT, (f"bad header for id={words[1]}: word0=0x{words[0]:08x} "
+                               f"address=0x{words[2] | words[3] << 32:x} size-1={words[4]}")
+    status = TAIL.unpack_from(buf, n - TAIL_LEN)[0]
+    if status:
+        return tail_error(status), f"error for id={words[1]}, tail=0x{status:08x}"
+    if n != HEADER_LEN + size + TAIL_LEN:
+        return SIZE_MISMATCH_TEXT, (f"size mismatch for id={words[1]}: frame {n} bytes, "
+                                    f"expected {HEADER_LEN + size + TAIL_LEN}")
+    return None
 
 
 def header_matches(got: tuple[int, ...], expected: tuple[int, ...]) -> bool:
@@ -183,9 +225,25 @@ def decode_response(buf: Any) -> Response:
     return Response(decode_header(mv), mv[HEADER_LEN : n - TAIL_LEN], TAIL.unpack_from(mv, n - TAIL_LEN)[0])
 
 
+def pack_response_into(buf: Any, request: Any, size: int, status: int = 0) -> None:
+    """Frame a response in ``buf`` (24 + ``size`` bytes): ``request``'s header echoed, the tail status.
+
+    The ``size`` data bytes between them are the caller's to fill (the
+    emulation reads its memory straight into the frame).
+    """
+    mv = memoryview(buf)
+    mv[:HEADER_LEN] = memoryview(request)[:HEADER_LEN]
+    TAIL.pack_into(mv, HEADER_LEN + size, status & _M32)
+
+
 def encode_response(header: Any, data: Any, status: int = 0) -> bytes:
     """A response frame: the 20 header bytes echoed, the data, the tail status."""
-    return bytes(memoryview(header)[:HEADER_LEN]) + bytes(data) + TAIL.pack(status & 0xFFFFFFFF)
+    data = memoryview(data).cast("B")
+    size = data.nbytes
+    buf = bytearray(response_length(size))
+    pack_response_into(buf, header, size, status)
+    buf[HEADER_LEN:HEADER_LEN + size] = data
+    return bytes(buf)
 
 
 def parse_request(buf: Any, n: int) -> tuple[int, int, int, int] | str:

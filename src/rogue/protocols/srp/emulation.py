@@ -11,7 +11,7 @@ from ..._zmq import register_closer, unregister_closer
 from ...interfaces.stream.frame import Frame
 from ...interfaces.stream.master import Master
 from ...interfaces.stream.slave import Slave
-from ._codec import HEADER_LEN, OP_POST, OP_READ, TAIL, TAIL_LEN, parse_request
+from ._codec import HEADER_LEN, OP_POST, OP_READ, pack_response_into, parse_request, response_length
 
 __all__ = ["SrpV3Emulation"]
 
@@ -79,12 +79,11 @@ class SrpV3Emulation(Master, Slave):
             self._write(address, memoryview(data)[HEADER_LEN : HEADER_LEN + size])
             if opcode == OP_POST:
                 return
-        length = HEADER_LEN + size + TAIL_LEN
+        length = response_length(size)
         resp = self._reqFrame(length, True)
         buf = resp._writable()
-        buf[:HEADER_LEN] = memoryview(data)[:HEADER_LEN]  # the request header echoed
+        pack_response_into(buf, data, size, 0)  # the request header echoed, tail status 0
         self._read(address, memoryview(buf)[HEADER_LEN : HEADER_LEN + size])
-        TAIL.pack_into(buf, HEADER_LEN + size, 0)
         resp.setPayload(length)
         self._sendFrame(resp)
 

@@ -12,18 +12,19 @@ from ...interfaces.memory.transaction import Transaction
 from ...interfaces.stream.frame import Frame
 from ...interfaces.stream.master import Master as StreamMaster
 from ...interfaces.stream.slave import Slave as StreamSlave
+from ...interfaces.memory._types import POST
 from ._codec import (
     DEFAULT_HW_TIMEOUT,
     HEADER,
     HEADER_LEN,
-    HEADER_MASK,
     MAX_SIZE,
     MIN_SIZE,
     OP_READ,
     OPCODE_OF_TYPE,
-    TAIL,
     TAIL_LEN,
-    tail_error,
+    check_response,
+    pack_request_into,
+    request_length,
     word0,
 )
 
@@ -31,8 +32,6 @@ __all__ = ["SrpV3"]
 
 _DEBUG = logging.DEBUG
 _RESP_MIN = HEADER_LEN + TAIL_LEN
-_MISMATCH = "Received SRPV3 message did not match expected protocol"
-_SIZE_MISMATCH = "Received SRPV3 message had a header size mismatch"
 
 
 class SrpV3(StreamMaster, StreamSlave, MemorySlave):
@@ -87,17 +86,17 @@ class SrpV3(StreamMaster, StreamSlave, MemorySlave):
             tran.error(f"Transaction type {ttype} is not supported by SrpV3")
             return
         tid = tran.id()
-        is_read = OPCODE_OF_TYPE[ttype] == OP_READ
-        length = HEADER_LEN if is_read else HEADER_LEN + size
+        opcode = OPCODE_OF_TYPE[ttype]
+        length = request_length(opcode, size)
         frame = self._reqFrame(length, True)
         buf = frame._writable()
-        HEADER.pack_into(buf, 0, w0, tid, address & 0xFFFFFFFF, (address >> 32) & 0xFFFFFFFF, size - 1)
-        if not is_read:
+        pack_request_into(buf, w0, tid, address, size)
+        if opcode != OP_READ:
             buf[HEADER_LEN:length] = tran._data()
         frame.setPayload(length)
         if self._log.isEnabledFor(_DEBUG):
             self._log.debug("Send frame for id=%d, addr 0x%08x, size=%d, type=%d", tid, address, size, ttype)
-        if ttype == 3:  # Post: no response will come; done once the frame is out
+        if ttype == POST:  # no response will come; done once the frame is out
             self._sendFrame(frame)
             tran.done()
             return
@@ -121,7 +120,8 @@ class SrpV3(StreamMaster, StreamSlave, MemorySlave):
             log.warning("SrpV3: dropped undersized response frame of %d bytes", n)
             return
         buf = frame._buf
-        w0, tid, lo, hi, sz = HEADER.unpack_from(buf, 0)
+        words = HEADER.unpack_from(buf, 0)
+        tid = words[1]
         tran = self._getTransaction(tid)
         if tran is None:
             log.warning("SrpV3: dropped response frame for unknown transaction id=%d", tid)
@@ -133,29 +133,16 @@ class SrpV3(StreamMaster, StreamSlave, MemorySlave):
                 "timeout message)"
             )
             return
-        address = tran.address()
         size = tran.size()
         ttype = tran.type()
-        if (
-            (w0 & HEADER_MASK) != self._word0[ttype]
-            or lo != address & 0xFFFFFFFF
-            or hi != (address >> 32) & 0xFFFFFFFF
-            or sz != size - 1
-        ):
-            log.warning("SrpV3: bad header for id=%d: word0=0x%08x address=0x%x size-1=%d", tid, w0, lo | hi << 32, sz)
-            tran.error(_MISMATCH)
-            return
-        status = TAIL.unpack_from(buf, n - TAIL_LEN)[0]
-        if status:
-            log.warning("SrpV3: error for id=%d, tail=0x%08x", tid, status)
-            tran.error(tail_error(status))
-            return
-        if n != HEADER_LEN + size + TAIL_LEN:
-            log.warning("SrpV3: size mismatch for id=%d: frame %d bytes, expected %d", tid, n, HEADER_LEN + size + TAIL_LEN)
-            tran.error(_SIZE_MISMATCH)
+        bad = check_response(words, buf, n, self._word0[ttype], tran.address(), size)
+        if bad is not None:
+            text, detail = bad
+            log.warning("SrpV3: %s", detail)
+            tran.error(text)
             return
         if log.isEnabledFor(_DEBUG):
-            log.debug("Got response for id=%d, size=%d, tail=0x%08x", tid, size, status)
+            log.debug("Got response for id=%d, size=%d", tid, size)
         if OPCODE_OF_TYPE[ttype] == OP_READ:
             tran._complete(memoryview(buf)[HEADER_LEN : HEADER_LEN + size], "")
         else:
