@@ -116,19 +116,17 @@ def request_parts(tid: int, address: int, size: int, ttype: int, data: Any) -> l
 def encode_request(tid: int, address: int, size: int, ttype: int, data: Any = None) -> list[Any]:
     """The parts of a request; ``data`` (any buffer of ``size`` bytes) is required for Write/Post only."""
     _check_fields(tid, address, size, ttype)
-    parts = request_parts(tid, address, size, ttype, None)
     if ttype == WRITE or ttype == POST:
         if data is None:
             raise WireError(f"type {ttype} request needs {size} bytes of write data, got none")
         n = memoryview(data).nbytes
         if n != size:
             raise WireError(f"type {ttype} request has {n} bytes of write data for size {size}")
-        parts.append(data)
     elif data is not None:
         raise WireError(f"type {ttype:#x} request carries no data part")
     elif ttype == PROBE and size != 0:
         raise WireError(f"probe request with size {size}, expected 0")
-    return parts
+    return request_parts(tid, address, size, ttype, data)
 
 
 def probe_request(tid: int) -> list[bytes]:
