@@ -1,41 +1,27 @@
 """Running one measurement: a server and a client role in two separate processes on loopback.
 
-The parent never imports zmq or rogue: each child (forked) builds its own ZeroMQ
+The parent never imports zmq or the bridges (only ``rogue._ports``): each child (forked) builds its own ZeroMQ
 context, so the parent stays a plain orchestrator and nothing is shared.
 """
 
 from __future__ import annotations
 
 import multiprocessing as mp
-import random
 import resource
-import socket
 import time
 import traceback
 from typing import Any, Callable
+
+from rogue import _ports
 
 Role = Callable[[int, dict[str, Any], Any, Any], dict[str, Any]]
 
 _CTX = mp.get_context("fork")
 
 
-def _port_free(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
 def free_port_pair() -> int:
-    """A base port P with P and P+1 free on 127.0.0.1."""
-    rng = random.Random()
-    for _ in range(500):
-        port = rng.randrange(20000, 60000, 2)
-        if _port_free(port) and _port_free(port + 1):
-            return port
-    raise RuntimeError("no free port pair found")
+    """A base port P with P and P+1 free on 127.0.0.1, below the ephemeral range."""
+    return _ports.free_port_pair()
 
 
 def peak_rss_mib() -> float:

@@ -2,33 +2,18 @@
 
 from __future__ import annotations
 
-import random
-import socket
 import threading
 from collections.abc import Iterator
 
 import pytest
 
 import rogue
-
-
-def _port_free(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
+from rogue import _ports
 
 
 def free_port_pair() -> int:
-    """A base port P with P and P+1 both free on 127.0.0.1, chosen at run time."""
-    rng = random.Random()
-    for _ in range(500):
-        port = rng.randrange(20000, 60000, 2)
-        if _port_free(port) and _port_free(port + 1):
-            return port
-    raise RuntimeError("no free port pair found")
+    """A base port P with P and P+1 both free on 127.0.0.1, below the ephemeral range (``rogue._ports``)."""
+    return _ports.free_port_pair()
 
 
 @pytest.fixture

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import os
 import resource
-import socket
 import sys
 import threading
 import time
 
 import rogue.interfaces.memory as rim
+from rogue import _ports
 import rogue.interfaces.stream as ris
 
 N_STREAM, N_MEMORY, END = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
@@ -41,31 +41,11 @@ figure("nofile", want)
 
 
 def free_ports(n: int) -> list[int]:
-    """``n`` base ports P with P and P+1 free, below the kernel's ephemeral range.
-
-    Outgoing connections take their local port from the ephemeral range; a
-    server port there could be taken by one of our own clients first.
-    """
-    with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
-        low = int(f.read().split()[0])
-    ports: list[int] = []
-    p = 10000 + 2 * (os.getpid() % 1000)
-    while len(ports) < n and p + 1 < low:
-        if all(_free(q) for q in (p, p + 1)):
-            ports.append(p)
-        p += 2
-    if len(ports) < n:
-        raise SystemExit(f"only {len(ports)} free port pairs below {low}")
-    return ports
-
-
-def _free(port: int) -> bool:
-    with socket.socket() as s:
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
+    """``n`` base ports P with P and P+1 free, below the kernel's ephemeral range (``rogue._ports``)."""
+    try:
+        return _ports.free_port_pairs(n, start=10000 + 2 * (os.getpid() % 1000))
+    except OSError as exc:
+        raise SystemExit(str(exc.strerror)) from None
 
 
 class Count(ris.Slave):

@@ -6,13 +6,14 @@ Everything here is pure (no sockets), so it is unit-tested directly.
 from __future__ import annotations
 
 import argparse
-import random
 import signal
 import socket
 import threading
 from dataclasses import dataclass
 from types import FrameType, TracebackType
 from typing import Any, Callable
+
+from .. import _ports
 
 __all__ = [
     "CliError",
@@ -207,23 +208,12 @@ def argtype(parse: Callable[[str], Any]) -> Callable[[str], Any]:
     return convert
 
 
-def _port_free(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
 def free_port_pair() -> int:
-    """A base port P with P and P+1 both free on 127.0.0.1 (for the demo)."""
-    rng = random.Random()
-    for _ in range(500):
-        port = rng.randrange(20000, 60000, 2)
-        if _port_free(port) and _port_free(port + 1):
-            return port
-    raise CliError("no free pair of TCP ports found on 127.0.0.1")
+    """A base port P with P and P+1 both free on 127.0.0.1, below the ephemeral range (for the demo)."""
+    try:
+        return _ports.free_port_pair()
+    except OSError as exc:
+        raise CliError(str(exc.strerror or exc)) from None
 
 
 def bridge_error(exc: BaseException, what: str, ep: Endpoint) -> CliError:

@@ -16,7 +16,7 @@ from .tcp import TcpClient, TcpServer
 from .transaction import Transaction
 
 from ._types import POST as Post
-from ._types import PROBE as TcpBridgeProbe  # the bridge's readiness probe; not a user transaction type
+from ._types import PROBE as TcpBridgeProbe  # noqa: F401 - the bridge's readiness probe; not a user type
 from ._types import READ as Read
 from ._types import VERIFY as Verify
 from ._types import WRITE as Write
