@@ -4,7 +4,7 @@ Whoever holds ``_rx_lock`` uses the response socket: the client's receive
 thread, or a master waiting for its transaction, which then receives in its
 own thread (``Transaction._waiter`` hook, leader/follower), so a round trip
 wakes no second thread. Responses are matched to in-flight transactions by
-id and checked as ``wire.md`` says for the reference client.
+id and checked as ``docs/wire.md`` says for the reference client.
 
 :class:`ClientReceiver` is a mixin of ``TcpClient``; it uses the client's
 sockets, locks, in-flight table, counters and admission callbacks.

@@ -5,7 +5,7 @@ without touching execution):
 
 * sockets (:meth:`TcpServer._open_transport`, :meth:`TcpServer._reply`,
   the receive part of :meth:`TcpServer._io_loop`): PULL bound on ``P``, PUSH
-  bound on ``P+1`` (``wire.md``); every response carries a ``route`` that
+  bound on ``P+1`` (``docs/wire.md``); every response carries a ``route`` that
   this transport ignores (PUSH cannot choose a peer) and a routing one would
   use;
 * ``_tcp_executor.Executor``: runs decoded requests on the attached memory

@@ -1,6 +1,6 @@
 """Memory bridge messages: pure encode/decode of request and response parts (no I/O).
 
-Layout (``wire.md``, "Memory bridge"; every field little-endian):
+Layout (``docs/wire.md``, "Memory bridge"; every field little-endian):
 
 * request, 4 parts (Read, Verify, probe) or 5 parts (Write, Post):
   id u32, address u64, size u32, type u32 [, write data of exactly ``size`` bytes];

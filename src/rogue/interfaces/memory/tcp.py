@@ -3,7 +3,7 @@
 A ``TcpClient`` is a memory slave (``master >> client``) that forwards each
 transaction over ZeroMQ to a ``TcpServer``, a memory master (``server >>
 slave``) that executes it on its slave and answers. Ports ``P`` (requests)
-and ``P+1`` (responses); the byte format is ``wire.md``, "Memory bridge",
+and ``P+1`` (responses); the byte format is ``docs/wire.md``, "Memory bridge",
 encoded and decoded by ``_wire``. The server lives in ``_tcp_server``, the
 client in ``_tcp_client``, their shared socket setup in ``_tcp_sockets``.
 """

@@ -1,6 +1,6 @@
 """Stream bridge wire format: a frame's fields <-> the 4 parts of one ZeroMQ message.
 
-Pure functions, no sockets (``wire.md``, "Stream bridge"). Part 0 is the 16-bit
+Pure functions, no sockets (``docs/wire.md``, "Stream bridge"). Part 0 is the 16-bit
 flags, little-endian (low byte firstUser, high byte lastUser), part 1 the
 channel (1 byte), part 2 the error (1 byte), part 3 the payload (0 bytes or
 more). The bridge receives parts 0..2 as ``bytes`` and the payload as any

@@ -2,7 +2,7 @@
 
 A bridge is a stream master and slave. Frames handed to it are sent to the far
 side as 4-part ZeroMQ messages (``_wire``); frames from the far side are given
-to its slaves. Two PUSH/PULL pairs on ports P and P+1 (``wire.md``): the server
+to its slaves. Two PUSH/PULL pairs on ports P and P+1 (``docs/wire.md``): the server
 binds PULL on P and PUSH on P+1, the client connects PUSH to P and PULL to P+1.
 
 Threads: the sender is whoever calls ``_acceptFrame`` (calls are serialized by
@@ -137,7 +137,7 @@ class TcpCore(StopAliases, LinkStatus, Master, Slave):
             if ":" in self._addr:
                 sock.setsockopt(zmq.IPV6, 1)
             if kind == zmq.PUSH:
-                # No queueing to a peer that is not there: sends block instead (wire.md).
+                # No queueing to a peer that is not there: sends block instead (docs/wire.md).
                 sock.setsockopt(zmq.IMMEDIATE, 1)
             else:
                 sock.setsockopt(zmq.RCVTIMEO, _POLL_MS)

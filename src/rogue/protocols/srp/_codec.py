@@ -1,6 +1,6 @@
 """SRPv3 words: pure encode/decode of request and response frames (no I/O).
 
-Layout (``srpv3.md``): every word is 32-bit little-endian. Header = 5 words:
+Layout (``docs/srpv3.md``): every word is 32-bit little-endian. Header = 5 words:
 word 0 = version (7:0) | opcode (9:8) | hardware timeout (31:24); word 1 = id;
 words 2, 3 = address bits 31:0, 63:32; word 4 = size - 1. A request carries
 write data after the header (write and post only). A response is the echoed

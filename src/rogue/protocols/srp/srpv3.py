@@ -40,7 +40,7 @@ class SrpV3(StreamMaster, StreamSlave, MemorySlave):
     Each transaction from a memory master becomes a request frame sent to the
     stream slaves (the link or an ``SrpV3Emulation``); response frames coming
     back are matched to their transaction by id, in any order, and checked as
-    ``srpv3.md`` says. A Post completes once its frame is sent. Connect the
+    ``docs/srpv3.md`` says. A Post completes once its frame is sent. Connect the
     memory side with ``master >> srp`` and the stream side with ``srp == link``.
     """
 
