@@ -212,15 +212,48 @@ def test_server_restarted(port: int, closing: list, no_thread_leak: None) -> Non
     assert regs.read(0x40) == (b"two!", "")
 
 
+class _Gated(rim.Emulate):
+    """Sparse memory that holds its first transaction until ``gate`` is set (then completes it from a thread)."""
+
+    def __init__(self) -> None:
+        super().__init__(4, 0x10000)
+        self.gate = threading.Event()
+        self.held: threading.Thread | None = None
+
+    def _doTransaction(self, tran: rim.Transaction) -> None:
+        if self.gate.is_set() or self.held is not None:
+            super()._doTransaction(tran)
+            return
+
+        def later() -> None:
+            self.gate.wait(20)
+            rim.Emulate._doTransaction(self, tran)
+
+        self.held = threading.Thread(target=later, name="test:gated")
+        self.held.start()
+
+
 @pytest.mark.timeout(30)
-def test_thousand_pipelined_transactions(bridge: tuple) -> None:
-    regs, tcp, srv, emu = bridge
+def test_thousand_pipelined_transactions(port: int, closing: list, no_thread_leak: None) -> None:
+    emu = _Gated()
+    srv = _server(port, emu)
+    closing.append(srv)
+    tcp = rim.TcpClient("127.0.0.1", port)
+    closing.append(tcp)
+    regs = Regs()
+    regs._setTimeout(10_000_000)
+    regs >> tcp
+    assert tcp.waitReady(timeout=5.0, period=0.05)
     n = 1000
     regs._clearError()
     for i in range(n):
         regs._reqTransaction(0x1000 + 4 * i, (i * 2654435761 & 0xFFFFFFFF).to_bytes(4, "little"), 4, 0, rim.Write)
-    assert tcp.stats()["inFlight"] > 1 or srv.getServedCount() == n  # many were outstanding at once
+    # The server holds the first write: every request was sent without waiting for a response.
+    assert tcp.stats()["inFlight"] == n and tcp.stats()["unsent"] == 0
+    emu.gate.set()
     regs._waitTransaction(0)
+    assert emu.held is not None
+    emu.held.join(5)
     assert regs._getError() == ""
     bufs = [bytearray(4) for _ in range(n)]
     for i, buf in enumerate(bufs):
