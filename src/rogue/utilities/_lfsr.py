@@ -1,0 +1,209 @@
+"""Rogue's PRBS LFSR, vectorised: the payload words of a frame from its seed.
+
+Rogue steps a ``width``-bit state ``s`` once per payload word::
+
+    fb = XOR over t in taps (t < width) of (s >> t) & 1
+    s  = ((s << 1) | fb) & (2**width - 1)
+
+and writes each new ``s``. Seen as one bit sequence ``b``, with the seed's bit
+``i`` being ``b[-i]``, each step appends one bit ``b[n] = XOR b[n - (t+1)]``
+and payload word ``k`` (from 0) is the window ``bit i = b[k + 1 - i]``. So a
+frame of N words is fixed by only N + width bits; the words are their sliding
+windows.
+
+The generated bits ``b[1..]`` are linear in the seed's low ``L`` bits
+(``L = 1 + the highest tap``): :class:`Lfsr` keeps, per seed bit, the first
+``K`` bits that seed bit produces (the *table*: ``L * K`` bits, at most
+``TABLE_BYTES`` = 1 MiB per width/taps, grown only as far as frames need) and
+XORs the rows of the seed's set bits. Beyond ``K`` it uses ``P(x)**M ==
+P(x**M)`` over GF(2) for a power of two ``M``: ``b[n] = XOR b[n - M(t+1)]``,
+which fills whole byte-aligned blocks of bits with a few numpy XORs. The
+sliding windows are then cut with two shifts per 32-bit lane. Frames of a few
+words take a plain integer loop instead (less overhead than numpy there).
+"""
+
+from __future__ import annotations
+
+import struct
+import threading
+from functools import lru_cache
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+__all__ = ["Lfsr", "engine", "SMALL_WORDS", "TABLE_BYTES"]
+
+TABLE_BYTES = 1 << 20  # the largest table of one width/taps (bytes)
+SMALL_WORDS = 48  # frames of at most this many payload words use the integer loop
+_REV8 = np.array([int(f"{i:08b}"[::-1], 2) for i in range(256)], dtype=np.uint8)
+_SHIFTS = np.arange(32, 0, -1, dtype=np.uint64)  # 32 - r for r = 0..31
+_M32 = np.uint64(0xFFFFFFFF)
+
+
+def tap_mask(width: int, taps: bytes | list[int] | tuple[int, ...]) -> int:
+    """The taps as a bit mask: a tap at or above ``width`` reads nothing; a repeated tap cancels (XOR)."""
+    mask = 0
+    for t in taps:
+        if t < width:
+            mask ^= 1 << t
+    return mask
+
+
+class Lfsr:
+    """Payload generator and checker for one ``width`` (multiple of 32) and tap set.
+
+    Thread-safe: the table grows under a lock; everything else is per call.
+    """
+
+    def __init__(self, width: int, taps: bytes | tuple[int, ...]) -> None:
+        if width <= 0 or width % 32:
+            raise ValueError(f"width {width} is not a positive multiple of 32")
+        self.width = width
+        self.word_bytes = width // 8
+        self.lanes = width // 32
+        self.mask = (1 << width) - 1
+        self.taps = tap_mask(width, taps)
+        self.lags = [t + 1 for t in range(width) if self.taps >> t & 1]
+        self.span = self.lags[-1] if self.lags else 0  # L: seed bits that feed back
+        self.lag_min = self.lags[0] if self.lags else 0
+        # Table: row i = generated bits b[1..K] of seed 1 << i (bit n-1 of the row = b[n]), K = 8 * columns.
+        self.table_limit = max(64, (TABLE_BYTES // max(1, self.span)) // 8 * 8)  # bytes per row at most
+        self._table = np.zeros((self.span, 0), dtype=np.uint8)
+        self._lock = threading.Lock()
+        self._pack = struct.Struct("<2I").pack if width == 32 else None
+
+    # -- the plain loop (small frames, and the reference for the rest) --------------
+    def words_small(self, seed: int, count: int) -> bytes:
+        """``count`` payload words after ``seed``, little-endian, by stepping the LFSR."""
+        s, taps, mask = seed & self.mask, self.taps, self.mask
+        out = []
+        for _ in range(count):
+            s = ((s << 1) | ((s & taps).bit_count() & 1)) & mask
+            out.append(s)
+        if self.width == 32:
+            return struct.pack(f"<{count}I", *out)
+        wb = self.word_bytes
+        return b"".join(x.to_bytes(wb, "little") for x in out)
+
+    # -- the table ----------------------------------------------------------------------
+    def _grow(self, nbytes: int) -> np.ndarray:
+        """The table with at least ``nbytes`` bytes per row (or its limit), grown if needed."""
+        table = self._table
+        if table.shape[1] >= nbytes or table.shape[1] >= self.table_limit:
+            return table
+        with self._lock:
+            table = self._table
+            have = table.shape[1]
+            if have >= nbytes or have >= self.table_limit:
+                return table
+            L = self.span
+            # At least L bytes: the block recurrence below needs 8 * L known bits to start.
+            want = min(self.table_limit, max(nbytes, 2 * have, 64, L))
+            new = np.zeros((L, want), dtype=np.uint8)
+            new[:, :have] = table
+            if have == 0:
+                # Bit-serial for the first 8 * L bits, all L seeds at once: bit i of v[n] = b[n] of seed 1 << i.
+                first = L
+                v = [1 << i for i in range(L - 1, -1, -1)]  # b[-(L-1)] .. b[0]
+                for _ in range(8 * first):
+                    x = 0
+                    for lag in self.lags:
+                        x ^= v[-lag]
+                    v.append(x)
+                bits = np.frombuffer(b"".join(x.to_bytes((L + 7) // 8, "little") for x in v[L:]), dtype=np.uint8)
+                bits = np.unpackbits(bits.reshape(8 * first, -1), axis=1, count=L, bitorder="little")
+                new[:, :first] = np.packbits(bits.T, axis=1, bitorder="little")
+                have = first
+            _extend(new, have, want, self.lags)
+            self._table = new
+            return new
+
+    # -- generated bits -----------------------------------------------------------------
+    def bits(self, seed: int, nbytes: int) -> np.ndarray:
+        """Generated bits b[1 .. 8*nbytes] of ``seed`` as little-endian packed bytes."""
+        L = self.span
+        if L == 0:
+            return np.zeros(nbytes, dtype=np.uint8)
+        table = self._grow(nbytes)
+        have = min(nbytes, table.shape[1])
+        low = seed & ((1 << L) - 1)
+        rows = [i for i in range(L) if low >> i & 1] if low else []
+        out = np.zeros(nbytes, dtype=np.uint8)
+        if rows:
+            if len(rows) == 1:
+                out[:have] = table[rows[0], :have]
+            else:
+                np.bitwise_xor.reduce(table[rows, :have], axis=0, out=out[:have])
+            if have < nbytes:
+                _extend(out[None, :], have, nbytes, self.lags)
+        return out
+
+    # -- payload words --------------------------------------------------------------------
+    def windows(self, seed: int, count: int) -> np.ndarray:
+        """The ``count`` payload words after ``seed`` as a ``(count, lanes)`` uint64 view (low 32 bits valid)."""
+        W = self.width
+        npad = -(-(count + 1) // 32) * 32  # generated bits needed, rounded to 32-bit chunks
+        seed &= self.mask
+        # F: the seed's W bits (reversed) then b[1..npad]; bit p of F = b[p - W + 1].
+        seed_rev = int(f"{seed:0{W}b}"[::-1], 2).to_bytes(W // 8, "little")
+        f = np.concatenate((np.frombuffer(seed_rev, dtype=np.uint8), self.bits(seed, npad // 8)))
+        # X[i] = sum_m b[32(i + 1) - W - m] << m: each 32-bit chunk of F, bit-reversed.
+        x = np.frombuffer(_REV8[f].tobytes(), dtype=">u4").astype(np.uint64)
+        y = (x[:-1] << np.uint64(32)) | x[1:]
+        # flat[32 i + r] = 32-bit window ending at b[32(i + 1) - W + r] (high bits are garbage).
+        flat = (y[:, None] >> _SHIFTS[None, :]).reshape(-1)
+        # word k, lane l = window ending at b[k + 1 - 32 l] = flat[k + W - 31 - 32 l].
+        origin = flat[W - 31:]
+        return as_strided(origin, shape=(count, self.lanes), strides=(8, -256), writeable=False)
+
+    def fill(self, seed: int, out: np.ndarray) -> None:
+        """Write the payload words after ``seed`` into ``out`` (a writable little-endian uint32 array)."""
+        count = out.size // self.lanes
+        np.copyto(out.reshape(count, self.lanes), self.windows(seed, count), casting="unsafe")
+
+    def payload(self, seed: int, count: int) -> bytes:
+        """``count`` payload words after ``seed`` as bytes (either method, whichever is faster)."""
+        if count <= SMALL_WORDS:
+            return self.words_small(seed, count)
+        out = np.empty(count * self.lanes, dtype="<u4")
+        self.fill(seed, out)
+        return out.tobytes()
+
+    def first_mismatch(self, seed: int, data: np.ndarray) -> int:
+        """Index of the first payload word of ``data`` (little-endian uint32 lanes) differing from ``seed``'s, or -1."""
+        count = data.size // self.lanes
+        if count <= SMALL_WORDS:
+            exp = np.frombuffer(self.words_small(seed, count), dtype="<u4")
+        else:
+            exp = np.empty(count * self.lanes, dtype="<u4")
+            self.fill(seed, exp)
+        if np.array_equal(exp, data):
+            return -1
+        return int(np.argmax(exp != data)) // self.lanes
+
+
+def _extend(rows: np.ndarray, have: int, want: int, lags: list[int]) -> None:
+    """Fill bytes ``have..want`` of each bit row from the bytes before (``b[n] = XOR b[n - M lag]``)."""
+    L, lag_min = lags[-1], lags[0]
+    if have < L:
+        raise ValueError(f"{have} known bytes per row; the recurrence needs {L}")
+    while have < want:
+        m = 1 << ((8 * have // L).bit_length() - 1)  # the largest power of two M with M * L <= 8 * have
+        mb = m // 8  # bytes per M bits (M >= 8 always holds: have >= L bytes)
+        end = min(want, have + mb * lag_min)
+        n = end - have
+        first = True
+        for lag in lags:
+            src = rows[:, have - mb * lag: have - mb * lag + n]
+            if first:
+                rows[:, have:end] = src
+                first = False
+            else:
+                rows[:, have:end] ^= src
+        have = end
+
+
+@lru_cache(maxsize=16)
+def engine(width: int, taps: bytes) -> Lfsr:
+    """The shared :class:`Lfsr` of ``width`` and ``taps`` (tables are built once per process)."""
+    return Lfsr(width, taps)
