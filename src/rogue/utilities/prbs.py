@@ -68,7 +68,7 @@ class _Rate:
 class _Closer:
     """Stops a Prbs's generator thread at interpreter exit (held by the Prbs, registered weakly)."""
 
-    __slots__ = ("prbs",)
+    __slots__ = ("prbs", "__weakref__")
 
     def __init__(self, prbs: "Prbs") -> None:
         self.prbs = prbs
