@@ -34,10 +34,22 @@ from numpy.lib.stride_tricks import as_strided
 __all__ = ["Lfsr", "engine", "SMALL_WORDS", "TABLE_BYTES"]
 
 TABLE_BYTES = 1 << 20  # the largest table of one width/taps (bytes)
+SCRATCH_KEEP = 16 << 20  # per thread, scratch arrays up to this size are kept for the next frame
 SMALL_WORDS = 48  # frames of at most this many payload words use the integer loop
 _REV8 = np.array([int(f"{i:08b}"[::-1], 2) for i in range(256)], dtype=np.uint8)
 _SHIFTS = np.arange(32, 0, -1, dtype=np.uint64)  # 32 - r for r = 0..31
-_M32 = np.uint64(0xFFFFFFFF)
+_scratch = threading.local()
+
+
+def _buffer(name: str, count: int, dtype: type) -> np.ndarray:
+    """A per-thread scratch array of ``count`` items, reused between calls (fresh memory costs page faults)."""
+    arr = getattr(_scratch, name, None)
+    if arr is not None and arr.size >= count and arr.dtype == dtype:
+        return arr[:count]
+    arr = np.empty(count, dtype=dtype)
+    if arr.nbytes <= SCRATCH_KEEP:
+        setattr(_scratch, name, arr)
+    return arr
 
 
 def tap_mask(width: int, taps: bytes | list[int] | tuple[int, ...]) -> int:
@@ -151,7 +163,8 @@ class Lfsr:
         x = np.frombuffer(_REV8[f].tobytes(), dtype=">u4").astype(np.uint64)
         y = (x[:-1] << np.uint64(32)) | x[1:]
         # flat[32 i + r] = 32-bit window ending at b[32(i + 1) - W + r] (high bits are garbage).
-        flat = (y[:, None] >> _SHIFTS[None, :]).reshape(-1)
+        flat = _buffer("flat", 32 * len(y), np.uint64)
+        np.right_shift(y[:, None], _SHIFTS[None, :], out=flat.reshape(len(y), 32))
         # word k, lane l = window ending at b[k + 1 - 32 l] = flat[k + W - 31 - 32 l].
         origin = flat[W - 31:]
         return as_strided(origin, shape=(count, self.lanes), strides=(8, -256), writeable=False)
@@ -175,11 +188,13 @@ class Lfsr:
         if count <= SMALL_WORDS:
             exp = np.frombuffer(self.words_small(seed, count), dtype="<u4")
         else:
-            exp = np.empty(count * self.lanes, dtype="<u4")
+            exp = _buffer("expected", count * self.lanes, np.dtype("<u4"))
             self.fill(seed, exp)
-        if np.array_equal(exp, data):
+        diff = _buffer("diff", exp.size, np.bool_)
+        np.not_equal(exp, data, out=diff)
+        if not diff.any():
             return -1
-        return int(np.argmax(exp != data)) // self.lanes
+        return int(np.argmax(diff)) // self.lanes
 
 
 def _extend(rows: np.ndarray, have: int, want: int, lags: list[int]) -> None:

@@ -387,7 +387,7 @@ class Prbs(Master, Slave):
             if count <= SMALL_WORDS:
                 expected = lfsr.words_small(seed, count)
                 got = memoryview(buf)[2 * wb:size]
-                pos = -1 if got == expected else _first_diff(got, expected, wb)
+                pos = -1 if bytes(got) == expected else _first_diff(got, expected, wb)
             else:
                 pos = lfsr.first_mismatch(seed, np.frombuffer(buf, dtype="<u4", count=count * (wb // 4), offset=2 * wb))
             if pos >= 0:
