@@ -29,7 +29,6 @@ import threading
 from functools import lru_cache
 
 import numpy as np
-from numpy.lib.stride_tricks import as_strided
 
 __all__ = ["Lfsr", "engine", "SMALL_WORDS", "TABLE_BYTES"]
 
@@ -139,7 +138,7 @@ class Lfsr:
         table = self._grow(nbytes)
         have = min(nbytes, table.shape[1])
         low = seed & ((1 << L) - 1)
-        rows = [i for i in range(L) if low >> i & 1] if low else []
+        rows = [i for i in range(low.bit_length()) if low >> i & 1]
         out = np.zeros(nbytes, dtype=np.uint8)
         if rows:
             if len(rows) == 1:
@@ -166,8 +165,10 @@ class Lfsr:
         flat = _buffer("flat", 32 * len(y), np.uint64)
         np.right_shift(y[:, None], _SHIFTS[None, :], out=flat.reshape(len(y), 32))
         # word k, lane l = window ending at b[k + 1 - 32 l] = flat[k + W - 31 - 32 l].
-        origin = flat[W - 31:]
-        return as_strided(origin, shape=(count, self.lanes), strides=(8, -256), writeable=False)
+        if W == 32:
+            return flat[1:count + 1].reshape(count, 1)
+        # (np.ndarray with strides: as_strided's Python overhead is a third of a 4 KiB frame's time)
+        return np.ndarray((count, self.lanes), np.uint64, flat, offset=8 * (W - 31), strides=(8, -256))
 
     def fill(self, seed: int, out: np.ndarray) -> None:
         """Write the payload words after ``seed`` into ``out`` (a writable little-endian uint32 array)."""
