@@ -108,6 +108,7 @@ class Prbs(Master, Slave):
         self._rx_rate = _Rate()
         self._tx_rate = _Rate()
         self._thread: threading.Thread | None = None
+        self._thread_lock = threading.Lock()
         self._thread_stop = threading.Event()
         self._stopped = False
         self._closer = _Closer(self)
@@ -290,15 +291,16 @@ class Prbs(Master, Slave):
         size = operator.index(size)
         if size % self._wb or size < self._min_size or size > _M32:
             raise _err("enable", "Invalid frame size")
-        if self._thread is not None and self._thread.is_alive():
-            return
-        self._tx_size = size
-        self._thread_stop = threading.Event()
-        self._thread = threading.Thread(
-            target=self._run, args=(self._thread_stop,), name="rogue-bridge:Prbs:tx", daemon=True
-        )
-        _zmq.register_closer(self._closer)
-        self._thread.start()
+        with self._thread_lock:
+            if self._thread is not None and self._thread.is_alive():
+                return
+            self._tx_size = size
+            self._thread_stop = threading.Event()
+            self._thread = threading.Thread(
+                target=self._run, args=(self._thread_stop,), name="rogue-bridge:Prbs:tx", daemon=True
+            )
+            _zmq.register_closer(self._closer)
+            self._thread.start()
 
     def _run(self, stop: threading.Event) -> None:
         deadline = time.monotonic()
@@ -324,17 +326,17 @@ class Prbs(Master, Slave):
         self._end_thread(_JOIN_S)
 
     def _end_thread(self, timeout: float) -> None:
-        thread = self._thread
-        if thread is None:
-            return
-        self._thread_stop.set()
+        with self._thread_lock:
+            thread, self._thread = self._thread, None
+            if thread is None:
+                return
+            self._thread_stop.set()
         _zmq.unregister_closer(self._closer)
         if thread is not threading.current_thread():
             thread.join(timeout)
             if thread.is_alive():
                 self._tx_log.warning("Prbs: the generator is still blocked sending a frame after %.1f s; "
                                      "it ends when that send returns", timeout)
-        self._thread = None
 
     def _stop(self) -> None:
         """Stop the generator and release a receiver waiting for ``setRxEnable(True)`` (idempotent)."""
