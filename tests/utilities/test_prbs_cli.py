@@ -47,6 +47,33 @@ def test_monitor_prbs_exit_code_1_on_errors(port: int) -> None:
     assert "PRBS check failed: 5 errors in 6 frames" in mon
 
 
+@pytest.mark.timeout(60)
+def test_monitor_prbs_ctrl_c_after_errors_exits_1(port: int) -> None:
+    import signal
+
+    mon = subprocess.Popen([*CLI, "monitor", f"127.0.0.1:{port}", "--server", "--prbs"],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        sent = subprocess.run([*CLI, "send", f"127.0.0.1:{port}", "--size", "64", "--count", "3", "--timeout", "15"],
+                              capture_output=True, text=True, timeout=30)  # plain test frames: not PRBS
+        assert sent.returncode == 0, sent.stderr
+        seen = []
+        assert mon.stdout is not None
+        for line in mon.stdout:  # the display prints its row every second; bounded by the test's timeout
+            seen.append(line)
+            if "prbs errors=3" in line:
+                break
+        mon.send_signal(signal.SIGINT)
+        out, _ = mon.communicate(timeout=20)
+        out = "".join(seen) + out
+    finally:
+        if mon.poll() is None:
+            mon.kill()
+            mon.communicate()
+    assert mon.returncode == 1, out
+    assert "PRBS check failed: 3 errors in 3 frames" in out
+
+
 def test_prbs_option_errors(capsys: pytest.CaptureFixture[str]) -> None:
     from rogue.cli import main
 

@@ -188,6 +188,8 @@ def cmd_monitor(args: argparse.Namespace) -> int:
     if prbs is not None:
         print(f"prbs check: {prbs.getRxCount()} frames ({prbs.getRxBytes()} bytes) passed, "
               f"{prbs.getRxErrors()} errors")
+        if prbs.getRxErrors():  # however the monitor ended (Ctrl-C included)
+            raise CliError(f"PRBS check failed: {prbs.getRxErrors()} errors in {stats.frames} frames from {ep}")
     if why == "signal":
         return EXIT_OK
     if not link["ever"] and not stats.frames:
@@ -195,8 +197,6 @@ def cmd_monitor(args: argparse.Namespace) -> int:
         raise CliError(f"nothing answering at {ep}: {peer} within {args.seconds:g} s")
     if args.count and stats.frames < args.count:
         raise CliError(f"received {stats.frames} of {args.count} frames from {ep} within {args.seconds:g} s")
-    if prbs is not None and prbs.getRxErrors():
-        raise CliError(f"PRBS check failed: {prbs.getRxErrors()} errors in {stats.frames} frames from {ep}")
     return EXIT_OK
 
 
