@@ -131,7 +131,12 @@ class Prbs(Master, Slave):
             self._configure(width)
 
     def setTaps(self, taps: Any) -> None:
-        """LFSR taps, one byte per tap (any bytes-like object, or a sequence of ints 0..255); default [1, 2, 6, 31]."""
+        """LFSR taps, one byte per tap (any bytes-like object, or a sequence of ints 0..255); default [1, 2, 6, 31].
+
+        A tap repeated an even number of times cancels out (the feedback is an XOR). A tap at or
+        above the width reads 0 here; C++ Rogue reads uninitialised memory there, so keep taps
+        below the width for frames both can check.
+        """
         try:
             raw = memoryview(taps).tobytes()  # Rogue takes the object's raw buffer bytes
         except TypeError:
