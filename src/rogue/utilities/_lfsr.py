@@ -15,11 +15,14 @@ The generated bits ``b[1..]`` are linear in the seed's low ``L`` bits
 (``L = 1 + the highest tap``): :class:`Lfsr` keeps, per seed bit, the first
 ``K`` bits that seed bit produces (the *table*: ``L * K`` bits, at most
 ``TABLE_BYTES`` = 1 MiB per width/taps, grown only as far as frames need) and
-XORs the rows of the seed's set bits. Beyond ``K`` it uses ``P(x)**M ==
-P(x**M)`` over GF(2) for a power of two ``M``: ``b[n] = XOR b[n - M(t+1)]``,
-which fills whole byte-aligned blocks of bits with a few numpy XORs. The
-sliding windows are then cut with two shifts per 32-bit lane. Frames of a few
-words take a plain integer loop instead (less overhead than numpy there).
+XORs the rows of the seed's set bits. Beyond ``K`` it uses, for the
+recurrence's polynomial ``P(x) = 1 + sum x**(t+1)``, ``P(x)**M == P(x**M)`` over
+GF(2) for a power of two ``M``: ``b[n] = XOR b[n - M(t+1)]``, which fills whole
+byte-aligned blocks of bits with a few numpy XORs. The sliding windows are
+then cut with one shift per 32-bit word. Frames of a few words take a plain
+integer loop instead (less overhead than numpy there). Per thread, scratch
+arrays (about 3.3 times the frame at width 32) are kept for frames up to
+``SCRATCH_KEEP`` bytes.
 """
 
 from __future__ import annotations
