@@ -87,3 +87,16 @@ def test_generated_frame_equals_reference_and_checks_clean(width: int, taps: lis
     tx.genFrame(words * width // 8)
     assert keep.frames == [reference_frame(width, taps, seq, words * width // 8)]
     assert (rx.getRxCount(), rx.getRxErrors()) == (1, 0)
+
+
+def test_table_grown_in_steps_under_a_small_limit() -> None:
+    # White box: a small table limit makes the table grow several times and frames run past it.
+    for width, taps in ((32, [1, 2, 6, 31]), (512, [0, 255]), (256, [255, 254, 200, 3]), (64, [5, 9])):
+        lfsr = Lfsr(width, bytes(taps))
+        span = max(t for t in taps if t < width) + 1
+        lfsr.table_limit = max(64, -(-4 * span // 8) * 8)
+        seed = 0xDEADBEEF
+        for nbytes in (8, 64, 260, 1000, 4000):
+            words = np.frombuffer(reference_words(width, taps, seed, 8 * nbytes), dtype=np.uint8)
+            lsb = words.reshape(8 * nbytes, width // 8)[:, 0] & 1  # b[n] is bit 0 of word n-1
+            assert np.array_equal(lfsr.bits(seed, nbytes), np.packbits(lsb, bitorder="little")), (width, nbytes)

@@ -80,9 +80,9 @@ class Lfsr:
         self.lags = [t + 1 for t in range(width) if self.taps >> t & 1]
         self.span = self.lags[-1] if self.lags else 0  # L: seed bits that feed back
         self.lag_min = self.lags[0] if self.lags else 0
-        # Table: row i = generated bits b[1..K] of seed 1 << i (bit n-1 of the row = b[n]), K = 8 * columns.
+        # Table: row i = generated bits b[1..K] of seed 1 << i (see _grow), at most table_limit bytes.
         self.table_limit = max(64, (TABLE_BYTES // max(1, self.span)) // 8 * 8)  # bytes per row at most
-        self._table = np.zeros((self.span, 0), dtype=np.uint8)
+        self._xtable = np.zeros((self.span, 0), dtype=np.uint32)
         self._lock = threading.Lock()
         self._pack = struct.Struct("<2I").pack if width == 32 else None
 
@@ -101,68 +101,80 @@ class Lfsr:
 
     # -- the table ----------------------------------------------------------------------
     def _grow(self, nbytes: int) -> np.ndarray:
-        """The table with at least ``nbytes`` bytes per row (or its limit), grown if needed."""
-        table = self._table
-        if table.shape[1] >= nbytes or table.shape[1] >= self.table_limit:
-            return table
+        """The chunk table with at least ``nbytes`` bytes per row (or its limit), grown if needed.
+
+        Row i holds b[1..K] of seed ``1 << i`` as 32-bit chunks, each bit-reversed (the
+        order the windows are cut in; XOR commutes with that). It is built in bytes of the
+        bit sequence (bit n-1 = b[n]), bit-serially for the first 8 L bits, then by blocks.
+        """
+        xtable = self._xtable
+        if 4 * xtable.shape[1] >= min(nbytes, self.table_limit):
+            return xtable
         with self._lock:
-            table = self._table
-            have = table.shape[1]
-            if have >= nbytes or have >= self.table_limit:
-                return table
+            xtable = self._xtable
+            have = 4 * xtable.shape[1]
+            if have >= min(nbytes, self.table_limit):
+                return xtable
             L = self.span
             # At least L bytes: the block recurrence below needs 8 * L known bits to start.
-            want = min(self.table_limit, max(nbytes, 2 * have, 64, L))
+            want = min(self.table_limit, -(-max(nbytes, 2 * have, 64, L) // 8) * 8)
             new = np.zeros((L, want), dtype=np.uint8)
-            new[:, :have] = table
+            if have:  # only the chunk table is kept: undo its bit reversal to go on in bytes
+                new[:, :have] = _REV8[xtable.astype(">u4").view(np.uint8)]
             if have == 0:
                 # Bit-serial for the first 8 * L bits, all L seeds at once: bit i of v[n] = b[n] of seed 1 << i.
-                first = L
                 v = [1 << i for i in range(L - 1, -1, -1)]  # b[-(L-1)] .. b[0]
-                for _ in range(8 * first):
+                for _ in range(8 * L):
                     x = 0
                     for lag in self.lags:
                         x ^= v[-lag]
                     v.append(x)
                 bits = np.frombuffer(b"".join(x.to_bytes((L + 7) // 8, "little") for x in v[L:]), dtype=np.uint8)
-                bits = np.unpackbits(bits.reshape(8 * first, -1), axis=1, count=L, bitorder="little")
-                new[:, :first] = np.packbits(bits.T, axis=1, bitorder="little")
-                have = first
-            _extend(new, have, want, self.lags)
-            self._table = new
-            return new
+                bits = np.unpackbits(bits.reshape(8 * L, -1), axis=1, count=L, bitorder="little")
+                new[:, :L] = np.packbits(bits.T, axis=1, bitorder="little")
+                have = L
+            _extend(new, have, want, self.lags, 8)
+            self._xtable = np.frombuffer(_REV8[new].tobytes(), dtype=">u4").astype(np.uint32).reshape(L, -1)
+            return self._xtable
 
-    # -- generated bits -----------------------------------------------------------------
-    def bits(self, seed: int, nbytes: int) -> np.ndarray:
-        """Generated bits b[1 .. 8*nbytes] of ``seed`` as little-endian packed bytes."""
-        L = self.span
+    def _generated(self, seed: int, out: np.ndarray) -> None:
+        """Fill ``out`` (uint32) with the generated bits b[1..] of ``seed`` as bit-reversed 32-bit chunks."""
+        L, n = self.span, out.size
         if L == 0:
-            return np.zeros(nbytes, dtype=np.uint8)
-        table = self._grow(nbytes)
-        have = min(nbytes, table.shape[1])
+            out[:] = 0
+            return
+        xtable = self._grow(4 * n)
+        have = min(n, xtable.shape[1])
         low = seed & ((1 << L) - 1)
         rows = [i for i in range(low.bit_length()) if low >> i & 1]
-        out = np.zeros(nbytes, dtype=np.uint8)
-        if rows:
-            if len(rows) == 1:
-                out[:have] = table[rows[0], :have]
-            else:
-                np.bitwise_xor.reduce(table[rows, :have], axis=0, out=out[:have])
-            if have < nbytes:
-                _extend(out[None, :], have, nbytes, self.lags)
-        return out
+        if not rows:
+            out[:] = 0
+            return
+        if len(rows) == 1:
+            out[:have] = xtable[rows[0], :have]
+        else:
+            np.bitwise_xor.reduce(xtable[rows, :have], axis=0, out=out[:have])
+        if have < n:
+            _extend(out[None, :], have, n, self.lags, 32)
+
+    def bits(self, seed: int, nbytes: int) -> np.ndarray:
+        """Generated bits b[1 .. 8*nbytes] of ``seed`` as little-endian packed bytes (``nbytes`` a multiple of 4)."""
+        chunks = np.empty(nbytes // 4, dtype=np.uint32)
+        self._generated(seed, chunks)
+        return _REV8[chunks.astype(">u4").view(np.uint8)]
 
     # -- payload words --------------------------------------------------------------------
     def windows(self, seed: int, count: int) -> np.ndarray:
         """The ``count`` payload words after ``seed`` as a ``(count, lanes)`` uint64 view (low 32 bits valid)."""
-        W = self.width
-        npad = -(-(count + 1) // 32) * 32  # generated bits needed, rounded to 32-bit chunks
+        W, lanes = self.width, self.lanes
+        nch = -(-(count + 1) // 32)  # generated bits needed, in 32-bit chunks
         seed &= self.mask
-        # F: the seed's W bits (reversed) then b[1..npad]; bit p of F = b[p - W + 1].
-        seed_rev = int(f"{seed:0{W}b}"[::-1], 2).to_bytes(W // 8, "little")
-        f = np.concatenate((np.frombuffer(seed_rev, dtype=np.uint8), self.bits(seed, npad // 8)))
-        # X[i] = sum_m b[32(i + 1) - W - m] << m: each 32-bit chunk of F, bit-reversed.
-        x = np.frombuffer(_REV8[f].tobytes(), dtype=">u4").astype(np.uint64)
+        # X[i] = sum_m b[32(i + 1) - W - m] << m: the seed's 32-bit lanes, highest first (b[-j] is
+        # seed bit j), then the generated bits b[1..] in bit-reversed 32-bit chunks.
+        x32 = np.empty(lanes + nch, dtype=np.uint32)
+        x32[:lanes] = np.frombuffer(seed.to_bytes(W // 8, "big"), dtype=">u4")
+        self._generated(seed, x32[lanes:])
+        x = x32.astype(np.uint64)
         y = (x[:-1] << np.uint64(32)) | x[1:]
         # flat[32 i + r] = 32-bit window ending at b[32(i + 1) - W + r] (high bits are garbage).
         flat = _buffer("flat", 32 * len(y), np.uint64)
@@ -171,7 +183,7 @@ class Lfsr:
         if W == 32:
             return flat[1:count + 1].reshape(count, 1)
         # (np.ndarray with strides: as_strided's Python overhead is a third of a 4 KiB frame's time)
-        return np.ndarray((count, self.lanes), np.uint64, flat, offset=8 * (W - 31), strides=(8, -256))
+        return np.ndarray((count, lanes), np.uint64, flat, offset=8 * (W - 31), strides=(8, -256))
 
     def fill(self, seed: int, out: np.ndarray) -> None:
         """Write the payload words after ``seed`` into ``out`` (a writable little-endian uint32 array)."""
@@ -201,14 +213,18 @@ class Lfsr:
         return int(np.argmax(diff)) // self.lanes
 
 
-def _extend(rows: np.ndarray, have: int, want: int, lags: list[int]) -> None:
-    """Fill bytes ``have..want`` of each bit row from the bytes before (``b[n] = XOR b[n - M lag]``)."""
+def _extend(rows: np.ndarray, have: int, want: int, lags: list[int], unit: int) -> None:
+    """Fill items ``have..want`` of each row of ``unit``-bit items from those before (``b[n] = XOR b[n - M lag]``).
+
+    The items are bytes of the bit sequence (``unit`` 8) or its bit-reversed 32-bit chunks
+    (``unit`` 32): M is a multiple of ``unit``, so every block and source is whole items.
+    """
     L, lag_min = lags[-1], lags[0]
     if have < L:
-        raise ValueError(f"{have} known bytes per row; the recurrence needs {L}")
+        raise ValueError(f"{have} known items per row; the recurrence needs {L}")
     while have < want:
-        m = 1 << ((8 * have // L).bit_length() - 1)  # the largest power of two M with M * L <= 8 * have
-        mb = m // 8  # bytes per M bits (M >= 8 always holds: have >= L bytes)
+        m = 1 << ((unit * have // L).bit_length() - 1)  # the largest power of two M with M * L <= unit * have
+        mb = m // unit  # items per M bits (M >= unit always holds: have >= L items)
         end = min(want, have + mb * lag_min)
         n = end - have
         first = True
