@@ -54,6 +54,12 @@ def _buffer(name: str, count: int, dtype: type) -> np.ndarray:
     return arr
 
 
+@lru_cache(maxsize=256)
+def _pack32(count: int):  # type: ignore[no-untyped-def]
+    """``struct.pack`` of ``count`` little-endian uint32 (one compiled Struct per count)."""
+    return struct.Struct(f"<{count}I").pack
+
+
 def tap_mask(width: int, taps: bytes | list[int] | tuple[int, ...]) -> int:
     """The taps as a bit mask: a tap at or above ``width`` reads nothing; a repeated tap cancels (XOR)."""
     mask = 0
@@ -95,7 +101,7 @@ class Lfsr:
             s = ((s << 1) | ((s & taps).bit_count() & 1)) & mask
             out.append(s)
         if self.width == 32:
-            return struct.pack(f"<{count}I", *out)
+            return _pack32(count)(*out)
         wb = self.word_bytes
         return b"".join(x.to_bytes(wb, "little") for x in out)
 
