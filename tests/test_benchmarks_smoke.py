@@ -41,5 +41,5 @@ def test_quick_run_writes_the_json(tmp_path: Path) -> None:
         (mode, width, size) for mode in ("generate", "check", "generate+check")
         for width, size in ((32, 16), (32, 4096), (32, 1 << 20), (128, 1 << 20), (512, 1 << 20))}
     assert all(r["frames_per_s"] > 0 and r["rx_errors"] == 0 for r in prbs["rows"])
-    assert len(prbs["ceilings"]) == 2 and len(prbs["targets"]) == 2
+    assert len(prbs["ceilings"]) == 2 and len(prbs["targets"]) == 4
     assert "PRBS targets" in proc.stdout
