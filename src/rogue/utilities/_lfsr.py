@@ -90,7 +90,6 @@ class Lfsr:
         self.table_limit = max(64, (TABLE_BYTES // max(1, self.span)) // 8 * 8)  # bytes per row at most
         self._xtable = np.zeros((self.span, 0), dtype=np.uint32)
         self._lock = threading.Lock()
-        self._pack = struct.Struct("<2I").pack if width == 32 else None
 
     # -- the plain loop (small frames, and the reference for the rest) --------------
     def words_small(self, seed: int, count: int) -> bytes:
