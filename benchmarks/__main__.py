@@ -16,7 +16,7 @@ import time
 from importlib import metadata
 from typing import Any
 
-from . import _memory, _stream
+from . import _memory, _prbs, _stream
 from ._procs import run_pair
 
 SIZES = (64, 4096, 65536, 1 << 20)
@@ -170,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="few messages per case (a smoke run, < 30 s)")
     ap.add_argument("--json", metavar="PATH", help="write the figures as JSON to PATH")
-    ap.add_argument("--only", choices=("stream", "memory"), help="run one half only (no targets then)")
+    ap.add_argument("--only", choices=("stream", "memory", "prbs"), help="run one section only (no targets then)")
     opts = ap.parse_args(argv)
     div = QUICK_DIV if opts.quick else 1
     reps = 1 if opts.quick else REPEATS
@@ -179,25 +179,26 @@ def main(argv: list[str] | None = None) -> int:
             "started": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
     stream: list[dict[str, Any]] = []
     memory: list[dict[str, Any]] = []
-    if opts.only != "memory":
+    if opts.only in (None, "stream"):
         for size in SIZES:
             n = max(20, STREAM_COUNT[size] // div)
             for impl in ("raw-copy", "raw-zerocopy", "bridge", "bridge-fill"):
                 stream.append(best_of(reps, lambda: stream_row(impl, size, n, copy=impl != "raw-zerocopy"),
                                       "frames_per_s"))
             print(f"stream {size} B done", file=sys.stderr, flush=True)
-    if opts.only != "stream":
+    if opts.only in (None, "memory"):
         for impl in ("raw", "bridge", "srp"):
             for op, size, window in MEM_CASES:
                 n = max(50, (MEM_SEQ if window == 1 else MEM_PIPE) // div)
                 memory.append(best_of(reps, lambda: memory_row(impl, op, size, window, n), "tx_per_s"))
             print(f"memory {impl} done", file=sys.stderr, flush=True)
+    prbs = _prbs.run(opts.quick, reps) if opts.only in (None, "prbs") else None
     if stream:
         add_ratios(stream, [])
     if memory:
         add_ratios([], memory)
     result: dict[str, Any] = {**info, "stream": stream, "memory": memory,
-                              "targets": targets(stream, memory) if stream and memory else [],
+                              "targets": targets(stream, memory) if stream and memory else [], "prbs": prbs,
                               "load_after": os.getloadavg(), "elapsed_s": round(time.time() - started, 1)}
     m = info["machine"]
     print(f"{m['cpu_count']} cores, Python {m['python']}, pyzmq {m['pyzmq']}, libzmq {m['libzmq']}, "
@@ -213,7 +214,9 @@ def main(argv: list[str] | None = None) -> int:
                      "server_cpu_us_per_tx", "client_cpu_s_per_GB", "client_peak_rss_MiB",
                      "server_peak_rss_MiB"]) + "\n")
     if result["targets"]:
-        print(table("Targets (ratios in this run)", result["targets"], ["target", "measured", "goal", "met"]))
+        print(table("Targets (ratios in this run)", result["targets"], ["target", "measured", "goal", "met"]) + "\n")
+    if prbs:
+        print(_prbs.report(prbs, table))
     if opts.json:
         with open(opts.json, "w") as fh:
             json.dump(result, fh, indent=2)

@@ -36,3 +36,10 @@ def test_quick_run_writes_the_json(tmp_path: Path) -> None:
         assert {"tx_per_s", "ratio", "client_cpu_us_per_tx", "server_cpu_us_per_tx",
                 "client_peak_rss_MiB", "server_peak_rss_MiB"} <= r.keys()
     assert len(data["targets"]) == 5 and all({"measured", "goal", "met"} <= t.keys() for t in data["targets"])
+    prbs = data["prbs"]
+    assert {(r["mode"], r["width"], r["size"]) for r in prbs["rows"]} == {
+        (mode, width, size) for mode in ("generate", "check", "generate+check")
+        for width, size in ((32, 16), (32, 4096), (32, 1 << 20), (128, 1 << 20), (512, 1 << 20))}
+    assert all(r["frames_per_s"] > 0 and r["rx_errors"] == 0 for r in prbs["rows"])
+    assert len(prbs["ceilings"]) == 2 and len(prbs["targets"]) == 4
+    assert "PRBS targets" in proc.stdout

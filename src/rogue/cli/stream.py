@@ -26,6 +26,7 @@ from ._common import (
 from ._display import Display, RateMeter, fmt_count, fmt_rate
 from ._graph import CheckingSlave, Echo, FrameStats, Generator
 from ._peers import stream_clients
+from ._prbs import PRBS_COLUMNS, PrbsSender, add_prbs_options, make_prbs, prbs_cells
 from ._run import close_all, open_bridge, run_until
 from ._secure import add_client_options, add_server_options, bridge_options, describe
 
@@ -151,27 +152,30 @@ def cmd_monitor(args: argparse.Namespace) -> int:
             print(line, flush=True)
 
     stats = FrameStats(show_hex if args.hex else None, limit=args.count)
+    prbs = make_prbs(args) if args.prbs else None
     link = {"ever": False}
     opts = bridge_options(args, server=args.server)
     if not args.server:
         _warn_if_served(ep)
     try:
         bridge = open_bridge(ris.TcpServer if args.server else ris.TcpClient, ep, server=args.server, **opts)
-        if args.channel is not None:
-            bridge >> ris.Filter(False, args.channel) >> stats
-        else:
-            bridge >> stats
+        src = bridge >> ris.Filter(False, args.channel) if args.channel is not None else bridge
+        src >> stats
+        if prbs is not None:
+            src >> prbs
         traffic = _Traffic()
 
         def rows() -> list[list[str]]:
             link["ever"] = link["ever"] or bridge.isConnected()
             return [traffic.row(str(ep), stats.frames, stats.bytes, stats.size_text(), str(stats.errors),
-                                stats.channel_text(), "yes" if bridge.isConnected() else "no")]
+                                stats.channel_text(), "yes" if bridge.isConnected() else "no",
+                                *(prbs_cells(prbs) if prbs is not None else []))]
 
         role = "serving" if args.server else "connected to"
         with StopSignal() as stop, Display(
             f"monitor: {role} {ep}{describe(opts)}; Ctrl-C to stop",
-            ["stream", "frames", "frames/s", "MB/s", "size min/avg/max", "errors", "channels", "connected"],
+            ["stream", "frames", "frames/s", "MB/s", "size min/avg/max", "errors", "channels", "connected",
+             *(PRBS_COLUMNS if prbs is not None else [])],
         ) as display:
             why = run_until(stop, display, rows, seconds=args.seconds, until=stats.done.is_set)
             display.update(rows(), force=True)
@@ -181,6 +185,11 @@ def cmd_monitor(args: argparse.Namespace) -> int:
         f"monitor {ep}: {stats.frames} frames, {stats.bytes} bytes, {stats.errors} with errors, "
         f"channels {stats.channel_text(16)}, sizes {stats.size_text()}"
     )
+    if prbs is not None:
+        print(f"prbs check: {prbs.getRxCount()} frames ({prbs.getRxBytes()} bytes) passed, "
+              f"{prbs.getRxErrors()} errors")
+        if prbs.getRxErrors():  # however the monitor ended (Ctrl-C included)
+            raise CliError(f"PRBS check failed: {prbs.getRxErrors()} errors in {stats.frames} frames from {ep}")
     if why == "signal":
         return EXIT_OK
     if not link["ever"] and not stats.frames:
@@ -197,19 +206,27 @@ def cmd_send(args: argparse.Namespace) -> int:
     ep: Endpoint = args.endpoint
     size = args.size
     bridge = None
-    gen = Generator("send", lambda seq: size, args.rate, args.count, channel=args.channel)
+    prbs = make_prbs(args, size) if args.prbs else None
+    gen: Generator | PrbsSender
+    if prbs is not None:  # Rogue's PRBS frames; with --expect-echo the same Prbs checks what comes back
+        gen = PrbsSender(prbs, size, args.rate, args.count, channel=args.channel)
+    else:
+        gen = Generator("send", lambda seq: size, args.rate, args.count, channel=args.channel)
     back = CheckingSlave(lambda seq: size, meta=False)
+
+    def received() -> int:
+        return back.checker.frames if prbs is None else prbs.getRxCount() + prbs.getRxErrors()
     interrupted = False
     opts = bridge_options(args, server=args.server)
     try:
         bridge = open_bridge(ris.TcpServer if args.server else ris.TcpClient, ep, server=args.server, **opts)
-        bridge >> back
+        bridge >> (back if prbs is None else prbs)
         gen >> bridge
         traffic = _Traffic()
 
         def rows() -> list[list[str]]:
             return [traffic.row("sent", bridge.getTxFrameCount(), bridge.getTxByteCount()),
-                    traffic.row("received", back.checker.frames, back.checker.bytes)]
+                    traffic.row("received", received(), back.checker.bytes if prbs is None else prbs.getRxBytes())]
 
         with StopSignal() as stop, Display(f"send to {ep}{describe(opts)}", ["", "frames", "frames/s", "MB/s"]) as display:
             if not args.server and not wait_stream_peer(bridge, args.timeout):
@@ -217,8 +234,10 @@ def cmd_send(args: argparse.Namespace) -> int:
             gen.start()
             why = run_until(stop, display, rows, until=gen.done.is_set)
             if why == "done" and args.expect_echo and gen.error is None:
-                back.set_expect(bridge.getTxFrameCount())
-                why = run_until(stop, display, rows, seconds=args.timeout, until=back.done.is_set)
+                sent = bridge.getTxFrameCount()
+                back.set_expect(sent)
+                until = back.done.is_set if prbs is None else lambda: received() >= sent
+                why = run_until(stop, display, rows, seconds=args.timeout, until=until)
             interrupted = why == "signal"
             display.update(rows(), force=True)
     finally:
@@ -226,10 +245,16 @@ def cmd_send(args: argparse.Namespace) -> int:
         close_all(bridge)
         gen.join(2.0)
     sent, sent_bytes = bridge.getTxFrameCount(), bridge.getTxByteCount()
-    print(f"send {ep}: sent {sent} frames ({sent_bytes} bytes), received {back.checker.frames} back")
+    print(f"send {ep}: sent {sent} frames ({sent_bytes} bytes), received {received()} back")
     if gen.error:
         raise CliError(f"sending to {ep} failed after {sent} frames: {gen.error}")
-    if args.expect_echo and not interrupted:
+    if args.expect_echo and not interrupted and prbs is not None:
+        if received() != sent:
+            raise CliError(f"echo from {ep}: {received()} of {sent} frames came back within {args.timeout:g} s")
+        if prbs.getRxErrors():
+            raise CliError(f"echo from {ep}: PRBS check failed for {prbs.getRxErrors()} of {sent} frames")
+        print(f"echo check: all {sent} PRBS frames and {prbs.getRxBytes()} bytes came back intact")
+    elif args.expect_echo and not interrupted:
         c = back.checker
         if c.frames != sent:
             raise CliError(f"echo from {ep}: {c.frames} of {sent} frames came back within {args.timeout:g} s")
@@ -280,6 +305,8 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--count", type=argtype(parse_count), default=0, metavar="M",
                    help="stop after M frames (fails if fewer arrive before --seconds)")
     p.add_argument("--seconds", type=seconds, help="stop after this many seconds")
+    add_prbs_options(p, "check every frame as Rogue's PRBS checker does (errors, good frames, bytes, rate; "
+                        "exit code 1 if any error)")
     add_client_options(p, with_server_flag=True)
     add_server_options(p, with_server_flag=True)
     p.set_defaults(func=cmd_monitor)
@@ -298,6 +325,7 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--server", action="store_true", help="listen on HOST:PORT instead of connecting")
     p.add_argument("--expect-echo", action="store_true", help="wait for every frame to come back and check it")
     p.add_argument("--timeout", type=seconds, default=5.0, help="seconds to wait for the server and for echoes (default 5)")
+    add_prbs_options(p, "send Rogue's PRBS frames (what rogue.utilities.Prbs and firmware PRBS checkers verify)")
     add_client_options(p, with_server_flag=True)
     add_server_options(p, with_server_flag=True)
     p.set_defaults(func=cmd_send)

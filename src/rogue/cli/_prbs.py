@@ -1,0 +1,137 @@
+"""``send --prbs`` and ``monitor --prbs``: Rogue-compatible PRBS frames on the command line.
+
+The frames are made and checked by :class:`rogue.utilities.Prbs` itself, so a
+C++ Rogue ``Prbs`` (or a firmware checker with the same width and taps) can
+verify what ``send --prbs`` sends, and ``monitor --prbs`` verifies what they send.
+"""
+
+from __future__ import annotations
+
+import argparse
+import threading
+import time
+from typing import Any
+
+import rogue
+import rogue.interfaces.stream as ris
+from rogue.utilities import Prbs
+
+from ._common import CliError, parse_count
+from ._display import fmt_bytes, fmt_count, fmt_rate
+
+__all__ = ["PrbsSender", "add_prbs_options", "make_prbs", "prbs_cells", "PRBS_COLUMNS"]
+
+_MAX_LAG_S = 0.5  # a paced sender this far behind schedule starts a new schedule
+PRBS_COLUMNS = ["prbs ok", "prbs bytes", "prbs errors", "prbs frames/s"]
+
+
+def parse_taps(text: str) -> list[int]:
+    """``1,2,6,31``: LFSR tap bit indices, 0..255 each."""
+    taps = [parse_count(t, "PRBS tap") for t in text.replace(" ", "").split(",") if t]
+    bad = [t for t in taps if t > 0xFF]
+    if bad:
+        raise CliError(f"bad PRBS tap {bad[0]}: taps are bit indices 0..255")
+    return taps
+
+
+def add_prbs_options(p: argparse.ArgumentParser, what: str) -> None:
+    """``--prbs``, ``--prbs-width``, ``--prbs-taps``."""
+    from ._common import argtype
+
+    p.add_argument("--prbs", action="store_true", help=what)
+    p.add_argument("--prbs-width", type=argtype(lambda t: parse_count(t, "PRBS width")), default=32, metavar="BITS",
+                   help="PRBS word width: 32..512, a multiple of 32 (default 32, as Rogue)")
+    p.add_argument("--prbs-taps", type=argtype(parse_taps), default=[1, 2, 6, 31], metavar="T,T,...",
+                   help="PRBS LFSR taps, bit indices (default 1,2,6,31, as Rogue)")
+
+
+def make_prbs(args: argparse.Namespace, size: int | None = None) -> Prbs:
+    """A Prbs with the command's width and taps; ``size`` (when sending) must suit the width."""
+    prbs = Prbs()
+    try:
+        prbs.setWidth(args.prbs_width)
+    except rogue.GeneralError:
+        raise CliError(f"bad --prbs-width {args.prbs_width}: must be a multiple of 32 from 32 to 512") from None
+    prbs.setTaps(bytes(args.prbs_taps))
+    if size is not None:
+        wb = args.prbs_width // 8
+        if size % wb or size < 3 * wb:
+            raise CliError(f"bad --size {size} for --prbs: must be a multiple of {wb} bytes "
+                           f"(the {args.prbs_width}-bit word) and at least {3 * wb}")
+    return prbs
+
+
+def prbs_cells(prbs: Prbs) -> list[str]:
+    """The PRBS checker's counters as display cells (see ``PRBS_COLUMNS``)."""
+    return [fmt_count(prbs.getRxCount()), fmt_bytes(prbs.getRxBytes()), str(prbs.getRxErrors()),
+            fmt_rate(prbs.getRxRate())]
+
+
+class _Channel(ris.Master, ris.Slave):
+    """Forwards frames with their channel set (Rogue's Prbs always sends channel 0)."""
+
+    def __init__(self, channel: int) -> None:
+        ris.Master.__init__(self)
+        ris.Slave.__init__(self)
+        self._channel = channel
+
+    def _acceptFrame(self, frame: ris.Frame) -> None:
+        frame.setChannel(self._channel)
+        self._sendFrame(frame)
+
+
+class PrbsSender:
+    """Calls ``prbs.genFrame(size)`` ``count`` times (0: until ``stop()``) at ``rate`` frames/s from a thread.
+
+    Same interface as the CLI's test-frame ``Generator``: ``start``, ``stop``,
+    ``join``, ``done`` and ``error``.
+    """
+
+    def __init__(self, prbs: Prbs, size: int, rate: float, count: int, channel: int = 0) -> None:
+        self.prbs = prbs
+        self.head: Any = prbs
+        if channel:
+            self.head = _Channel(channel)
+            prbs >> self.head
+        self._size, self._rate, self._count = size, rate, count
+        self.error: str | None = None
+        self.done = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="rogue-bridge:cli.send:prbs", daemon=True)
+
+    def __rshift__(self, other: Any) -> Any:
+        """``sender >> bridge``: the frames go to ``other``."""
+        return self.head >> other
+
+    def start(self) -> "PrbsSender":
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        try:
+            size, rate, count, stop, gen = self._size, self._rate, self._count, self._stop, self.prbs.genFrame
+            t0, seq = time.monotonic(), 0
+            while not stop.is_set() and (count == 0 or seq < count):
+                if rate:
+                    delay = t0 + seq / rate - time.monotonic()
+                    if delay > 0:
+                        if stop.wait(delay):
+                            break
+                    elif delay < -_MAX_LAG_S:
+                        t0 = time.monotonic() - seq / rate
+                gen(size)
+                seq += 1
+        except Exception as exc:  # noqa: BLE001 - reported by the command
+            if not self._stop.is_set():
+                self.error = str(exc) or exc.__class__.__name__
+        finally:
+            self.done.set()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def join(self, timeout: float | None = None) -> bool:
+        if self._thread.ident is None:
+            return True
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
