@@ -60,6 +60,7 @@ class StreamWriter:
         self._bytes = 0  # bytes handed to the sink since open() (the bandwidth's counter)
         self._bw: collections.deque[tuple[float, int]] = collections.deque()
         self._bw_next = 0.0
+        self._bw_skip = 0
         self._channels: dict[int, StreamWriterChannel] = {}
         self._is_open = False
         self._finalizer = weakref.finalize(self, _close, self._lock, self._sink)
@@ -188,29 +189,46 @@ class StreamWriter:
     # -- the hot path (called by the channels) --------------------------------------------------
     def _writeFile(self, channel: int, frame: Any, port: "StreamWriterChannel") -> None:
         size = frame._payload
+        fbuf = frame._buf
+        data = fbuf if size == len(fbuf) else memoryview(fbuf)[:size]
         with self._lock:
             port._count += 1
             sink = self._sink
-            if size and not (self._drop_errors and frame._error) and sink.fd >= 0:
-                if self._raw:
-                    rec = size
-                    if sink.limit:
-                        sink.make_room(rec)
-                    sink.write(rec, frame._data())
+            if not size or (self._drop_errors and frame._error) or sink.fd < 0:
+                if size and sink.failed and self._is_open:
+                    sink.dropped += 1
+            else:
+                raw = self._raw
+                rec = size if raw else size + 8
+                if sink.limit:
+                    sink.make_room(rec)
+                    if sink.fd < 0:  # the next file of the series could not be opened
+                        sink.dropped += 1
+                        rec = 0
+                if not rec:
+                    pass
+                elif sink.buffered + rec <= sink.buf_size:  # the common case: into the buffer
+                    b = sink._buf
+                    if not raw:
+                        b += _pack(size + 4, frame._flags, frame._error, channel)
+                    b += data
+                    sink.buffered += rec
+                    sink._records += 1
+                elif raw:
+                    sink.write(rec, data)
                 else:
-                    rec = size + 8
-                    if sink.limit:
-                        sink.make_room(rec)
-                    sink.write(rec, _pack(size + 4, frame._flags, frame._error, channel), frame._data())
-                if sink.fd >= 0:
+                    sink.write(rec, _pack(size + 4, frame._flags, frame._error, channel), data)
+                if rec and sink.fd >= 0:
                     self._frames += 1
-                    self._bytes += rec
-                    now = time.monotonic()
-                    if now >= self._bw_next:
-                        self._bw.append((now, self._bytes - rec))
-                        self._bw_next = now + _BW_STEP_S
-            elif size and sink.failed and self._is_open:
-                sink.dropped += 1
+                    nbytes = self._bytes = self._bytes + rec
+                    skip = self._bw_skip - 1
+                    if skip <= 0 or rec >= 4096:  # the clock is read for one small frame in 16
+                        skip = 16
+                        now = time.monotonic()
+                        if now >= self._bw_next:
+                            self._bw.append((now, nbytes - rec))
+                            self._bw_next = now + _BW_STEP_S
+                    self._bw_skip = skip
         if self._waiters or port._waiters:
             for cond in (self._cond, port._cond):
                 with cond:
