@@ -150,11 +150,11 @@ class FileReader:
             buf = map_file(fn)
         except OSError as exc:
             raise FileReaderException(f"Failed to read file {fn}: {exc.strerror}") from None
-        if len(buf) == 0:
-            self._log.warning("%s is empty: no records", fn)
         return buf, scan(buf, name=fn)
 
     def _report(self, fn: str, idx: RecordIndex) -> None:
+        if idx.length == 0:
+            self._log.warning("%s is empty: no records", fn)
         if idx.skipped:
             self._log.warning("%s: skipped %d record headers with a size below 4 (first at offset %d)",
                               fn, idx.skipped, idx.skipped_first)
