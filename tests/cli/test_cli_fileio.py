@@ -237,3 +237,22 @@ def test_record_usage_errors(procs: list[Proc], tmp_path: Path) -> None:
     assert rc == 1 and err.startswith("rogue-bridge: error: cannot record to") and len(err.splitlines()) == 1
     rc, out, err = start(procs, [*CLI, "info", str(tmp_path / "missing.dat")]).finish()
     assert rc == 1 and "no such file" in err and "Traceback" not in err
+
+
+def test_play_loop_and_rate(procs: list[Proc], tmp_path: Path) -> None:
+    path = tmp_path / "five.dat"
+    path.write_bytes(b"".join(fileio.encode_header(10, i, 0, i) + bytes([i]) * 10 for i in range(5)))
+    port = free_port_pair()
+    got = tmp_path / "got.dat"
+    rec = start(procs, [*CLI, "record", "--server", f"{HERE}:{port}", str(got), "--count", "12"])
+    assert rec.line().startswith("recording")
+    play = start(procs, [*CLI, "play", str(path), f"{HERE}:{port}", "--loop", "--rate", "200"])
+    rc, out, err = rec.finish()
+    assert rc == 0, out + err
+    play.p.send_signal(signal.SIGINT)  # Ctrl-C is how a loop ends
+    rc, out, err = play.finish()
+    assert rc == 0 and "Traceback" not in err, out + err
+    loops = int(re.search(r"in (\d+) loops?", out).group(1))  # type: ignore[union-attr]
+    assert loops >= 2
+    with fileio.FileReader(str(got)) as r:
+        assert [h.channel for h, _ in r.records()] == [0, 1, 2, 3, 4] * 2 + [0, 1]

@@ -79,10 +79,6 @@ def cmd_record(args: argparse.Namespace) -> int:
     writer.setDropErrors(args.drop_errors)
     writer.setBufferSize(args.buffer_size)
     writer.setMaxSize(args.max_size)
-    try:
-        writer.open(path)
-    except Exception as exc:  # noqa: BLE001 - the one line says which file and why
-        raise CliError(f"cannot record to {path}: {getattr(exc, 'msg', exc)}") from None
     gate = _Gate(args.channel, args.count)
     opts = bridge_options(args, server=args.server)
     if not args.server:
@@ -91,7 +87,13 @@ def cmd_record(args: argparse.Namespace) -> int:
     why = "done"
     fm, bm = RateMeter(), RateMeter()
     try:
+        # The bridge reads nothing until a slave is attached, so the file is opened (and
+        # truncated) only once the address is known to work.
         bridge = open_bridge(ris.TcpServer if args.server else ris.TcpClient, ep, server=args.server, **opts)
+        try:
+            writer.open(path)
+        except Exception as exc:  # noqa: BLE001 - the one line says which file and why
+            raise CliError(f"cannot record to {path}: {getattr(exc, 'msg', exc)}") from None
         gate >> writer.getChannel(0)
         bridge >> gate
         link = bridge
@@ -199,29 +201,21 @@ def cmd_play(args: argparse.Namespace) -> int:
                 if not args.loop:
                     break
             halt.set()
+            if why != "done":
+                close_all(bridge)  # a send blocked on a vanished peer returns; the reader can then stop
             reader.close()
             display.update(rows(), force=True)
         for p in reader.getProblems():
             _warn(p)
-        if why == "done" and bridge is not None:
-            # close() hands the queued frames to libzmq, which sends them within flushTimeout.
-            _wait_sent(bridge, pacer.frames, args.timeout)
     finally:
         halt.set()
+        close_all(bridge)  # frames already handed over are still sent, within flushTimeout
         reader.close()
-        close_all(bridge)
     print(f"play {args.file} -> {ep}: sent {pacer.frames} frames ({pacer.bytes} bytes)"
           + (f" in {loops} loop{'s' if loops != 1 else ''}" if args.loop else ""))
     if why == "signal" and not args.loop:
         return EXIT_INTERRUPTED
     return EXIT_OK
-
-
-def _wait_sent(bridge: Any, frames: int, timeout: float) -> None:
-    """Wait (bounded) until the bridge has handed ``frames`` frames to its socket."""
-    end = time.monotonic() + timeout
-    while bridge.getTxFrameCount() < frames and time.monotonic() < end:
-        time.sleep(0.01)
 
 
 # -- info --------------------------------------------------------------------------------------
