@@ -223,3 +223,7 @@ def test_index_matches_a_plain_parser(sizes: list[int], kind: str, cut: int, see
     assert list(zip(idx.offset.tolist(), idx.size.tolist())) == ref
     for o, f, e, c in zip(idx.offset.tolist(), idx.flags.tolist(), idx.error.tolist(), idx.channel.tolist()):
         assert fileio.decode_header(buf, o)[1:] == (f, e, c)
+    parts = list(fileio.scan_chunks(buf, chunk=7))  # in pieces: the same records, the same end
+    assert np.concatenate([q.offset for q in parts]).tolist() == idx.offset.tolist()
+    assert parts[-1].problem == idx.problem and parts[-1].end == idx.end
+    assert sum(q.skipped for q in parts) == idx.skipped

@@ -1,4 +1,4 @@
-"""fileio.json and sample_rogue.dat (captured from C++ Rogue 6.15): our writer's bytes and names, our readers' frames."""
+"""fileio.json and sample_rogue.dat (from C++ Rogue 6.15): our writer's bytes and names, our readers' frames."""
 
 from __future__ import annotations
 

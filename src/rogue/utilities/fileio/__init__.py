@@ -8,10 +8,11 @@ Rogue 6.15. :class:`FileReader` is pyrogue's reader (``records()``,
 
 from __future__ import annotations
 
-from ._format import HEADER_SIZE, RecordIndex, RogueHeader, ScanProblem, decode_header, encode_header, scan
+from ._format import HEADER_SIZE, RecordIndex, RogueHeader, ScanProblem, decode_header, encode_header, scan, scan_chunks
 from .file_reader import FileReader, FileReaderException
 from .stream_reader import StreamReader
 from .stream_writer import StreamWriter, StreamWriterChannel
 
 __all__ = ["HEADER_SIZE", "FileReader", "FileReaderException", "RecordIndex", "RogueHeader", "ScanProblem",
-           "StreamReader", "StreamWriter", "StreamWriterChannel", "decode_header", "encode_header", "scan"]
+           "StreamReader", "StreamWriter", "StreamWriterChannel", "decode_header", "encode_header", "scan",
+           "scan_chunks"]

@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass, field
-from typing import Any, Iterable, NamedTuple
+from typing import Any, Iterable, Iterator, NamedTuple
 
 import numpy as np
 
-__all__ = ["HEADER_SIZE", "RecordIndex", "RogueHeader", "ScanProblem", "decode_header", "encode_header",
+__all__ = ["HEADER_SIZE", "RecordIndex", "RogueHeader", "ScanProblem", "decode_header", "encode_header", "scan_chunks",
            "header_struct", "scan"]
 
 HEADER_SIZE = 8
@@ -133,8 +133,11 @@ _SPEC_MAX = 1 << 21
 _LOOP_BEFORE_SPEC = 16  # records parsed one by one before looking for a period again
 
 
-def scan(buf: Any, start: int = 0, name: str = "") -> RecordIndex:
+def scan(buf: Any, start: int = 0, name: str = "", limit: int = 0) -> RecordIndex:
     """Index every complete record of ``buf`` (bytes, mmap, numpy array...) from ``start``.
+
+    ``limit`` > 0 stops after about that many records (never fewer, unless the
+    buffer ends): ``end`` is then where the next scan starts, ``problem`` None.
 
     Record offsets form a chain (each follows from the previous size), so the
     scan parses one record at a time until the sizes repeat with a short
@@ -155,7 +158,10 @@ def scan(buf: Any, start: int = 0, name: str = "") -> RecordIndex:
     skipped, skipped_first = 0, -1
     pos = start
     spec = _SPEC_FIRST
+    done = 0  # records already in chunks
     while pos < n:
+        if limit and done + len(offs) >= limit:
+            break
         if n - pos < HEADER_SIZE:
             problem = ScanProblem("truncated header", pos, f"the file ends {n - pos} bytes into the header of a "
                                   f"record at offset {pos} (a cut record: its header needs 8)")
@@ -193,6 +199,8 @@ def scan(buf: Any, start: int = 0, name: str = "") -> RecordIndex:
         rel = np.concatenate(([0], np.cumsum(lens)[:-1]))
         while True:
             k = min((n - pos) // period, max(1, spec // p))
+            if limit:
+                k = min(k, max(1, (limit - done - len(offs)) // p + 1))
             if k <= 0:
                 break
             cand = ((pos + period * np.arange(k, dtype=np.int64))[:, None] + rel[None, :]).ravel()
@@ -203,9 +211,11 @@ def scan(buf: Any, start: int = 0, name: str = "") -> RecordIndex:
                 if offs:
                     chunks_o.append(np.asarray(offs, dtype=np.int64))
                     chunks_s.append(np.asarray(sizes, dtype=np.uint32))
+                    done += len(offs)
                     offs, sizes = [], []
                 chunks_o.append(cand[:good])
                 chunks_s.append(got[:good])
+                done += good
             if good < len(ok):
                 pos = int(cand[good])
                 spec = _SPEC_FIRST
@@ -213,6 +223,8 @@ def scan(buf: Any, start: int = 0, name: str = "") -> RecordIndex:
                 break
             pos = int(cand[-1] + lens[-1])
             spec = min(spec * 2, _SPEC_MAX)
+            if limit and done >= limit:
+                break
     if offs:
         chunks_o.append(np.asarray(offs, dtype=np.int64))
         chunks_s.append(np.asarray(sizes, dtype=np.uint32))
@@ -221,3 +233,18 @@ def scan(buf: Any, start: int = 0, name: str = "") -> RecordIndex:
     meta = u32[offset + 4] if len(offset) else np.zeros(0, dtype=np.uint32)
     return RecordIndex(offset, size, (meta & 0xFFFF).astype(np.uint16), ((meta >> 16) & 0xFF).astype(np.uint8),
                        (meta >> 24).astype(np.uint8), min(pos, n), n, problem, skipped, skipped_first, name)
+
+
+def scan_chunks(buf: Any, name: str = "", chunk: int = 1 << 16) -> Iterator[RecordIndex]:
+    """:func:`scan` ``buf`` in pieces of about ``chunk`` records (bounded memory for any file size).
+
+    Each piece's ``skipped``/``skipped_first`` are its own; the last piece
+    carries the ``problem``, if any.
+    """
+    pos, n = 0, len(buf) if not isinstance(buf, np.ndarray) else buf.nbytes
+    while True:
+        idx = scan(buf, pos, name, limit=chunk)
+        yield idx
+        if idx.problem is not None or idx.end >= n:
+            return
+        pos = idx.end

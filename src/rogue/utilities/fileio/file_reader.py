@@ -18,7 +18,7 @@ from typing import Any, Iterable, Iterator
 import numpy as np
 
 from ..._errors import GeneralError
-from ._format import HEADER_SIZE, RecordIndex, RogueHeader, scan
+from ._format import HEADER_SIZE, RecordIndex, RogueHeader, scan, scan_chunks
 from .stream_reader import map_file
 
 __all__ = ["FileReader", "FileReaderException", "RogueHeader"]
@@ -73,23 +73,28 @@ class FileReader:
         for fn in self._fileList:
             self._currCount = 0
             self._log.debug("Processing data records from %s", fn)
-            buf, idx = self._open(fn)
+            buf = self._map(fn)
             data = np.frombuffer(buf, dtype=np.uint8) if len(buf) else np.zeros(0, dtype=np.uint8)
-            if self._dtype != np.uint8:
-                data = data.view(self._dtype) if self._dtype.itemsize == 1 else data
             one_byte = self._dtype.itemsize == 1
-            for o, s, f, e, c in zip(idx.offset.tolist(), idx.size.tolist(), idx.flags.tolist(),
-                                     idx.error.tolist(), idx.channel.tolist()):
-                if c == cfg:
-                    self._updateConfig(self._parse_config(fn, buf, o, s))
-                    continue
-                if want is not None and c not in want:
-                    continue
-                self._currCount += 1
-                self._totCount += 1
-                payload = data[o + HEADER_SIZE:o + 4 + s]
-                yield _header((s, f, e, c)), payload if one_byte else self._cast(fn, o, payload)
-            self._report(fn, idx)
+            if one_byte and self._dtype != np.uint8:
+                data = data.view(self._dtype)
+            skipped, first_skip, idx = 0, -1, None
+            for idx in scan_chunks(buf, fn):  # the index is built a piece at a time: memory stays flat
+                if idx.skipped:
+                    skipped += idx.skipped
+                    first_skip = idx.skipped_first if first_skip < 0 else first_skip
+                for o, s, f, e, c in zip(idx.offset.tolist(), idx.size.tolist(), idx.flags.tolist(),
+                                         idx.error.tolist(), idx.channel.tolist()):
+                    if c == cfg:
+                        self._updateConfig(self._parse_config(fn, buf, o, s))
+                        continue
+                    if want is not None and c not in want:
+                        continue
+                    self._currCount += 1
+                    self._totCount += 1
+                    payload = data[o + HEADER_SIZE:o + 4 + s]
+                    yield _header((s, f, e, c)), payload if one_byte else self._cast(fn, o, payload)
+            self._report(fn, idx, skipped, first_skip)
             self._log.debug("Processed %d data records from %s", self._currCount, fn)
         self._log.debug("Processed a total of %d data records", self._totCount)
 
@@ -145,19 +150,24 @@ class FileReader:
         """Nothing to release: a file's mapping is unmapped when the last array viewing it is gone."""
 
     # -- internals ------------------------------------------------------------------------------
-    def _open(self, fn: str) -> tuple[Any, RecordIndex]:
+    def _map(self, fn: str) -> Any:
         try:
-            buf = map_file(fn)
+            return map_file(fn)
         except OSError as exc:
             raise FileReaderException(f"Failed to read file {fn}: {exc.strerror}") from None
+
+    def _open(self, fn: str) -> tuple[Any, RecordIndex]:
+        buf = self._map(fn)
         return buf, scan(buf, name=fn)
 
-    def _report(self, fn: str, idx: RecordIndex) -> None:
+    def _report(self, fn: str, idx: RecordIndex | None, skipped: int, first_skip: int) -> None:
+        if idx is None:
+            return
         if idx.length == 0:
             self._log.warning("%s is empty: no records", fn)
-        if idx.skipped:
+        if skipped:
             self._log.warning("%s: skipped %d record headers with a size below 4 (first at offset %d)",
-                              fn, idx.skipped, idx.skipped_first)
+                              fn, skipped, first_skip)
         if idx.problem is not None:
             self._log.warning("File under run reading %s: %s", fn, idx.problem.message)
 

@@ -19,7 +19,7 @@ import rogue.interfaces.stream as ris
 
 from ..._errors import GeneralError
 from ..._logging import Logging
-from ._format import HEADER_SIZE, decode_header, scan
+from ._format import HEADER_SIZE, decode_header, scan_chunks
 
 __all__ = ["StreamReader", "map_file", "series"]
 
@@ -144,28 +144,32 @@ class StreamReader(ris.Master):
             self._problem(f"cannot read {path}: {exc.strerror}")
             return False
         self._file = path
-        idx = scan(buf, name=path)
         view = memoryview(buf)
         try:
             req, send, run = self._reqFrame, self._sendFrame, self._run
-            for o, s, f, e, c in zip(idx.offset.tolist(), idx.size.tolist(), idx.flags.tolist(),
-                                     idx.error.tolist(), idx.channel.tolist()):
-                if not run.is_set():
-                    return False
-                n = s - 4
-                if n <= 0:
-                    continue  # an empty record: Rogue sends nothing for it
-                frame = req(n, True)
-                frame.write(view[o + HEADER_SIZE:o + HEADER_SIZE + n])
-                frame.setFlags(f)
-                frame.setError(e)
-                frame.setChannel(c)
-                send(frame)
-                self._frames += 1
-                self._bytes += n
-            if idx.skipped:
+            skipped, first_skip = 0, -1
+            for idx in scan_chunks(buf, path):
+                if idx.skipped:
+                    skipped += idx.skipped
+                    first_skip = idx.skipped_first if first_skip < 0 else first_skip
+                for o, s, f, e, c in zip(idx.offset.tolist(), idx.size.tolist(), idx.flags.tolist(),
+                                         idx.error.tolist(), idx.channel.tolist()):
+                    if not run.is_set():
+                        return False
+                    n = s - 4
+                    if n <= 0:
+                        continue  # an empty record: Rogue sends nothing for it
+                    frame = req(n, True)
+                    frame.write(view[o + HEADER_SIZE:o + HEADER_SIZE + n])
+                    frame.setFlags(f)
+                    frame.setError(e)
+                    frame.setChannel(c)
+                    send(frame)
+                    self._frames += 1
+                    self._bytes += n
+            if skipped:
                 self._log.warning("%s: skipped %d record headers with a size below 4 (first at offset %d)",
-                                  path, idx.skipped, idx.skipped_first)
+                                  path, skipped, first_skip)
             p = idx.problem
             if p is None:
                 return True

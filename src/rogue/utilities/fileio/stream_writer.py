@@ -58,7 +58,8 @@ class StreamWriter:
         self._drop_errors = False
         self._frames = 0
         self._bytes = 0  # bytes handed to the sink since open() (the bandwidth's counter)
-        self._bw: collections.deque[tuple[float, int]] = collections.deque()
+        # (time, bytes) samples, at most one per _BW_STEP_S: 64 of them span over 3 s, more than the 1 s window.
+        self._bw: collections.deque[tuple[float, int]] = collections.deque(maxlen=64)
         self._bw_next = 0.0
         self._bw_skip = 0
         self._channels: dict[int, StreamWriterChannel] = {}
