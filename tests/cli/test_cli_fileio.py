@@ -256,3 +256,16 @@ def test_play_loop_and_rate(procs: list[Proc], tmp_path: Path) -> None:
     assert loops >= 2
     with fileio.FileReader(str(got)) as r:
         assert [h.channel for h, _ in r.records()] == [0, 1, 2, 3, 4] * 2 + [0, 1]
+
+
+def test_record_write_error(procs: list[Proc]) -> None:
+    if not os.path.exists("/dev/full"):
+        pytest.skip("no /dev/full")
+    port = free_port_pair()
+    sender(procs, port, count=0)
+    rc, out, err = start(procs, [*CLI, "record", f"{HERE}:{port}", "/dev/full", "--seconds", "20"]).finish()
+    assert rc == 1 and "Traceback" not in err
+    lines = err.splitlines()
+    assert len(lines) == 2, err  # the writer's one logged error, and the command's own line
+    assert "No space left on device" in lines[0] and "stopped by a write error" in lines[1]
+    assert "record 127.0.0.1" in out and " 0 frames, 0 bytes" in out

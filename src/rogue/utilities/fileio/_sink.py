@@ -39,6 +39,7 @@ class Sink:
         self.current = 0  # bytes written to the current file
         self.errors = 0  # failed writes (each closes the file)
         self.dropped = 0  # records not written because a failure closed the file
+        self.lost = 0  # of those, records already counted as written (they were in the buffer)
         self.failed = False  # a write failed since open()
 
     # -- files ---------------------------------------------------------------------------
@@ -49,7 +50,7 @@ class Sink:
         self.total = self.current = self.buffered = 0
         self.files = 0
         self.failed = False
-        self.dropped = 0
+        self.dropped = self.lost = 0
         if self.limit > 0:
             self.index = 1
             self._remove_stale(2)
@@ -156,14 +157,17 @@ class Sink:
         buf = self._buf
         if self.fd < 0:
             self.dropped += records
+            self.lost += records
             buf.clear()
             return
         if not self._write_out([buf], n):
             self.dropped += records - 1  # _fail counted one
+            self.lost += records
         buf.clear()
 
     def _drop_buffer(self) -> None:
         self.dropped += self._records
+        self.lost += self._records
         self._buf.clear()
         self.buffered = self._records = 0
 

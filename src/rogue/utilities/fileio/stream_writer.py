@@ -164,12 +164,12 @@ class StreamWriter:
         return float(nbytes) / dt if dt > 0 and nbytes else 0.0
 
     def getFrameCount(self) -> int:
-        """Frames written since ``open()`` (empty and dropped frames are not)."""
-        return self._frames
+        """Frames written since ``open()``, buffered ones included (not empty, dropped or lost ones)."""
+        return self._frames - self._sink.lost
 
     def waitFrameCount(self, count: int, timeout: int = 0) -> bool:
         """Wait until ``count`` frames are written, at most ``timeout`` µs (0: for ever); True if they are."""
-        return _wait(self._cond, self, lambda: self._frames >= count, timeout)
+        return _wait(self._cond, self, lambda: self.getFrameCount() >= count, timeout)
 
     def getFileCount(self) -> int:
         """Files started since ``open()`` (1, or the series' length with a max size)."""
@@ -257,7 +257,13 @@ def _wait(cond: threading.Condition, owner: Any, done: Any, timeout_us: int) -> 
 
 
 class StreamWriterChannel(ris.Slave):
-    """A stream slave writing into its :class:`StreamWriter` (from ``writer.getChannel(n)``)."""
+    """A stream slave writing into its :class:`StreamWriter` (from ``writer.getChannel(n)``).
+
+    The payload is read without taking the frame's lock (Rogue takes it): a
+    frame is handed over whole, and the lock would cost as much as the write of
+    a small frame. A slave that goes on changing frames it has passed on from
+    another thread must copy them first.
+    """
 
     def __init__(self, writer: StreamWriter, channel: int) -> None:
         super().__init__()
