@@ -227,7 +227,7 @@ def main(argv: list[str] | None = None) -> int:
     if result["targets"]:
         print(table("Targets (ratios in this run)", result["targets"], ["target", "measured", "goal", "met"]))
     if result["fileio_targets"]:
-        print(table("File I/O targets (this run)", result["fileio_targets"], ["target", "measured", "goal", "met"]))
+        print("\n" + table("File I/O targets (this run)", result["fileio_targets"], ["target", "measured", "goal", "met"]))
     if opts.json:
         with open(opts.json, "w") as fh:
             json.dump(result, fh, indent=2)
