@@ -51,6 +51,7 @@ class StreamWriter:
     def __init__(self) -> None:
         self._log = Logging.create("fileio.StreamWriter")
         self._lock = threading.Lock()
+        self._acquire, self._release = self._lock.acquire, self._lock.release
         self._cond = threading.Condition(threading.Lock())
         self._waiters = 0
         self._sink = Sink(self._log)
@@ -192,7 +193,8 @@ class StreamWriter:
         size = frame._payload
         fbuf = frame._buf
         data = fbuf if size == len(fbuf) else memoryview(fbuf)[:size]
-        with self._lock:
+        self._acquire()  # bound methods, no ``with``: half the cost of a lock on the hot path
+        try:
             port._count += 1
             sink = self._sink
             if not size or (self._drop_errors and frame._error) or sink.fd < 0:
@@ -230,6 +232,8 @@ class StreamWriter:
                             self._bw.append((now, nbytes - rec))
                             self._bw_next = now + _BW_STEP_S
                     self._bw_skip = skip
+        finally:
+            self._release()
         if self._waiters or port._waiters:
             for cond in (self._cond, port._cond):
                 with cond:
