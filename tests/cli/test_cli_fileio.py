@@ -198,23 +198,30 @@ BAD = {
 }
 
 
-@pytest.mark.parametrize("kind", list(BAD))
-def test_bad_files(kind: str, procs: list[Proc], tmp_path: Path) -> None:
-    path = tmp_path / f"{kind}.dat"
-    path.write_bytes(BAD[kind])
-    rc, out, err = start(procs, [*CLI, "info", str(path)]).finish(timeout=20)
-    assert "Traceback" not in err and err.startswith("rogue-bridge: warning: ")
-    assert len(err.splitlines()) == 1
-    if kind == "empty":
-        assert rc == 0 and "empty" in err
-    else:
-        assert rc == 1 and "offset" in err and "end: " in out
-    rc, out, err = start(procs, [*CLI, "play", str(path), f"{HERE}:{free_port_pair()}", "--timeout", "1"]).finish(20)
-    assert rc == 1 and "Traceback" not in err and len(err.splitlines()) == 1
-    if kind in ("random", "empty"):
-        assert "no records to play" in err
-    else:
-        assert "nothing answering" in err  # one complete record to play, nobody to play it to
+def test_bad_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from rogue.cli import main  # in this process: the same main() the command runs, without the start-up time
+
+    paths = {}
+    for kind, data in BAD.items():
+        paths[kind] = tmp_path / f"{kind}.dat"
+        paths[kind].write_bytes(data)
+    for kind, path in paths.items():  # one at a time: each its own exit code
+        rc = main(["info", str(path)])
+        out, err = capsys.readouterr()
+        assert "Traceback" not in err and err.startswith("rogue-bridge: warning: ") and str(path) in err
+        assert len(err.splitlines()) == 1, err
+        if kind == "empty":
+            assert rc == 0 and "empty" in err and "end: empty file" in out
+        else:
+            assert rc == 1 and "offset" in err and "end: " in out
+    for kind in ("random", "empty", "zero_size"):
+        rc = main(["play", str(paths[kind]), f"{HERE}:{free_port_pair()}", "--timeout", "0.5"])
+        out, err = capsys.readouterr()
+        assert rc == 1 and "Traceback" not in err and len(err.splitlines()) == 1, err
+        if kind == "zero_size":
+            assert "nothing answering" in err  # one complete record to play, nobody to play it to
+        else:
+            assert "no records to play" in err
 
 
 def test_play_warns_of_a_cut_record(procs: list[Proc], tmp_path: Path) -> None:
@@ -232,11 +239,15 @@ def test_play_warns_of_a_cut_record(procs: list[Proc], tmp_path: Path) -> None:
         assert [(h.error, bytes(d.view(np.uint8))) for h, d in r.records()] == [(0, b"abc")]  # empty: not written
 
 
-def test_record_usage_errors(procs: list[Proc], tmp_path: Path) -> None:
-    rc, out, err = start(procs, [*CLI, "record", f"{HERE}:{free_port_pair()}", str(tmp_path / "no" / "x.dat")]).finish()
-    assert rc == 1 and err.startswith("rogue-bridge: error: cannot record to") and len(err.splitlines()) == 1
-    rc, out, err = start(procs, [*CLI, "info", str(tmp_path / "missing.dat")]).finish()
-    assert rc == 1 and "no such file" in err and "Traceback" not in err
+def test_record_usage_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from rogue.cli import main
+
+    assert main(["record", f"{HERE}:{free_port_pair()}", str(tmp_path / "no" / "x.dat")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("rogue-bridge: error: cannot record to") and len(err.splitlines()) == 1
+    assert main(["info", str(tmp_path / "missing.dat")]) == 1
+    err = capsys.readouterr().err
+    assert "no such file" in err and "Traceback" not in err
 
 
 def test_play_loop_and_rate(procs: list[Proc], tmp_path: Path) -> None:
