@@ -16,7 +16,7 @@ import time
 from importlib import metadata
 from typing import Any
 
-from . import _memory, _prbs, _stream
+from . import _fileio, _memory, _prbs, _stream
 from ._procs import run_pair
 
 SIZES = (64, 4096, 65536, 1 << 20)
@@ -170,7 +170,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="few messages per case (a smoke run, < 30 s)")
     ap.add_argument("--json", metavar="PATH", help="write the figures as JSON to PATH")
-    ap.add_argument("--only", choices=("stream", "memory", "prbs"), help="run one section only (no targets then)")
+    ap.add_argument("--only", choices=("stream", "memory", "prbs", "fileio"),
+                    help="run one section only (its own targets only)")
     opts = ap.parse_args(argv)
     div = QUICK_DIV if opts.quick else 1
     reps = 1 if opts.quick else REPEATS
@@ -193,12 +194,16 @@ def main(argv: list[str] | None = None) -> int:
                 memory.append(best_of(reps, lambda: memory_row(impl, op, size, window, n), "tx_per_s"))
             print(f"memory {impl} done", file=sys.stderr, flush=True)
     prbs = _prbs.run(opts.quick, reps) if opts.only in (None, "prbs") else None
+    fileio = _fileio.run(div, reps) if opts.only in (None, "fileio") else None
+    if fileio:
+        print("fileio done", file=sys.stderr, flush=True)
     if stream:
         add_ratios(stream, [])
     if memory:
         add_ratios([], memory)
     result: dict[str, Any] = {**info, "stream": stream, "memory": memory,
                               "targets": targets(stream, memory) if stream and memory else [], "prbs": prbs,
+                              "fileio": fileio, "fileio_targets": _fileio.targets(fileio) if fileio else [],
                               "load_after": os.getloadavg(), "elapsed_s": round(time.time() - started, 1)}
     m = info["machine"]
     print(f"{m['cpu_count']} cores, Python {m['python']}, pyzmq {m['pyzmq']}, libzmq {m['libzmq']}, "
@@ -213,10 +218,20 @@ def main(argv: list[str] | None = None) -> int:
                     ["impl", "op", "size", "in_flight", "tx_per_s", "MB_per_s", "ratio", "client_cpu_us_per_tx",
                      "server_cpu_us_per_tx", "client_cpu_s_per_GB", "client_peak_rss_MiB",
                      "server_peak_rss_MiB"]) + "\n")
+    if fileio:
+        print(table("Recording from a stream bridge (2 processes; StreamWriter with a 1 MiB buffer, to the page cache)",
+                    fileio["record"], ["impl", "size", "frames_per_s", "MB_per_s", "rx_cpu_s_per_GB"]) + "\n")
+        print(table("Reading a data file (one process, file in the page cache)", fileio["read"],
+                    ["size", "records", "records_per_s", "records_GB_per_s", "records_touch_GB_per_s",
+                     "numpy_read_touch_GB_per_s", "pyrogue_style_per_s", "pyrogue_style_GB_per_s", "index_per_s"])
+              + f"\n\nindex of {fileio['index_variable']['records']} records of random sizes (0..2048 B): "
+              f"{fileio['index_variable']['index_per_s']:,.0f} records/s\n")
     if result["targets"]:
         print(table("Targets (ratios in this run)", result["targets"], ["target", "measured", "goal", "met"]) + "\n")
     if prbs:
         print(_prbs.report(prbs, table))
+    if result["fileio_targets"]:
+        print("\n" + table("File I/O targets (this run)", result["fileio_targets"], ["target", "measured", "goal", "met"]))
     if opts.json:
         with open(opts.json, "w") as fh:
             json.dump(result, fh, indent=2)

@@ -30,6 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
     from rogue import __version__
 
     from . import demo, keygen, memory, stream
+    from . import fileio as fileio_cmds
 
     parser = _Parser(
         prog=PROG,
@@ -47,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     stream.add_parsers(sub)
     memory.add_parsers(sub)
     keygen.add_parsers(sub)
+    fileio_cmds.add_parsers(sub)
     return parser
 
 
