@@ -158,6 +158,8 @@ class LinkStatus:
     counters; reading them needs no lock (each is one int written by one thread).
     """
 
+    _loss: Any  # the bridge's rogue._heartbeat.LinkLoss (link losses)
+
     def _init_status(self) -> None:
         self._running = False
         self._link = threading.Condition()
@@ -209,6 +211,10 @@ class LinkStatus:
         """Received messages dropped as malformed (wrong part count or header sizes)."""
         return self._malformed
 
+    def getLinkLossCount(self) -> int:
+        """Times the link was lost after being up (a silent peer, or one that closed)."""
+        return self._loss.losses
+
     def stats(self) -> dict[str, Any]:
         """All counters and the link state in one dict (for monitoring)."""
         return {
@@ -220,4 +226,5 @@ class LinkStatus:
             "rxBytes": self._rx_bytes,
             "malformed": self._malformed,
             "pushRebuilds": self._rebuilds,
+            "linkLosses": self._loss.losses,
         }

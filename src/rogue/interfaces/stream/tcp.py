@@ -22,6 +22,7 @@ from typing import Any
 import zmq
 
 from ..._errors import GeneralError
+from ..._heartbeat import DEFAULT_INTERVAL, DEFAULT_TIMEOUT, Heartbeat, LinkLoss
 from ..._logging import Logging
 from ..._security import SocketSecurity
 from ..._zmq import StopAliases, context, register_closer, tcp_url, unregister_closer
@@ -61,7 +62,11 @@ class TcpCore(StopAliases, LinkStatus, Master, Slave):
     :meth:`close`.
 
     Beyond Rogue: :meth:`isConnected`, :meth:`waitReady` and the counters
-    (:meth:`getTxFrameCount` ... :meth:`getMalformedCount`, all in :meth:`stats`).
+    (:meth:`getTxFrameCount` ... :meth:`getLinkLossCount`, all in :meth:`stats`).
+    ``heartbeatInterval`` and ``heartbeatTimeout`` (seconds, default 1 and 5;
+    interval 0: off): a peer silent for the timeout (a pulled cable, a hung
+    host) is declared lost, :meth:`isConnected` goes False with one warning,
+    and the bridge reconnects by itself when the link returns (``rogue._heartbeat``).
 
     Empty (0-byte) frames are legal and round-trip between rogue-bridge peers.
     C++ Rogue 6.15's receiver mis-parses them (and loses the frame after one),
@@ -70,7 +75,8 @@ class TcpCore(StopAliases, LinkStatus, Master, Slave):
 
     def __init__(self, addr: str, port: int, server: bool, *, flushTimeout: float = 2.0, allow: Any = None,
                  serverSecretKey: Any = None, allowedClientKeys: Any = None, clientSecretKey: Any = None,
-                 serverPublicKey: Any = None) -> None:
+                 serverPublicKey: Any = None, heartbeatInterval: float = DEFAULT_INTERVAL,
+                 heartbeatTimeout: float = DEFAULT_TIMEOUT) -> None:
         Master.__init__(self)
         Slave.__init__(self)
         self._addr = str(addr)
@@ -82,6 +88,9 @@ class TcpCore(StopAliases, LinkStatus, Master, Slave):
         base = self._port
         self._pull_url = tcp_url(self._addr, base if self._server else base + 1)
         self._push_url = tcp_url(self._addr, base + 1 if self._server else base)
+        self._hb = Heartbeat.checked(self._name, heartbeatInterval, heartbeatTimeout)
+        peer = f"the client of {tcp_url(self._addr, base)}" if self._server else f"the server {tcp_url(self._addr, base)}"
+        self._loss = LinkLoss(self._log, self._hb, peer)
 
         self._init_status()
         self._created = time.monotonic()
@@ -124,6 +133,7 @@ class TcpCore(StopAliases, LinkStatus, Master, Slave):
         mon = None
         try:
             sock.setsockopt(zmq.LINGER, 0)
+            self._hb.apply(sock, kind == zmq.PUSH)
             if ":" in self._addr:
                 sock.setsockopt(zmq.IPV6, 1)
             if kind == zmq.PUSH:
@@ -305,6 +315,7 @@ class TcpCore(StopAliases, LinkStatus, Master, Slave):
         more = pull.getsockopt
         threshold = self._copy_threshold
         send = self._sendFrame
+        self._loss.heard()
         for _ in range(_BATCH):
             try:
                 parts: list[Any] = [recv(_NOBLOCK)]
@@ -352,6 +363,7 @@ class TcpCore(StopAliases, LinkStatus, Master, Slave):
     def _set_link(self, up: bool) -> None:
         if self._set_connected(up) and self._running:
             self._log.info("far side %s", "connected" if up else "disconnected")
+            self._loss.up(up)
 
     # -- lifecycle ---------------------------------------------------------------------
     def stop(self) -> None:
@@ -410,9 +422,11 @@ class TcpServer(TcpCore):
     """
 
     def __init__(self, addr: str, port: int, *, flushTimeout: float = 2.0, allow: Any = None,
-                 serverSecretKey: Any = None, allowedClientKeys: Any = None) -> None:
+                 serverSecretKey: Any = None, allowedClientKeys: Any = None,
+                 heartbeatInterval: float = DEFAULT_INTERVAL, heartbeatTimeout: float = DEFAULT_TIMEOUT) -> None:
         super().__init__(addr, port, True, flushTimeout=flushTimeout, allow=allow,
-                         serverSecretKey=serverSecretKey, allowedClientKeys=allowedClientKeys)
+                         serverSecretKey=serverSecretKey, allowedClientKeys=allowedClientKeys,
+                         heartbeatInterval=heartbeatInterval, heartbeatTimeout=heartbeatTimeout)
 
 
 class TcpClient(TcpCore):
@@ -422,6 +436,8 @@ class TcpClient(TcpCore):
     """
 
     def __init__(self, addr: str, port: int, *, flushTimeout: float = 2.0, clientSecretKey: Any = None,
-                 serverPublicKey: Any = None) -> None:
+                 serverPublicKey: Any = None, heartbeatInterval: float = DEFAULT_INTERVAL,
+                 heartbeatTimeout: float = DEFAULT_TIMEOUT) -> None:
         super().__init__(addr, port, False, flushTimeout=flushTimeout, clientSecretKey=clientSecretKey,
-                         serverPublicKey=serverPublicKey)
+                         serverPublicKey=serverPublicKey, heartbeatInterval=heartbeatInterval,
+                         heartbeatTimeout=heartbeatTimeout)
