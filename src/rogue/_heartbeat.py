@@ -7,22 +7,25 @@ included: the wire format is unchanged) and a few TCP options. Who does what
 follows from the one rule that no healthy link may be closed, and no frame
 reordered, because a reader is slow:
 
-* Every socket PINGs its peer every ``interval`` seconds. A receiving socket
-  (PULL) sends nothing else, and libzmq sends its PINGs even while the
+* Every receiving socket (PULL, DEALER) PINGs its peer every ``interval``
+  seconds; it sends nothing else, and libzmq sends its PINGs even while the
   application is not reading, so the far sender always hears from a live
   receiver, however slow.
 * A receiving socket notices a dead link: its PINGs stay unacknowledged and the
   kernel drops the connection after ``timeout`` (``TCP_MAXRT``, i.e.
   ``TCP_USER_TIMEOUT``). It never times out on what it hears itself, since a
   reader that is behind does not read PONGs either (``HEARTBEAT_TIMEOUT=0``).
-* A sending socket (PUSH) is told by the receiver's PINGs to give up when they
-  stop for ``ttl`` = ``timeout + 2 * interval`` (``HEARTBEAT_TTL``). It does not
-  time out on its own PINGs: a C++ Rogue receiver does not PING, and would
-  not answer while it is behind, so that would close a healthy link. A sending
-  socket whose peer never PINGs (C++ Rogue) still reports the link down through
-  the receiving socket of the same bridge.
-* The receiver always drops a dead connection before the sender does
-  (``timeout + interval`` < ``ttl - interval``), so what the sender's kernel
+* A sending socket (PUSH, ROUTER) sends no PINGs: each PING the receiver sends
+  carries a TTL (``HEARTBEAT_TTL`` = ``timeout + 3 * interval``), and the
+  sender gives up when nothing came for that long. (A PONG to a PING of its own
+  would cancel that TTL until the next PING, so it would miss a link that died
+  just after a PONG; and timing out on its own PINGs would close a healthy link
+  to a C++ Rogue receiver that is behind, since that one neither PINGs nor
+  answers while it is not reading.) A sender whose peer never PINGs (C++ Rogue)
+  still reports the link down through the receiving socket of the same bridge,
+  and TCP keepalive closes its idle connection.
+* The receiver always drops a dead connection before the sender does (by
+  ``timeout + interval``; the sender, not before ``ttl - interval``), so what the sender's kernel
   still holds for the old connection is refused when the link returns, and
   never arrives after frames of the new connection (no reordering).
 * ``CONNECT_TIMEOUT`` bounds a reconnect attempt whose SYN went nowhere, so a
@@ -75,7 +78,7 @@ class Heartbeat:
         if interval and not interval * 2 <= timeout:
             raise GeneralError(name, f"heartbeatTimeout ({timeout:g} s) must be at least twice heartbeatInterval "
                                      f"({interval:g} s)")
-        if interval and (interval < 0.01 or timeout + 2 * interval > _TTL_MAX_MS / 1000):
+        if interval and (interval < 0.01 or timeout + 3 * interval > _TTL_MAX_MS / 1000):
             raise GeneralError(name, "heartbeatInterval must be at least 0.01 s and heartbeatTimeout under 6500 s")
         return cls(interval, timeout)
 
@@ -87,7 +90,7 @@ class Heartbeat:
     @property
     def ttl(self) -> float:
         """Seconds without a PING from the receiver after which a sending socket gives up."""
-        return self.timeout + 2 * self.interval
+        return self.timeout + 3 * self.interval
 
     def detect_within(self) -> float:
         """The longest time from a link going silent to the bridge reporting it (seconds)."""
@@ -101,18 +104,15 @@ class Heartbeat:
         sock.setsockopt(zmq.TCP_KEEPALIVE_CNT, KEEPALIVE_CNT)
         if not self.on:
             return
-        ivl_ms = max(1, round(self.interval * 1000))
         timeout_ms = max(1, round(self.timeout * 1000))
-        sock.setsockopt(zmq.HEARTBEAT_IVL, ivl_ms)
-        sock.setsockopt(zmq.HEARTBEAT_TIMEOUT, 0)  # never on what this socket hears (see the module text)
         # A SYN into a dead link is retried by the kernel for two minutes; give up and retry sooner.
         sock.setsockopt(zmq.CONNECT_TIMEOUT, max(1000, min(timeout_ms, 2000)))
         if sending:
-            sock.setsockopt(zmq.HEARTBEAT_TTL, 0)  # a receiver that is behind must not time out on us
-        else:
-            ttl_ms = min(_TTL_MAX_MS, 100 * math.ceil(self.ttl * 10))
-            sock.setsockopt(zmq.HEARTBEAT_TTL, ttl_ms)
-            sock.setsockopt(zmq.TCP_MAXRT, timeout_ms)
+            return  # it hears the receiver's PINGs and their TTL; it sends none (see the module text)
+        sock.setsockopt(zmq.HEARTBEAT_IVL, max(1, round(self.interval * 1000)))
+        sock.setsockopt(zmq.HEARTBEAT_TIMEOUT, 0)  # never on what it hears itself (see the module text)
+        sock.setsockopt(zmq.HEARTBEAT_TTL, min(_TTL_MAX_MS, 100 * math.ceil(self.ttl * 10)))
+        sock.setsockopt(zmq.TCP_MAXRT, timeout_ms)
 
 
 class LinkLoss:
@@ -152,9 +152,9 @@ class LinkLoss:
         self.lost_at = now
         self._up_at = 0.0
         silent = now - self._heard
-        # A link that died in silence was quiet for the whole timeout; one that closed while
-        # traffic flowed was closed by the far side (a stop, a crash: its kernel said so).
-        quiet = self._hb.timeout if self._hb.on else KEEPALIVE_IDLE_S
+        # A link that died in silence was quiet for about the whole timeout; one that closed
+        # while traffic flowed was closed by the far side (a stop, a crash: its kernel said so).
+        quiet = (self._hb.timeout if self._hb.on else KEEPALIVE_IDLE_S) / 2
         if silent < quiet:
             log.info("link to %s closed by the far side; link losses so far: %d",
                      self.peer, self.losses)

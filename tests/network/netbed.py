@@ -88,8 +88,34 @@ class Proc:
             self.history.append(line)
             if line.startswith(prefix):
                 return line
+        events = [ln for ln in self.history if not ln.startswith("st ")][-20:]
         raise AssertionError(f"no line {prefix!r} from {self.proc.args[3:]} within {timeout} s; "
-                             f"last lines {self.history[-5:]}; stderr {self.err[-15:]}")
+                             f"last lines {self.history[-3:]}; events {events}; stderr {self.err[-15:]}")
+
+    def saw_text(self, text: str, timeout: float) -> str:
+        """A line containing ``text``, already read or still to come."""
+        end = time.monotonic() + timeout
+        seen = 0
+        while True:
+            for line in self.history[seen:]:
+                if text in line:
+                    return line
+            seen = len(self.history)
+            left = end - time.monotonic()
+            if left <= 0:
+                raise AssertionError(f"no line with {text!r} from {self.proc.args[3:]} within {timeout} s; "
+                                     f"events {[ln for ln in self.history if not ln.startswith('st ')][-20:]}")
+            try:
+                self.history.append(self.lines.get(timeout=min(left, 0.1)))
+            except queue.Empty:
+                pass
+
+    def saw(self, prefix: str, timeout: float) -> str:
+        """A line starting with ``prefix``, already read or the next one to come."""
+        for line in self.history:
+            if line.startswith(prefix):
+                return line
+        return self.expect(prefix, timeout)
 
     def stop(self) -> None:
         """Kill the script (and anything it started) and reap it."""
