@@ -24,6 +24,17 @@ import time
 import rogue
 import rogue.interfaces.stream as ris
 
+
+_out = threading.Lock()
+
+
+def say(*words: object) -> None:
+    """Print one line atomically (several threads print)."""
+    line = " ".join(str(w) for w in words) + "\n"
+    with _out:
+        sys.stdout.write(line)
+        sys.stdout.flush()
+
 FILL = 1024
 
 
@@ -51,7 +62,7 @@ class Checker(ris.Slave):
         elif seq < self.last:
             self.ooo += 1
         elif seq > self.last + 1:
-            print("gap", self.last + 1, seq - 1, f"{time.monotonic():.3f}", flush=True)
+            say("gap", self.last + 1, seq - 1, f"{time.monotonic():.3f}")
         self.seen.add(seq)
         self.last = max(self.last, seq)
         self.count += 1
@@ -61,7 +72,7 @@ class Echo(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         msg = record.getMessage()
         if record.levelno >= logging.INFO or "socket event" in msg:
-            print("log", record.levelname, f"{time.monotonic():.3f}", msg, flush=True)
+            say("log", record.levelname, f"{time.monotonic():.3f}", msg)
 
 
 def main() -> None:
@@ -96,11 +107,11 @@ def main() -> None:
         c = bridge.isConnected()
         if c != up:
             up = c
-            print("link", int(c), f"{now:.3f}", tx[0], flush=True)
+            say("link", int(c), f"{now:.3f}", tx[0])
         if now - last_st >= 0.05:
             last_st = now
-            print("st", f"{now:.3f}", int(c), tx[0], chk.count, chk.last, chk.dups, chk.ooo, chk.bad,
-                  bridge.getLinkLossCount(), flush=True)
+            say("st", f"{now:.3f}", int(c), tx[0], chk.count, chk.last, chk.dups, chk.ooo, chk.bad,
+                bridge.getLinkLossCount())
         time.sleep(0.01)
 
 
