@@ -1,40 +1,40 @@
-"""Noticing a silent peer: ZMTP heartbeats and TCP options of every bridge socket.
+"""Noticing a silent peer: the TCP options of every bridge socket, and what a bridge does on a loss.
 
 A pulled cable or a hung host closes nothing, so over plain TCP a bridge would
-wait for ever. Every bridge socket therefore gets ZeroMQ's ZMTP heartbeats
-(PING/PONG commands, answered inside libzmq by any ZMTP 3.1 peer, C++ Rogue's
-included: the wire format is unchanged) and a few TCP options. Who does what
-follows from the one rule that no healthy link may be closed, and no frame
-reordered, because a reader is slow:
+wait for ever. The bridges therefore have the kernel check the link: TCP
+keepalive probes on a quiet connection every ``interval`` seconds (whole
+seconds, at least 1), answered by the far kernel whatever the far program is
+doing, so the wire format is unchanged and any peer (C++ Rogue included)
+answers without any code. The rule behind each choice: no healthy link may be
+closed, and no frame reordered, because a reader is slow.
 
-* Every receiving socket (PULL, DEALER) PINGs its peer every ``interval``
-  seconds; it sends nothing else, and libzmq sends its PINGs even while the
-  application is not reading, so the far sender always hears from a live
-  receiver, however slow.
-* A receiving socket notices a dead link: its PINGs stay unacknowledged and the
-  kernel drops the connection after ``timeout`` (``TCP_MAXRT``, i.e.
-  ``TCP_USER_TIMEOUT``). It never times out on what it hears itself, since a
-  reader that is behind does not read PONGs either (``HEARTBEAT_TIMEOUT=0``).
-* A sending socket (PUSH, ROUTER) sends no PINGs: each PING the receiver sends
-  carries a TTL (``HEARTBEAT_TTL`` = ``timeout + 3 * interval``), and the
-  sender gives up when nothing came for that long. (A PONG to a PING of its own
-  would cancel that TTL until the next PING, so it would miss a link that died
-  just after a PONG; and timing out on its own PINGs would close a healthy link
-  to a C++ Rogue receiver that is behind, since that one neither PINGs nor
-  answers while it is not reading.) A sender whose peer never PINGs (C++ Rogue)
-  still reports the link down through the receiving socket of the same bridge,
-  and TCP keepalive closes its idle connection.
-* The receiver always drops a dead connection before the sender does (by
-  ``timeout + interval``; the sender, not before ``ttl - interval``), so what the sender's kernel
-  still holds for the old connection is refused when the link returns, and
-  never arrives after frames of the new connection (no reordering).
+* A receiving socket (PULL, DEALER) sends nothing but those probes; with
+  ``TCP_MAXRT`` (``TCP_USER_TIMEOUT``) = ``timeout`` the kernel drops the
+  connection once nothing came from the far kernel for ``timeout`` seconds
+  (noticed within ``timeout + interval``). A slow reader is no silence: the
+  far kernel keeps answering.
+* A sending socket (PUSH, ROUTER) gets keepalive only (no user timeout: one
+  would drop a healthy connection whose reader is behind, since a closed
+  receive window lasting that long counts as a failure). When the receiving
+  socket of the same bridge reports a silent loss, the bridge drops the
+  sender's connections at once (:meth:`Heartbeat.drop`: an abortive close,
+  ``SO_LINGER`` 0, so the kernel discards what they still held instead of
+  delivering it later), so none of their old frames can arrive after frames
+  of the next connection (no reordering), and no more frames are queued to
+  a dead connection.
 * ``CONNECT_TIMEOUT`` bounds a reconnect attempt whose SYN went nowhere, so a
-  client reconnects within about a second of the link returning;
+  client reconnects within a second or two of the link returning;
   ``RECONNECT_IVL`` stays libzmq's 100 ms.
-* TCP keepalive (idle 10 s, then 3 probes 2 s apart) is the second line on
-  connections that carry nothing, e.g. with heartbeats turned off.
+* ZMTP heartbeats (``HEARTBEAT_IVL`` and friends) are not used: with libzmq
+  4.3.5 a receiving socket with ``HEARTBEAT_IVL`` whose reader is behind (full
+  receive queue) aborts the whole process when its peer closes the connection
+  (``Assertion failed: !_io_error (src/stream_engine_base.cpp:310)``,
+  measured), and a timeout on a sending socket closes a healthy link to a
+  reader that is behind (measured: frames then lost and interleaved). A far
+  *process* that is stopped but whose host runs is therefore not a lost link
+  (its kernel answers): its reader is behind, senders feel back-pressure.
 
-``interval=0`` turns heartbeats off (C++ Rogue's behaviour: a silent peer is
+``interval=0`` turns all of this off (C++ Rogue's behaviour: a silent peer is
 never noticed). Values are seconds.
 """
 
@@ -42,6 +42,9 @@ from __future__ import annotations
 
 import logging
 import math
+import os
+import socket
+import struct
 import time
 from dataclasses import dataclass
 
@@ -53,15 +56,12 @@ __all__ = ["DEFAULT_INTERVAL", "DEFAULT_TIMEOUT", "Heartbeat", "LinkLoss"]
 
 DEFAULT_INTERVAL = 1.0  #: seconds between two PINGs
 DEFAULT_TIMEOUT = 5.0  #: seconds of silence after which a link is declared lost
-KEEPALIVE_IDLE_S = 10
-KEEPALIVE_INTVL_S = 2
-KEEPALIVE_CNT = 3
-_TTL_MAX_MS = 6_553_500  # HEARTBEAT_TTL travels in deciseconds, 16 bits
+_MAX_S = 3600.0
 
 
 @dataclass(frozen=True)
 class Heartbeat:
-    """Heartbeat settings of one bridge: ``interval`` and ``timeout`` in seconds (``interval=0``: off)."""
+    """Link checking of one bridge: ``interval`` and ``timeout`` in seconds (``interval=0``: off)."""
 
     interval: float = DEFAULT_INTERVAL
     timeout: float = DEFAULT_TIMEOUT
@@ -75,44 +75,75 @@ class Heartbeat:
             raise GeneralError(name, "heartbeatInterval and heartbeatTimeout must be numbers of seconds") from None
         if not (math.isfinite(interval) and math.isfinite(timeout)) or interval < 0 or timeout < 0:
             raise GeneralError(name, "heartbeatInterval and heartbeatTimeout must be finite and not negative")
-        if interval and not interval * 2 <= timeout:
-            raise GeneralError(name, f"heartbeatTimeout ({timeout:g} s) must be at least twice heartbeatInterval "
-                                     f"({interval:g} s)")
-        if interval and (interval < 0.01 or timeout + 3 * interval > _TTL_MAX_MS / 1000):
-            raise GeneralError(name, "heartbeatInterval must be at least 0.01 s and heartbeatTimeout under 6500 s")
+        if interval and not (0.5 <= timeout <= _MAX_S and interval <= timeout):
+            raise GeneralError(name, f"heartbeatTimeout ({timeout:g} s) must be 0.5 to {_MAX_S} s and at least "
+                                     f"heartbeatInterval ({interval:g} s)")
         return cls(interval, timeout)
 
     @property
     def on(self) -> bool:
-        """True when heartbeats are enabled."""
+        """True when the link is checked."""
         return self.interval > 0
 
     @property
-    def ttl(self) -> float:
-        """Seconds without a PING from the receiver after which a sending socket gives up."""
-        return self.timeout + 3 * self.interval
+    def probe_s(self) -> int:
+        """Seconds between keepalive probes (the kernel counts whole seconds)."""
+        return max(1, math.ceil(self.interval))
 
     def detect_within(self) -> float:
         """The longest time from a link going silent to the bridge reporting it (seconds)."""
-        return self.timeout + self.interval
+        return self.timeout + self.probe_s
 
     def apply(self, sock: zmq.Socket, sending: bool) -> None:
         """Set the options of a sending (PUSH/ROUTER) or receiving (PULL/DEALER) socket; before bind/connect."""
-        sock.setsockopt(zmq.TCP_KEEPALIVE, 1)
-        sock.setsockopt(zmq.TCP_KEEPALIVE_IDLE, KEEPALIVE_IDLE_S)
-        sock.setsockopt(zmq.TCP_KEEPALIVE_INTVL, KEEPALIVE_INTVL_S)
-        sock.setsockopt(zmq.TCP_KEEPALIVE_CNT, KEEPALIVE_CNT)
         if not self.on:
             return
+        probe = self.probe_s
         timeout_ms = max(1, round(self.timeout * 1000))
+        sock.setsockopt(zmq.TCP_KEEPALIVE, 1)
+        sock.setsockopt(zmq.TCP_KEEPALIVE_IDLE, probe)
+        sock.setsockopt(zmq.TCP_KEEPALIVE_INTVL, probe)
+        sock.setsockopt(zmq.TCP_KEEPALIVE_CNT, max(1, math.ceil(self.timeout / probe)))
         # A SYN into a dead link is retried by the kernel for two minutes; give up and retry sooner.
         sock.setsockopt(zmq.CONNECT_TIMEOUT, max(1000, min(timeout_ms, 2000)))
-        if sending:
-            return  # it hears the receiver's PINGs and their TTL; it sends none (see the module text)
-        sock.setsockopt(zmq.HEARTBEAT_IVL, max(1, round(self.interval * 1000)))
-        sock.setsockopt(zmq.HEARTBEAT_TIMEOUT, 0)  # never on what it hears itself (see the module text)
-        sock.setsockopt(zmq.HEARTBEAT_TTL, min(_TTL_MAX_MS, 100 * math.ceil(self.ttl * 10)))
-        sock.setsockopt(zmq.TCP_MAXRT, timeout_ms)
+        if not sending:
+            sock.setsockopt(zmq.TCP_MAXRT, timeout_ms)
+
+    def drop(self, fds: "set[int] | list[int]", port: int, local: bool) -> int:
+        """Abort the sending connections ``fds`` (from monitor events) of a link lost in silence; how many.
+
+        Each descriptor is checked to still be a TCP socket on ``port`` (the local
+        port when ``local``, else the remote one) before it is touched, since a
+        descriptor closed meanwhile may have been reused. ``SO_LINGER`` 0 makes
+        the close abortive (what the kernel still holds is discarded, never
+        delivered late); ``shutdown`` makes libzmq see the end now, close the
+        connection (a client then reconnects by itself) and report it.
+        """
+        if not self.on:
+            return 0
+        done = 0
+        for fd in list(fds):
+            try:
+                dup = os.dup(fd)
+            except OSError:
+                continue
+            try:
+                with socket.socket(fileno=dup) as s:
+                    dup = -1
+                    if s.type != socket.SOCK_STREAM or s.family not in (socket.AF_INET, socket.AF_INET6):
+                        continue
+                    where = s.getsockname() if local else s.getpeername()
+                    if where[1] != port:
+                        continue
+                    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                    s.shutdown(socket.SHUT_RDWR)
+                    done += 1
+            except OSError:
+                pass
+            finally:
+                if dup >= 0:
+                    os.close(dup)
+        return done
 
 
 class LinkLoss:
@@ -135,8 +166,11 @@ class LinkLoss:
         """Note that the peer was heard from (a message arrived)."""
         self._heard = time.monotonic() if now is None else now
 
-    def up(self, connected: bool) -> None:
-        """Record a change of the link state: a warning when lost, an info line when back."""
+    def up(self, connected: bool) -> bool:
+        """Record a change of the link state: a warning when lost, an info line when back.
+
+        True when the link was lost in silence (a dead link or host, not a close).
+        """
         now = time.monotonic()
         log = self._log
         if connected:
@@ -145,20 +179,20 @@ class LinkLoss:
                 log.info("link to %s is back after %.1f s: reconnected by itself", self.peer,
                          now - self.lost_at)
             self.lost_at = 0.0
-            return
+            return False
         if not self._up_at:
-            return  # never connected: nothing was lost
+            return False  # never connected: nothing was lost
         self.losses += 1
         self.lost_at = now
         self._up_at = 0.0
         silent = now - self._heard
         # A link that died in silence was quiet for about the whole timeout; one that closed
         # while traffic flowed was closed by the far side (a stop, a crash: its kernel said so).
-        quiet = (self._hb.timeout if self._hb.on else KEEPALIVE_IDLE_S) / 2
-        if silent < quiet:
+        if not self._hb.on or silent < self._hb.timeout / 2:
             log.info("link to %s closed by the far side; link losses so far: %d",
                      self.peer, self.losses)
-            return
-        how = f"heartbeat timeout {self._hb.timeout:g} s" if self._hb.on else "heartbeats off, TCP keepalive"
+            return False
+        how = f"heartbeat timeout {self._hb.timeout:g} s"
         log.warning("link to %s lost: nothing received from it for %.1f s (%s); link losses so far: %d; "
                     "reconnecting by itself", self.peer, silent, how, self.losses)
+        return True

@@ -5,11 +5,14 @@ numbered frames at 200 frames/s to the other and checking what it receives.
 
 Short outage (2 s, default heartbeats 1 s / 5 s): nothing is noticed and TCP
 retransmits, so every frame arrives once, in order. Long outage with a 1 s
-heartbeat timeout (interval 0.25 s) so the suite stays fast: the link is down
-6 s, six times the timeout, the ratio of the issue's 30 s to the default 5 s.
+heartbeat timeout (interval 1 s, the kernel's smallest) so the suite stays
+fast: the link is down 6 s, six times the timeout, the ratio of the issue's
+30 s to the default 5 s (what matters is "much longer than the timeout": every
+connection is then dropped and made anew, however long the outage).
 Both ends must report it within timeout + 2 s, warn, reconnect by themselves
 within 5 s of the link returning, and lose only frames handed in between the
-outage and the sender's dead connection being dropped (README, "Crash window").
+outage and the sender noticing (it then drops its dead connection at once;
+README, "Crash window").
 """
 
 from __future__ import annotations
@@ -72,7 +75,7 @@ def test_short_outage_loses_nothing(netbed: NetBed, port: int) -> None:
 
 @pytest.mark.timeout(60)
 def test_long_outage_detected_and_recovered(netbed: NetBed, port: int) -> None:
-    ivl, tmo, outage = 0.25, 1.0, 6.0
+    ivl, tmo, outage = 1.0, 1.0, 6.0
     srv, cli = start(netbed, port, ivl, tmo)
     wait_rx(srv, 100, 10)
     wait_rx(cli, 100, 10)
@@ -103,12 +106,15 @@ def test_long_outage_detected_and_recovered(netbed: NetBed, port: int) -> None:
         g = gaps(p)
         assert len(g) <= 1, g
         lost = g[0][1] - g[0][0] + 1 if g else 0
+        at_risk = 0
         assert st[3] == st[4] + 1 - lost  # every frame but the gap, once
-        # The gap: frames handed in after the receiver's last frame before the outage, and before the
-        # sender's dead connection was dropped (its TTL after the outage began, plus a second of slack).
+        # The gap: frames handed in after the receiver's last frame before the outage and before the
+        # sender noticed the loss (it then dropped its dead connection), plus half a second of slack.
         if g:
             assert g[0][0] > rx_before[id(p)]
-            assert lost <= RATE * (tmo + 3 * ivl + 1.0), f"{lost} frames lost"
+            at_risk = down[id(far)][1] - rx_before[id(p)]
+            assert lost <= at_risk + RATE * 0.5, f"{lost} frames lost, {at_risk} handed in before the sender noticed"
         assert far_tx > down[id(far)][1]  # the sender went on after the outage
-        print(f"{'server' if p is srv else 'client'} lost {lost} frames; noticed after "
+        print(f"{'server' if p is srv else 'client'} lost {lost} frames (sender had {at_risk if g else 0} at risk); "
+              "noticed after "
               f"{down[id(p)][0] - t_down:.2f} s; link back after {back[id(p)]:.2f} s")

@@ -293,8 +293,8 @@ class TcpClient(StopAliases, ClientReceiver, Slave):
         if up != self._connected:
             self._connected = up
             self._log.info("server %s:%d %s", self._addr, self._port, "connected" if up else "disconnected")
-            if self._running:
-                self._loss.up(up)
+            if self._running and self._loss.up(up):  # lost in silence: drop the request connections too
+                self._hb.drop(self._push_peers.fds, self._port, False)
 
     # -- link state and counters -------------------------------------------------------------------------
     def isConnected(self) -> bool:

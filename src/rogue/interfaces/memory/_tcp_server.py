@@ -304,8 +304,8 @@ class TcpServer(StopAliases, Master):
                 ip = self._guard.client_ip()
                 self._loss.peer = f"the client {ip} of {tcp_url(self._addr, self._port)}" if ip else \
                     f"the client of {tcp_url(self._addr, self._port)}"
-            if self._running:
-                self._loss.up(up)
+            if self._running and self._loss.up(up):  # lost in silence: drop the response connections too
+                self._hb.drop(self._push_peers.fds, self._port + 1, True)
         if self._push_peers.peers > 1 and not self._many:
             self._log.warning("%d clients connected to %s: responses may reach the wrong client",
                               self._push_peers.peers, tcp_url(self._addr, self._port + 1))

@@ -63,6 +63,11 @@ class PeerTracker:
         self._up.clear()
 
     @property
+    def fds(self) -> list[int]:
+        """File descriptors of the connections still open (handshake done or not)."""
+        return [*self._up, *self._pending]
+
+    @property
     def peers(self) -> int:
         """Connections whose handshake succeeded and that are still open."""
         return len(self._up)

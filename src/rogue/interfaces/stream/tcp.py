@@ -358,12 +358,17 @@ class TcpCore(StopAliases, LinkStatus, Master, Slave):
         return changed
 
     def _update_link(self, pull_peers: PeerTracker, push_peers: PeerTracker) -> None:
-        self._set_link(pull_peers.peers > 0 and push_peers.peers > 0)
+        up = pull_peers.peers > 0 and push_peers.peers > 0
+        if self._set_link(up):
+            # Lost in silence: drop the sending connections now too (rogue._heartbeat, Heartbeat.drop).
+            self._hb.drop(push_peers.fds, self._port + 1 if self._server else self._port, self._server)
 
-    def _set_link(self, up: bool) -> None:
+    def _set_link(self, up: bool) -> bool:
+        """Record the link state; True when it was just lost in silence."""
         if self._set_connected(up) and self._running:
             self._log.info("far side %s", "connected" if up else "disconnected")
-            self._loss.up(up)
+            return self._loss.up(up)
+        return False
 
     # -- lifecycle ---------------------------------------------------------------------
     def stop(self) -> None:
