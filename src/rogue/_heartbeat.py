@@ -116,8 +116,8 @@ class Heartbeat:
         port when ``local``, else the remote one) before it is touched, since a
         descriptor closed meanwhile may have been reused. ``SO_LINGER`` 0 makes
         the close abortive (what the kernel still holds is discarded, never
-        delivered late); ``shutdown`` makes libzmq see the end now, close the
-        connection (a client then reconnects by itself) and report it.
+        delivered late); ``shutdown(SHUT_RD)`` makes libzmq read the end now and
+        close the connection (a client then reconnects by itself), with a RST.
         """
         if not self.on:
             return 0
@@ -136,7 +136,7 @@ class Heartbeat:
                     if where[1] != port:
                         continue
                     s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-                    s.shutdown(socket.SHUT_RDWR)
+                    s.shutdown(socket.SHUT_RD)
                     done += 1
             except OSError:
                 pass
