@@ -92,10 +92,10 @@ class Proc:
         raise AssertionError(f"no line {prefix!r} from {self.proc.args[3:]} within {timeout} s; "
                              f"last lines {self.history[-3:]}; events {events}; stderr {self.err[-15:]}")
 
-    def saw_text(self, text: str, timeout: float) -> str:
-        """A line containing ``text``, already read or still to come."""
+    def saw_text(self, text: str, timeout: float, since: int = 0) -> str:
+        """A line containing ``text``, already read (from line ``since`` of :attr:`history` on) or still to come."""
         end = time.monotonic() + timeout
-        seen = 0
+        seen = since
         while True:
             for line in self.history[seen:]:
                 if text in line:
