@@ -92,6 +92,16 @@ class Proc:
         raise AssertionError(f"no line {prefix!r} from {self.proc.args[3:]} within {timeout} s; "
                              f"last lines {self.history[-3:]}; events {events}; stderr {self.err[-15:]}")
 
+    def drain(self) -> list[str]:
+        """Move every line read so far into :attr:`history`; the last status line (``st ...``) or []."""
+        while True:
+            try:
+                self.history.append(self.lines.get_nowait())
+            except queue.Empty:
+                break
+        sts = [ln for ln in self.history if ln.startswith("st ")]
+        return sts[-1].split()[1:] if sts else []
+
     def saw_text(self, text: str, timeout: float, since: int = 0) -> str:
         """A line containing ``text``, already read (from line ``since`` of :attr:`history` on) or still to come."""
         end = time.monotonic() + timeout
