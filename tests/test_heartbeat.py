@@ -142,3 +142,22 @@ def test_link_loss_warns_once_for_silence_and_counts_every_loss() -> None:
         assert len([r for r in h.records if r.levelno == logging.WARNING]) == 1
     finally:
         log.removeHandler(h)
+
+
+def test_cli_flags_become_bridge_options() -> None:
+    import argparse
+
+    from rogue.cli._common import CliError
+    from rogue.cli._linkopts import add_link_options, link_options
+
+    p = argparse.ArgumentParser()
+    add_link_options(p)
+    assert link_options(p.parse_args([])) == {}  # the defaults: nothing to pass
+    assert link_options(p.parse_args(["--heartbeat-interval", "2", "--heartbeat-timeout", "9"])) == {
+        "heartbeatInterval": 2.0, "heartbeatTimeout": 9.0}
+    assert link_options(p.parse_args(["--heartbeat-interval", "0"])) == {"heartbeatInterval": 0.0,
+                                                                         "heartbeatTimeout": 5.0}
+    with pytest.raises(CliError, match="--heartbeat-timeout"):
+        link_options(p.parse_args(["--heartbeat-interval", "3", "--heartbeat-timeout", "1"]))
+    with pytest.raises(SystemExit):
+        p.parse_args(["--heartbeat-timeout", "-1"])
