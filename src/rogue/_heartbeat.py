@@ -52,7 +52,7 @@ import zmq
 
 from ._errors import GeneralError
 
-__all__ = ["DEFAULT_INTERVAL", "DEFAULT_TIMEOUT", "Heartbeat", "LinkLoss"]
+__all__ = ["DEFAULT_INTERVAL", "DEFAULT_TIMEOUT", "Heartbeat", "LinkLoss", "peer_address"]
 
 DEFAULT_INTERVAL = 1.0  #: seconds between two PINGs
 DEFAULT_TIMEOUT = 5.0  #: seconds of silence after which a link is declared lost
@@ -144,6 +144,27 @@ class Heartbeat:
                 if dup >= 0:
                     os.close(dup)
         return done
+
+
+def peer_address(fds: "set[int] | list[int]", local_port: int) -> str:
+    """The far address of the first of ``fds`` (accepted connections, from monitor events) on ``local_port``; "" if none.
+
+    Monitor events of a bound socket name the listener, not the peer; a
+    server uses this to name its client in the link-loss warning.
+    """
+    for fd in list(fds):
+        try:
+            dup = os.dup(fd)
+        except OSError:
+            continue
+        try:
+            with socket.socket(fileno=dup) as s:
+                if s.type == socket.SOCK_STREAM and s.getsockname()[1] == local_port:
+                    host, port = s.getpeername()[:2]
+                    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+        except OSError:
+            pass
+    return ""
 
 
 class LinkLoss:

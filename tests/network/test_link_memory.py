@@ -96,7 +96,8 @@ def test_exclusive_server_frees_slot_when_client_host_vanishes(netbed2: NetBed, 
     bed.vanish(1)  # its link goes first, so no FIN or RST ever reaches the server
     when = float(srv.expect("link 0", 5).split()[2])
     assert when - t_gone <= float(TMO) + 2
-    assert "WARNING" in srv.saw_text("lost: nothing received from it for", 3)
+    warning = srv.saw_text("lost: nothing received from it for", 3)
+    assert "WARNING" in warning and bed.client_ip(1) in warning
     # The slot is free: the other host's client (asking again every second) gets in.
     line = two.expect("link 1", 10)
     print(f"server noticed after {when - t_gone:.2f} s; second client in after {float(line.split()[2]) - t_gone:.2f} s")

@@ -87,7 +87,9 @@ def test_long_outage_detected_and_recovered(netbed: NetBed, port: int) -> None:
         line = p.expect("link 0", tmo + 2.0 + 1.0).split()
         down[id(p)] = (float(line[2]), int(line[3]))  # when, and frames it had sent by then
         assert down[id(p)][0] - t_down <= tmo + 2.0, f"noticed after {down[id(p)][0] - t_down:.2f} s"
-        assert "WARNING" in p.saw_text("lost: nothing received from it for", 3)
+        warning = p.saw_text("lost: nothing received from it for", 3)
+        assert "WARNING" in warning
+        assert (netbed.client_ip() if p is srv else netbed.server_ip()) in warning  # it names the far side
     time.sleep(max(0.0, t_down + outage - time.monotonic()))
     t_up = time.monotonic()
     netbed.link(True)

@@ -83,7 +83,7 @@ class ServerGuard:
 
     def prepare(self, sock: zmq.Socket) -> EventQueue | None:
         """Give ``sock`` its policy (call before bind); returns its monitor events, if the policy owns the monitor."""
-        # heartbeat=False: the bridge sets its own (rogue._heartbeat) on every socket, exclusive or not.
+        # heartbeat=False: no ZMTP heartbeats; the bridge checks its links itself (rogue._heartbeat).
         pol = register(sock, name=self._name, log=self._log, group=self._group, forward_events=True,
                        heartbeat=False, **self._opts)
         self._policies.append(pol)

@@ -31,7 +31,7 @@ from typing import Any
 
 import zmq
 
-from ..._heartbeat import DEFAULT_INTERVAL, DEFAULT_TIMEOUT, Heartbeat, LinkLoss
+from ..._heartbeat import DEFAULT_INTERVAL, DEFAULT_TIMEOUT, Heartbeat, LinkLoss, peer_address
 from ..._logging import Logging
 from ..._zap_policy import EventQueue
 from ..._zmq import StopAliases, register_closer, tcp_url, unregister_closer
@@ -300,9 +300,9 @@ class TcpServer(StopAliases, Master):
         if up != self._connected:
             self._connected = up
             self._log.info("client %s", "connected" if up else "disconnected")
-            if up:
-                ip = self._guard.client_ip()
-                self._loss.peer = f"the client {ip} of {tcp_url(self._addr, self._port)}" if ip else \
+            if up:  # name the client in a later warning
+                who = peer_address(self._pull_peers.fds, self._port) or self._guard.client_ip()
+                self._loss.peer = f"the client {who} of {tcp_url(self._addr, self._port)}" if who else \
                     f"the client of {tcp_url(self._addr, self._port)}"
             if self._running and self._loss.up(up):  # lost in silence: drop the response connections too
                 self._hb.drop(self._push_peers.fds, self._port + 1, True)

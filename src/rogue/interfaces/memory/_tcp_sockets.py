@@ -41,7 +41,7 @@ def open_socket(kind: int, url: str, bind: bool, name: str, addr: str, port: int
     ``prepare(sock)`` runs before bind/connect (security, ZAP: ``_tcp_guard``);
     when it returns something, that is the monitor to read: the ZAP service owns
     the real one and passes its events on through an ``EventQueue``. ``connect=False`` leaves a client socket unconnected.
-    ``heartbeat``: the bridge's heartbeat settings (``rogue._heartbeat``; PUSH and ROUTER send, PULL and DEALER receive).
+    ``heartbeat``: the bridge's link checking (``rogue._heartbeat``; PUSH and ROUTER send, PULL and DEALER receive).
     """
     sock = context().socket(kind)
     mon = None

@@ -22,7 +22,7 @@ from typing import Any
 import zmq
 
 from ..._errors import GeneralError
-from ..._heartbeat import DEFAULT_INTERVAL, DEFAULT_TIMEOUT, Heartbeat, LinkLoss
+from ..._heartbeat import DEFAULT_INTERVAL, DEFAULT_TIMEOUT, Heartbeat, LinkLoss, peer_address
 from ..._logging import Logging
 from ..._security import SocketSecurity
 from ..._zmq import StopAliases, context, register_closer, tcp_url, unregister_closer
@@ -359,6 +359,9 @@ class TcpCore(StopAliases, LinkStatus, Master, Slave):
 
     def _update_link(self, pull_peers: PeerTracker, push_peers: PeerTracker) -> None:
         up = pull_peers.peers > 0 and push_peers.peers > 0
+        if up and self._server and not self._connected:  # name the client in a later warning
+            who = peer_address(pull_peers.fds, self._port)
+            self._loss.peer = f"the client {who} of {self._pull_url}" if who else f"the client of {self._pull_url}"
         if self._set_link(up):
             # Lost in silence: drop the sending connections now too (rogue._heartbeat, Heartbeat.drop).
             self._hb.drop(push_peers.fds, self._port + 1 if self._server else self._port, self._server)
