@@ -25,6 +25,9 @@ closed, and no frame reordered, because a reader is slow.
 * ``CONNECT_TIMEOUT`` bounds a reconnect attempt whose SYN went nowhere, so a
   client reconnects within a second or two of the link returning;
   ``RECONNECT_IVL`` stays libzmq's 100 ms.
+* TCP keepalive also runs on the sending sockets (probes every ``interval``,
+  given up after ``timeout``): an idle connection whose peer never talks back
+  is dropped by itself.
 * ZMTP heartbeats (``HEARTBEAT_IVL`` and friends) are not used: with libzmq
   4.3.5 a receiving socket with ``HEARTBEAT_IVL`` whose reader is behind (full
   receive queue) aborts the whole process when its peer closes the connection
@@ -54,7 +57,7 @@ from ._errors import GeneralError
 
 __all__ = ["DEFAULT_INTERVAL", "DEFAULT_TIMEOUT", "Heartbeat", "LinkLoss", "peer_address"]
 
-DEFAULT_INTERVAL = 1.0  #: seconds between two PINGs
+DEFAULT_INTERVAL = 1.0  #: seconds between two keepalive probes on a quiet connection
 DEFAULT_TIMEOUT = 5.0  #: seconds of silence after which a link is declared lost
 _MAX_S = 3600.0
 
