@@ -25,8 +25,8 @@ client is admitted, the policy records every connection open at that moment
 (the admitted one is among them: libzmq emits ACCEPTED before that connection
 can ask, and the service reads the monitor before each decision), and the
 socket serves a client until all of those have closed. Refused connections
-close at once, so the socket is free again as soon as its client leaves; server
-heartbeats (ZMTP PING) notice a client whose host vanished.
+close at once, so the socket is free again as soon as its client leaves; the
+bridges' link checking (``rogue._heartbeat``) notices a client whose host vanished.
 
 A :class:`PeerGroup` ties together the sockets one client uses (a memory
 server's PULL at P and PUSH at P+1): no socket of the group admits a client

@@ -19,6 +19,7 @@ from .._errors import GeneralError
 from .._keys import public_keys, secret_key, z85_public
 from .._zap import _networks
 from ._common import EXIT_USAGE, CliError
+from ._linkopts import add_link_options, link_options
 
 __all__ = ["add_client_options", "add_server_options", "bridge_options", "describe", "write_keypair"]
 
@@ -35,6 +36,8 @@ def add_server_options(p: argparse.ArgumentParser, *, with_server_flag: bool = F
     g.add_argument("--curve-client", action="append", metavar="KEY",
                    help="CURVE: a client public key allowed in (Z85, a .key certificate, or a directory of them); "
                    f"repeatable{only}")
+    if not with_server_flag:  # a command that can be either gets them from add_client_options
+        add_link_options(p)
 
 
 def add_client_options(p: argparse.ArgumentParser, *, with_server_flag: bool = False) -> None:
@@ -44,6 +47,7 @@ def add_client_options(p: argparse.ArgumentParser, *, with_server_flag: bool = F
     g.add_argument("--curve-secret", metavar="KEY", help=f"CURVE: {what} (Z85, or its .key_secret certificate file)")
     g.add_argument("--curve-server", metavar="KEY",
                    help="CURVE: the server's public key (Z85, or its .key certificate file)")
+    add_link_options(p)
 
 
 def _usage(text: str) -> CliError:
@@ -59,7 +63,7 @@ def bridge_options(args: argparse.Namespace, server: bool) -> dict[str, Any]:
     secret = getattr(args, "curve_secret", None)
     clients = getattr(args, "curve_client", None)
     far = getattr(args, "curve_server", None)
-    opts: dict[str, Any] = {}
+    opts: dict[str, Any] = link_options(args)
     if server:
         if far is not None:
             raise _usage("--curve-server is for connecting; a server takes --curve-secret and --curve-client")

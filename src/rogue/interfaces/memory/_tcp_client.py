@@ -20,6 +20,7 @@ from typing import Any
 import zmq
 
 from ..._errors import GeneralError
+from ..._heartbeat import DEFAULT_INTERVAL, DEFAULT_TIMEOUT, Heartbeat, LinkLoss
 from ..._logging import Logging
 from ..._zmq import StopAliases, register_closer, tcp_url, unregister_closer
 from . import _wire as w
@@ -57,16 +58,25 @@ class TcpClient(StopAliases, ClientReceiver, Slave):
     Beyond Rogue: :meth:`isConnected` and the counters in :meth:`stats`;
     ``manyClients=True`` for a server created with ``manyClients=True``;
     ``clientSecretKey`` with ``serverPublicKey`` for a CURVE server.
+    ``heartbeatInterval``/``heartbeatTimeout`` (seconds, default 1 and 5; 0:
+    off): a server silent that long (a pulled cable, a hung host) is declared
+    lost with one warning; until the client has reconnected (by itself), a new
+    transaction fails at once with "... is not connected: the link was lost
+    ..." instead of waiting out its timeout. One in flight when the link died
+    fails with Rogue's timeout text, as before.
     """
 
     def __init__(self, addr: str, port: int, waitReady: bool = False, *, manyClients: bool = False,
-                 clientSecretKey: Any = None, serverPublicKey: Any = None) -> None:
+                 clientSecretKey: Any = None, serverPublicKey: Any = None,
+                 heartbeatInterval: float = DEFAULT_INTERVAL, heartbeatTimeout: float = DEFAULT_TIMEOUT) -> None:
         super().__init__(4, 0xFFFFFFFF)
         self._addr = str(addr)
         self._port = int(port)
         self._name = f"TcpClient.{self._addr}.{self._port}"
         self._log = Logging.create(f"memory.{self._name}")
         self._wait_ready = bool(waitReady)
+        self._hb = Heartbeat.checked(self._name, heartbeatInterval, heartbeatTimeout)
+        self._loss = LinkLoss(self._log, self._hb, f"the memory server at {self._addr}:{self._port}")
         self._inflight: dict[int, Transaction] = {}
         self._send_lock = threading.Lock()
         self._state_lock = threading.Lock()
@@ -94,11 +104,11 @@ class TcpClient(StopAliases, ClientReceiver, Slave):
                 sock.setsockopt(zmq.ROUTING_ID, self._route)
 
         self._push, self._push_mon = open_socket(zmq.PUSH, self._push_url, False, self._name,
-                                                 self._addr, self._port, self._log, prepare)
+                                                 self._addr, self._port, self._log, prepare, heartbeat=self._hb)
         try:
             self._pull, self._pull_mon = open_socket(zmq.DEALER if self._many else zmq.PULL, self._pull_url, False,
                                                      self._name, self._addr, self._port, self._log, prepare,
-                                                     connect=self._many)
+                                                     connect=self._many, heartbeat=self._hb)
         except Exception:
             close_all(self._push, self._push_mon)
             raise
@@ -124,6 +134,13 @@ class TcpClient(StopAliases, ClientReceiver, Slave):
         refusal = self._link.refusal
         if refusal:  # the server refused this client: say so now rather than time out
             transaction._complete(None, refusal)
+            return
+        lost_at = self._loss.lost_at
+        if lost_at:  # the link is known to be down: say so now rather than time out
+            transaction._complete(None, f"memory server at {self._addr}:{self._port} is not connected: the link was "
+                                        f"lost {monotonic() - lost_at:.1f} s ago (transaction not sent; the client "
+                                        "reconnects by itself)")
+            self._unsent += 1
             return
         tid = transaction._id
         ttype = transaction._type
@@ -272,6 +289,8 @@ class TcpClient(StopAliases, ClientReceiver, Slave):
         if up != self._connected:
             self._connected = up
             self._log.info("server %s:%d %s", self._addr, self._port, "connected" if up else "disconnected")
+            if self._running and self._loss.up(up):  # lost in silence: drop the request connections too
+                self._hb.drop(self._push_peers.fds, self._port, False)
 
     # -- link state and counters -------------------------------------------------------------------------
     def isConnected(self) -> bool:
@@ -294,6 +313,7 @@ class TcpClient(StopAliases, ClientReceiver, Slave):
             "malformed": self._malformed,
             "unknown": self._unknown,
             "unsent": self._unsent,
+            "linkLosses": self._loss.losses,
         }
 
     # -- lifecycle -------------------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from .transaction import Transaction
 if TYPE_CHECKING:
     import threading
 
+    from ..._heartbeat import LinkLoss
     from ._tcp_guard import ClientLink
     from ._tcp_sockets import PeerTracker, WarnLimiter
 
@@ -68,6 +69,7 @@ class ClientReceiver:
     _push_peers: "PeerTracker"
     _bad: "WarnLimiter"
     _notsent: "WarnLimiter"
+    _loss: "LinkLoss"
     _log: logging.Logger
     _name: str
     _probe_id: int
@@ -183,6 +185,7 @@ class ClientReceiver:
         events = pull.getsockopt
         decode = w.decode_response
         inflight = self._inflight
+        self._loss.heard()
         for i in range(_BATCH):
             # The caller's poll found a message; before each further one, ask: an empty NOBLOCK
             # recv raises (costly) and releases the GIL, which bounces it between threads (measured).

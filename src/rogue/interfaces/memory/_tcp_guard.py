@@ -83,9 +83,18 @@ class ServerGuard:
 
     def prepare(self, sock: zmq.Socket) -> EventQueue | None:
         """Give ``sock`` its policy (call before bind); returns its monitor events, if the policy owns the monitor."""
-        pol = register(sock, name=self._name, log=self._log, group=self._group, forward_events=True, **self._opts)
+        # heartbeat=False: no ZMTP heartbeats; the bridge checks its links itself (rogue._heartbeat).
+        pol = register(sock, name=self._name, log=self._log, group=self._group, forward_events=True,
+                       heartbeat=False, **self._opts)
         self._policies.append(pol)
         return pol.events
+
+    def client_ip(self) -> str:
+        """The IP address of the client an exclusive pair serves ("" when unknown)."""
+        for pol in self._policies:
+            if pol._owner_ip:
+                return pol._owner_ip
+        return ""
 
     def close(self) -> None:
         """End the policies (after the sockets were closed, or from their thread)."""

@@ -31,6 +31,7 @@ from typing import Any
 
 import zmq
 
+from ..._heartbeat import DEFAULT_INTERVAL, DEFAULT_TIMEOUT, Heartbeat, LinkLoss, peer_address
 from ..._logging import Logging
 from ..._zap_policy import EventQueue
 from ..._zmq import StopAliases, register_closer, tcp_url, unregister_closer
@@ -75,16 +76,22 @@ class TcpServer(StopAliases, Master):
     ``manyClients=True``, each response to its sender), ``allow`` (IP addresses
     or networks that may connect), ``serverSecretKey`` with ``allowedClientKeys``
     (CURVE: only the listed client public keys; Z85 text or certificate files).
+    ``heartbeatInterval``/``heartbeatTimeout`` (seconds, default 1 and 5; 0:
+    off): a client silent that long is declared lost (one warning, counted in
+    ``stats()["linkLosses"]``) and, when exclusive, its slot is freed.
     """
 
     def __init__(self, addr: str, port: int, *, exclusive: bool = True, manyClients: bool = False,
-                 allow: Any = None, serverSecretKey: Any = None, allowedClientKeys: Any = None) -> None:
+                 allow: Any = None, serverSecretKey: Any = None, allowedClientKeys: Any = None,
+                 heartbeatInterval: float = DEFAULT_INTERVAL, heartbeatTimeout: float = DEFAULT_TIMEOUT) -> None:
         super().__init__()
         self._addr = str(addr)
         self._port = int(port)
         self._name = f"TcpServer.{self._addr}.{self._port}"
         self._log = Logging.create(f"memory.{self._name}")
         self._many = bool(manyClients)
+        self._hb = Heartbeat.checked(self._name, heartbeatInterval, heartbeatTimeout)
+        self._loss = LinkLoss(self._log, self._hb, f"the client of {tcp_url(self._addr, self._port)}")
         self._guard = ServerGuard(self._name, self._log, bool(exclusive) and not self._many, allow,
                                   serverSecretKey, allowedClientKeys)
         self._served = self._failed = self._timed_out = self._malformed = 0
@@ -112,14 +119,16 @@ class TcpServer(StopAliases, Master):
         prepare = self._guard.prepare
         try:
             self._pull, self._pull_mon = open_socket(zmq.PULL, url(self._addr, self._port), True, self._name,
-                                                     self._addr, self._port, self._log, prepare)
+                                                     self._addr, self._port, self._log, prepare,
+                                                     heartbeat=self._hb)
         except Exception:
             self._guard.close()
             raise
         try:
             self._push, self._push_mon = open_socket(zmq.ROUTER if self._many else zmq.PUSH,
                                                      url(self._addr, self._port + 1), True,
-                                                     self._name, self._addr, self._port, self._log, prepare)
+                                                     self._name, self._addr, self._port, self._log, prepare,
+                                                     heartbeat=self._hb)
             if self._many:  # a full or vanished client is an error to handle, not a silent drop
                 self._push.setsockopt(zmq.ROUTER_MANDATORY, 1)
         except Exception:
@@ -254,6 +263,7 @@ class TcpServer(StopAliases, Master):
         decode = w.decode_request
         many = self._many
         route = None
+        self._loss.heard()
         for i in range(_BATCH):
             # The caller's poll found a message; before each further one, ask: an empty NOBLOCK
             # recv raises (costly) and releases the GIL, which bounces it between threads (measured).
@@ -294,6 +304,12 @@ class TcpServer(StopAliases, Master):
         if up != self._connected:
             self._connected = up
             self._log.info("client %s", "connected" if up else "disconnected")
+            if up:  # name the client in a later warning
+                who = peer_address(self._pull_peers.fds, self._port) or self._guard.client_ip()
+                self._loss.peer = f"the client {who} of {tcp_url(self._addr, self._port)}" if who else \
+                    f"the client of {tcp_url(self._addr, self._port)}"
+            if self._running and self._loss.up(up):  # lost in silence: drop the response connections too
+                self._hb.drop(self._push_peers.fds, self._port + 1, True)
         if self._push_peers.peers > 1 and not self._many:
             self._log.warning("%d clients connected to %s: responses may reach the wrong client",
                               self._push_peers.peers, tcp_url(self._addr, self._port + 1))
@@ -329,6 +345,7 @@ class TcpServer(StopAliases, Master):
             "malformed": self._malformed,
             "probes": self._probes,
             "unsent": self._unsent,
+            "linkLosses": self._loss.losses,
         }
 
     # -- lifecycle ------------------------------------------------------------------------------------

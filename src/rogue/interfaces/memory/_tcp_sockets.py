@@ -16,6 +16,7 @@ from typing import Any, Callable
 import zmq
 
 from ..._errors import GeneralError
+from ..._heartbeat import Heartbeat
 from ..._zmq import context
 from ..stream._link import LINK_EVENTS, PeerTracker, WarnLimiter, drain_events
 
@@ -28,7 +29,7 @@ _DEBUG = logging.DEBUG
 
 def open_socket(kind: int, url: str, bind: bool, name: str, addr: str, port: int,
                 log: logging.Logger, prepare: Callable[[zmq.Socket], Any] | None = None,
-                connect: bool = True) -> tuple[zmq.Socket, Any]:
+                connect: bool = True, heartbeat: Heartbeat | None = None) -> tuple[zmq.Socket, Any]:
     """A PUSH or PULL socket of the shared context, bound or connected to ``url``, and its monitor.
 
     PUSH sockets get ``IMMEDIATE=1`` (nothing is queued for a peer that is not
@@ -40,11 +41,14 @@ def open_socket(kind: int, url: str, bind: bool, name: str, addr: str, port: int
     ``prepare(sock)`` runs before bind/connect (security, ZAP: ``_tcp_guard``);
     when it returns something, that is the monitor to read: the ZAP service owns
     the real one and passes its events on through an ``EventQueue``. ``connect=False`` leaves a client socket unconnected.
+    ``heartbeat``: the bridge's link checking (``rogue._heartbeat``; PUSH and ROUTER send, PULL and DEALER receive).
     """
     sock = context().socket(kind)
     mon = None
     try:
         sock.setsockopt(zmq.LINGER, 0)
+        if heartbeat is not None:
+            heartbeat.apply(sock, kind in (zmq.PUSH, zmq.ROUTER))
         if ":" in addr:
             sock.setsockopt(zmq.IPV6, 1)
         if kind == zmq.PUSH:

@@ -63,6 +63,11 @@ class PeerTracker:
         self._up.clear()
 
     @property
+    def fds(self) -> list[int]:
+        """File descriptors of the connections still open (handshake done or not)."""
+        return [*self._up, *self._pending]
+
+    @property
     def peers(self) -> int:
         """Connections whose handshake succeeded and that are still open."""
         return len(self._up)
@@ -158,6 +163,8 @@ class LinkStatus:
     counters; reading them needs no lock (each is one int written by one thread).
     """
 
+    _loss: Any  # the bridge's rogue._heartbeat.LinkLoss (link losses)
+
     def _init_status(self) -> None:
         self._running = False
         self._link = threading.Condition()
@@ -209,6 +216,10 @@ class LinkStatus:
         """Received messages dropped as malformed (wrong part count or header sizes)."""
         return self._malformed
 
+    def getLinkLossCount(self) -> int:
+        """Times the link was lost after being up (a silent peer, or one that closed)."""
+        return self._loss.losses
+
     def stats(self) -> dict[str, Any]:
         """All counters and the link state in one dict (for monitoring)."""
         return {
@@ -220,4 +231,5 @@ class LinkStatus:
             "rxBytes": self._rx_bytes,
             "malformed": self._malformed,
             "pushRebuilds": self._rebuilds,
+            "linkLosses": self._loss.losses,
         }

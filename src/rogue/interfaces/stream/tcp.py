@@ -22,6 +22,7 @@ from typing import Any
 import zmq
 
 from ..._errors import GeneralError
+from ..._heartbeat import DEFAULT_INTERVAL, DEFAULT_TIMEOUT, Heartbeat, LinkLoss, peer_address
 from ..._logging import Logging
 from ..._security import SocketSecurity
 from ..._zmq import StopAliases, context, register_closer, tcp_url, unregister_closer
@@ -71,7 +72,11 @@ class TcpCore(StopAliases, LinkStatus, Master, Slave):
     :meth:`close`.
 
     Beyond Rogue: :meth:`isConnected`, :meth:`waitReady` and the counters
-    (:meth:`getTxFrameCount` ... :meth:`getMalformedCount`, all in :meth:`stats`).
+    (:meth:`getTxFrameCount` ... :meth:`getLinkLossCount`, all in :meth:`stats`).
+    ``heartbeatInterval`` and ``heartbeatTimeout`` (seconds, default 1 and 5;
+    interval 0: off): a peer silent for the timeout (a pulled cable, a hung
+    host) is declared lost, :meth:`isConnected` goes False with one warning,
+    and the bridge reconnects by itself when the link returns (``rogue._heartbeat``).
 
     Empty (0-byte) frames are legal and round-trip between rogue-bridge peers.
     C++ Rogue 6.15's receiver mis-parses them (and loses the frame after one),
@@ -80,7 +85,8 @@ class TcpCore(StopAliases, LinkStatus, Master, Slave):
 
     def __init__(self, addr: str, port: int, server: bool, *, flushTimeout: float = 2.0, allow: Any = None,
                  serverSecretKey: Any = None, allowedClientKeys: Any = None, clientSecretKey: Any = None,
-                 serverPublicKey: Any = None) -> None:
+                 serverPublicKey: Any = None, heartbeatInterval: float = DEFAULT_INTERVAL,
+                 heartbeatTimeout: float = DEFAULT_TIMEOUT) -> None:
         Master.__init__(self)
         Slave.__init__(self)
         self._addr = str(addr)
@@ -92,6 +98,9 @@ class TcpCore(StopAliases, LinkStatus, Master, Slave):
         base = self._port
         self._pull_url = tcp_url(self._addr, base if self._server else base + 1)
         self._push_url = tcp_url(self._addr, base + 1 if self._server else base)
+        self._hb = Heartbeat.checked(self._name, heartbeatInterval, heartbeatTimeout)
+        peer = f"the client of {tcp_url(self._addr, base)}" if self._server else f"the server {tcp_url(self._addr, base)}"
+        self._loss = LinkLoss(self._log, self._hb, peer)
 
         self._init_status()
         self._created = time.monotonic()
@@ -134,6 +143,7 @@ class TcpCore(StopAliases, LinkStatus, Master, Slave):
         mon = None
         try:
             sock.setsockopt(zmq.LINGER, 0)
+            self._hb.apply(sock, kind == zmq.PUSH)
             if ":" in self._addr:
                 sock.setsockopt(zmq.IPV6, 1)
             if kind == zmq.PUSH:
@@ -319,6 +329,7 @@ class TcpCore(StopAliases, LinkStatus, Master, Slave):
         more = pull.getsockopt
         threshold = self._copy_threshold
         send = self._sendFrame
+        self._loss.heard()
         for _ in range(_BATCH):
             try:
                 parts: list[Any] = [recv(_NOBLOCK)]
@@ -361,11 +372,20 @@ class TcpCore(StopAliases, LinkStatus, Master, Slave):
         return changed
 
     def _update_link(self, pull_peers: PeerTracker, push_peers: PeerTracker) -> None:
-        self._set_link(pull_peers.peers > 0 and push_peers.peers > 0)
+        up = pull_peers.peers > 0 and push_peers.peers > 0
+        if up and self._server and not self._connected:  # name the client in a later warning
+            who = peer_address(pull_peers.fds, self._port)
+            self._loss.peer = f"the client {who} of {self._pull_url}" if who else f"the client of {self._pull_url}"
+        if self._set_link(up):
+            # Lost in silence: drop the sending connections now too (rogue._heartbeat, Heartbeat.drop).
+            self._hb.drop(push_peers.fds, self._port + 1 if self._server else self._port, self._server)
 
-    def _set_link(self, up: bool) -> None:
+    def _set_link(self, up: bool) -> bool:
+        """Record the link state; True when it was just lost in silence."""
         if self._set_connected(up) and self._running:
             self._log.info("far side %s", "connected" if up else "disconnected")
+            return self._loss.up(up)
+        return False
 
     # -- lifecycle ---------------------------------------------------------------------
     def stop(self) -> None:
@@ -430,9 +450,11 @@ class TcpServer(TcpCore):
     """
 
     def __init__(self, addr: str, port: int, *, flushTimeout: float = 2.0, allow: Any = None,
-                 serverSecretKey: Any = None, allowedClientKeys: Any = None) -> None:
+                 serverSecretKey: Any = None, allowedClientKeys: Any = None,
+                 heartbeatInterval: float = DEFAULT_INTERVAL, heartbeatTimeout: float = DEFAULT_TIMEOUT) -> None:
         super().__init__(addr, port, True, flushTimeout=flushTimeout, allow=allow,
-                         serverSecretKey=serverSecretKey, allowedClientKeys=allowedClientKeys)
+                         serverSecretKey=serverSecretKey, allowedClientKeys=allowedClientKeys,
+                         heartbeatInterval=heartbeatInterval, heartbeatTimeout=heartbeatTimeout)
 
 
 class TcpClient(TcpCore):
@@ -442,6 +464,8 @@ class TcpClient(TcpCore):
     """
 
     def __init__(self, addr: str, port: int, *, flushTimeout: float = 2.0, clientSecretKey: Any = None,
-                 serverPublicKey: Any = None) -> None:
+                 serverPublicKey: Any = None, heartbeatInterval: float = DEFAULT_INTERVAL,
+                 heartbeatTimeout: float = DEFAULT_TIMEOUT) -> None:
         super().__init__(addr, port, False, flushTimeout=flushTimeout, clientSecretKey=clientSecretKey,
-                         serverPublicKey=serverPublicKey)
+                         serverPublicKey=serverPublicKey, heartbeatInterval=heartbeatInterval,
+                         heartbeatTimeout=heartbeatTimeout)
