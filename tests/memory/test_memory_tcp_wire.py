@@ -241,3 +241,34 @@ def test_server_drops_malformed_requests_and_keeps_answering(
         assert server.getMalformedCount() == 50 * len(bad)
     finally:
         server.stop()
+
+
+def test_late_answer_to_an_earlier_probe_means_ready(scripted_server: tuple[zmq.Socket, zmq.Socket], port: int) -> None:
+    """A busy server that answers probe 1 after probe 2 went out: ready, and nothing counted as unknown."""
+    import threading
+
+    pull, push = scripted_server
+    client = rim.TcpClient("127.0.0.1", port)
+    result: list[bool] = []
+    try:
+        waiter = threading.Thread(target=lambda: result.append(client.waitReady(timeout=10.0, period=0.05)))
+        waiter.start()
+        first = _recv(pull)
+        second = _recv(pull)  # the client probed again: the first answer is late
+        assert first[3] == second[3] == b"\xfe\xff\xff\xff" and first[0] != second[0]
+        push.send_multipart(first + [b"", b"OK"])
+        waiter.join(10)
+        assert result == [True]
+        push.send_multipart(second + [b"", b"OK"])  # the answer to the newer probe arrives too
+        # A third probe, answered after it: once it is seen, the second answer was handled (one socket, in order).
+        result.clear()
+        waiter = threading.Thread(target=lambda: result.append(client.waitReady(timeout=10.0, period=5.0)))
+        waiter.start()
+        third = _recv(pull)
+        push.send_multipart(third + [b"", b"OK"])
+        waiter.join(10)
+        assert result == [True]
+        stats = client.stats()
+        assert stats["unknown"] == 0 and stats["malformed"] == 0
+    finally:
+        client.stop()

@@ -243,7 +243,9 @@ class ClientReceiver:
                 self._log.debug("Response id=%d: %s", resp.id, resp.result)
 
     def _probe_response(self, resp: w.Response) -> None:
-        if resp.id == self._probe_id and resp.result == "OK" and resp.size == 0 and len(resp.data) == 0:
+        # Any probe this client sent counts (ids rise from 1): a busy server answering an
+        # earlier probe after the next one went out is ready all the same, not "unknown".
+        if 0 < resp.id <= self._probe_id and resp.result == "OK" and resp.size == 0 and len(resp.data) == 0:
             if self._log.isEnabledFor(_DEBUG):
                 self._log.debug("Probe id=%d answered", resp.id)
             self._ready.set()
