@@ -22,6 +22,7 @@ from typing import Any
 import zmq
 
 from ..._errors import GeneralError
+from ..._listener import RELEASE_S, SERVER_EVENTS, release_error, unbind, wait_released
 from ..._logging import Logging
 from ..._security import SocketSecurity
 from ..._zmq import StopAliases, context, register_closer, tcp_url, unregister_closer
@@ -90,6 +91,8 @@ class TcpCore(StopAliases, LinkStatus, Master, Slave):
         self._send_lock = threading.Lock()
         self._new_push_mon: zmq.Socket | None = None  # handed from a sender to the rx thread
         self._push_mon_users = 2  # the rx thread and stop(); the last one closes the monitor
+        self._pull_peers, self._push_peers = PeerTracker(), PeerTracker()
+        self._released: bool | None = None  # a server's listeners: None until released (or not) by stop()
 
         self._pull: zmq.Socket | None = None
         self._push: zmq.Socket | None = None
@@ -134,7 +137,8 @@ class TcpCore(StopAliases, LinkStatus, Master, Slave):
             # Monitor before bind/connect, so the first connection's events are not missed.
             # A unique inproc name: a rebuilt socket must not collide with its predecessor's monitor.
             self._security.apply(sock)
-            mon = sock.get_monitor_socket(LINK_EVENTS, f"inproc://rogue-bridge.monitor.{next(_mon_ids)}")
+            events = SERVER_EVENTS if self._server else LINK_EVENTS  # a server also sees its listener close
+            mon = sock.get_monitor_socket(events, f"inproc://rogue-bridge.monitor.{next(_mon_ids)}")
             role = "push" if kind == zmq.PUSH else "pull"
             if self._server:
                 self._log.debug("Creating %s server port: %s", role, url)
@@ -249,7 +253,7 @@ class TcpCore(StopAliases, LinkStatus, Master, Slave):
         """Receive thread: frames to the slaves, monitor events to the link state."""
         pull, pull_mon, push_mon = self._pull, self._pull_mon, self._push_mon
         assert pull is not None
-        pull_peers, push_peers = PeerTracker(), PeerTracker()
+        pull_peers, push_peers = self._pull_peers, self._push_peers
         poller = zmq.Poller()
         for sock in (pull_mon, push_mon):
             poller.register(sock, zmq.POLLIN)
@@ -265,13 +269,7 @@ class TcpCore(StopAliases, LinkStatus, Master, Slave):
                         poller.register(pull, zmq.POLLIN)
                         reading, poll_ms = True, _POLL_MS
                     if self._new_push_mon is not None:
-                        with self._state_lock:
-                            new, self._new_push_mon = self._new_push_mon, None
-                        poller.unregister(push_mon)
-                        push_mon.close(linger=0)
-                        push_mon = new
-                        poller.register(push_mon, zmq.POLLIN)
-                        push_peers.reset()
+                        push_mon = self._take_new_push_mon(poller, push_mon)
                         self._update_link(pull_peers, push_peers)
                     ready = dict(poller.poll(poll_ms))
                     if pull in ready:
@@ -288,6 +286,9 @@ class TcpCore(StopAliases, LinkStatus, Master, Slave):
                     self._log.exception("receive loop error (continuing)")
                     time.sleep(_POLL_MS / 1000)  # an error that repeats must not spin or flood the log
         finally:
+            self._push_mon = push_mon
+            if self._server and self._released is None:
+                self._released = self._release_listeners()
             # libzmq sends monitor events with a blocking send: a monitor socket closed
             # while its socket still emits events would block libzmq's I/O thread (and
             # every bridge of the process). So the monitor is disabled first, by the
@@ -295,9 +296,50 @@ class TcpCore(StopAliases, LinkStatus, Master, Slave):
             pull.disable_monitor()
             pull.close(linger=0)
             pull_mon.close(linger=0)
-            self._push_mon = push_mon
             self._release_push_monitor()
             self._set_link(False)
+
+    def _take_new_push_mon(self, poller: zmq.Poller, push_mon: zmq.Socket) -> zmq.Socket:
+        """Swap in the monitor of a rebuilt PUSH socket (rx thread); returns it."""
+        with self._state_lock:
+            new, self._new_push_mon = self._new_push_mon, None
+        assert new is not None
+        poller.unregister(push_mon)
+        push_mon.close(linger=0)
+        poller.register(new, zmq.POLLIN)
+        self._push_mon = new
+        self._push_peers.reset()
+        self._push_peers.listener_closed = False
+        return new
+
+    def _release_listeners(self) -> bool:
+        """Unbind both listening endpoints and wait for libzmq to close them (rx thread, server only).
+
+        True once both ports are free (``EVENT_CLOSED`` of each listener), False
+        after ``RELEASE_S``. Established connections stay: PUSH drains per linger.
+        """
+        pull_peers, push_peers = self._pull_peers, self._push_peers
+        unbind(self._pull)
+        push_gone = False
+        if self._send_lock.acquire(timeout=1.0):  # senders notice the stop flag within one poll period
+            try:
+                push_gone = not unbind(self._push) and self._push is None
+            finally:
+                self._send_lock.release()
+        else:
+            self._log.warning("a sender did not release the push socket within 1 s")
+        poller = zmq.Poller()
+        poller.register(self._pull_mon, zmq.POLLIN)
+        poller.register(self._push_mon, zmq.POLLIN)
+
+        def step(ms: int) -> None:
+            if self._new_push_mon is not None:
+                self._take_new_push_mon(poller, self._push_mon)
+            for sock, _ in poller.poll(ms):
+                drain_events(sock, pull_peers if sock is self._pull_mon else push_peers, self._log,
+                             "pull" if sock is self._pull_mon else "push")
+
+        return wait_released(lambda: pull_peers.listener_closed and (push_gone or push_peers.listener_closed), step)
 
     def _drain(self, pull: zmq.Socket) -> None:
         """Deliver up to ``_BATCH`` waiting messages without blocking."""
@@ -357,9 +399,13 @@ class TcpCore(StopAliases, LinkStatus, Master, Slave):
     def stop(self) -> None:
         """Stop the bridge and release its thread and sockets (idempotent).
 
-        Frames already sent keep being delivered to a connected peer in the
-        background for up to ``flushTimeout`` seconds; this call does not wait
-        for them. Frames handed in afterwards are dropped (logged at debug).
+        A server's listening ports are free when this returns (a new server may
+        bind them at once); if libzmq does not release them within
+        ``RELEASE_S`` seconds, or a slave keeps the receive thread busy, it
+        raises GeneralError after releasing everything else. Frames already sent
+        keep being delivered to a connected peer in the background for up to
+        ``flushTimeout`` seconds; this call does not wait for them. Frames
+        handed in afterwards are dropped (logged at debug).
         """
         with self._state_lock:
             if self._closed:
@@ -368,9 +414,11 @@ class TcpCore(StopAliases, LinkStatus, Master, Slave):
             self._running = False
         unregister_closer(self)
         if self._rx is not threading.current_thread():
-            self._rx.join(1.0)
+            self._rx.join(1.0 + (RELEASE_S + 1.0 if self._server else 0.0))
             if self._rx.is_alive():  # a slave is stuck in _acceptFrame; the thread closes its sockets when it returns
                 self._log.warning("receive thread still busy in a slave after stop()")
+        elif self._server:  # stop() from a slave, in the rx thread: it owns the PULL socket
+            self._released = self._release_listeners()
         # Blocked senders notice the stop flag within one poll period.
         if self._send_lock.acquire(timeout=1.0):
             try:
@@ -387,6 +435,10 @@ class TcpCore(StopAliases, LinkStatus, Master, Slave):
         self._security.close()
         self._set_connected(False)
         self._log.debug("Stopped")
+        if self._server and not self._released:
+            why = ("the receive thread is busy in a slave's _acceptFrame" if self._released is None
+                   else f"libzmq did not close the listeners within {RELEASE_S:.0f} s")
+            raise release_error(self._name, self._addr, self._port, why)
 
     def _release_push_monitor(self) -> None:
         """Close the PUSH monitor sockets once both the rx thread and stop() are done with them."""
