@@ -31,6 +31,7 @@ from typing import Any
 
 import zmq
 
+from ..._listener import RELEASE_S, release_error, unbind, wait_released
 from ..._logging import Logging
 from ..._zap_policy import EventQueue
 from ..._zmq import StopAliases, register_closer, tcp_url, unregister_closer
@@ -89,6 +90,7 @@ class TcpServer(StopAliases, Master):
         self._connected = False
         self._running = False
         self._closed = False
+        self._released: bool | None = None  # the listeners: None until released (or not) on stop()
         self._state_lock = threading.Lock()
         self._bad = WarnLimiter(self._log, "dropped malformed request")
         self._lost = WarnLimiter(self._log, "response not sent")
@@ -235,6 +237,8 @@ class TcpServer(StopAliases, Master):
                     self._log.exception("I/O loop error (continuing)")
         finally:
             executor.abandon()
+            if self._released is None:
+                self._released = self._release_listeners()
             # Monitors stop before their sockets close: libzmq's I/O thread blocks on a monitor whose reader is gone.
             pull.disable_monitor()
             self._push.disable_monitor()
@@ -243,6 +247,34 @@ class TcpServer(StopAliases, Master):
             self._wake_r.close()
             self._wake_w.close()
             self._connected = False
+
+    def _release_listeners(self) -> bool:
+        """Unbind both listening endpoints and wait for libzmq to close them (I/O thread).
+
+        True once both ports are free (each listener's ``EVENT_CLOSED``, from
+        the monitor or, for exclusive sockets, the ZAP service's event queue),
+        False after ``RELEASE_S``.
+        """
+        unbind(self._pull)
+        unbind(self._push)
+        poller = zmq.Poller()
+        poller.register(self._wake_r, zmq.POLLIN)
+        watched = ((self._pull_mon, self._pull_peers, "pull"), (self._push_mon, self._push_peers, "push"))
+        for mon, _, _ in watched:
+            if not isinstance(mon, EventQueue):
+                poller.register(mon, zmq.POLLIN)
+
+        def step(ms: int) -> None:
+            poller.poll(ms)
+            try:
+                self._wake_r.recv(4096)
+            except OSError:
+                pass
+            for mon, peers, role in watched:
+                if not isinstance(mon, EventQueue) or mon:  # an empty event queue raises when read
+                    drain_events(mon, peers, self._log, role)
+
+        return wait_released(lambda: self._pull_peers.listener_closed and self._push_peers.listener_closed, step)
 
     def _drain(self, pull: zmq.Socket, executor: Executor) -> None:
         """Take up to ``_BATCH`` waiting requests: probes answered, bad ones dropped, others queued."""
@@ -329,7 +361,12 @@ class TcpServer(StopAliases, Master):
 
     # -- lifecycle ------------------------------------------------------------------------------------
     def stop(self) -> None:
-        """Stop serving and release the thread and sockets (idempotent, within about 0.1 s)."""
+        """Stop serving and release the thread and sockets (idempotent, within about 0.1 s).
+
+        The listening ports are free when this returns (a new server may bind
+        them at once); if they cannot be released within ``RELEASE_S``
+        seconds, or the slave keeps the I/O thread busy, it raises GeneralError.
+        """
         with self._state_lock:
             if self._closed:
                 return
@@ -338,7 +375,16 @@ class TcpServer(StopAliases, Master):
         unregister_closer(self)
         if self._io is not threading.current_thread():
             self._wake_io()
-            self._io.join(1.0)
+            self._io.join(2.0 + RELEASE_S)
             if self._io.is_alive():
                 self._log.warning("I/O thread still busy in the slave after stop()")
+        else:  # stop() from the slave, in the I/O thread: it owns the sockets
+            self._released = self._release_listeners()
         self._log.debug("Stopped")
+        if not self._released:
+            why = ("the I/O thread is busy in the slave" if self._released is None
+                   else f"libzmq did not close the listeners within {RELEASE_S:.0f} s")
+            raise release_error(self._name, self._addr, self._port, why)
+
+    def _start(self) -> None:
+        """Start hook (as in Rogue, where the bridge starts with its root): serving began at creation."""

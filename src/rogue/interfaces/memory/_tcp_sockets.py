@@ -16,6 +16,7 @@ from typing import Any, Callable
 import zmq
 
 from ..._errors import GeneralError
+from ..._listener import SERVER_EVENTS
 from ..._zmq import context
 from ..stream._link import LINK_EVENTS, PeerTracker, WarnLimiter, drain_events
 
@@ -56,7 +57,10 @@ def open_socket(kind: int, url: str, bind: bool, name: str, addr: str, port: int
                 sock.close(linger=0)
                 raise
         if mon is None:
-            mon = sock.get_monitor_socket(LINK_EVENTS, f"inproc://rogue-bridge.memory.monitor.{next(_mon_ids)}")
+            # A server socket also reports its listener's close (close() waits for it: rogue._listener);
+            # a client's, the monitor's own end (which wakes the receive thread on close()).
+            events = SERVER_EVENTS if bind else LINK_EVENTS | zmq.EVENT_MONITOR_STOPPED
+            mon = sock.get_monitor_socket(events, f"inproc://rogue-bridge.memory.monitor.{next(_mon_ids)}")
         role = "push" if kind == zmq.PUSH else "pull"
         if bind:
             log.debug("Creating %s server port: %s", role, url)

@@ -137,7 +137,9 @@ class TcpCore(StopAliases, LinkStatus, Master, Slave):
             # Monitor before bind/connect, so the first connection's events are not missed.
             # A unique inproc name: a rebuilt socket must not collide with its predecessor's monitor.
             self._security.apply(sock)
-            events = SERVER_EVENTS if self._server else LINK_EVENTS  # a server also sees its listener close
+            # A server also sees its listeners close (stop() waits for that); a client its monitor stop
+            # (which wakes the rx thread on stop()).
+            events = SERVER_EVENTS if self._server else LINK_EVENTS | zmq.EVENT_MONITOR_STOPPED
             mon = sock.get_monitor_socket(events, f"inproc://rogue-bridge.monitor.{next(_mon_ids)}")
             role = "push" if kind == zmq.PUSH else "pull"
             if self._server:
@@ -323,7 +325,8 @@ class TcpCore(StopAliases, LinkStatus, Master, Slave):
         push_gone = False
         if self._send_lock.acquire(timeout=1.0):  # senders notice the stop flag within one poll period
             try:
-                push_gone = not unbind(self._push) and self._push is None
+                unbind(self._push)  # usually done by stop() already (then this finds nothing to unbind)
+                push_gone = self._push is None
             finally:
                 self._send_lock.release()
         else:
@@ -413,6 +416,17 @@ class TcpCore(StopAliases, LinkStatus, Master, Slave):
             self._closed = True
             self._running = False
         unregister_closer(self)
+        # Wake the rx thread now, not within one poll period: a server's unbound PUSH listener
+        # reports EVENT_CLOSED, a client's disabled PUSH monitor MONITOR_STOPPED.
+        if self._send_lock.acquire(timeout=1.0):
+            try:
+                if self._push is not None:
+                    if self._server:
+                        unbind(self._push)
+                    else:
+                        self._push.disable_monitor()
+            finally:
+                self._send_lock.release()
         if self._rx is not threading.current_thread():
             self._rx.join(1.0 + (RELEASE_S + 1.0 if self._server else 0.0))
             if self._rx.is_alive():  # a slave is stuck in _acceptFrame; the thread closes its sockets when it returns
