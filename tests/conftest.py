@@ -21,11 +21,21 @@ def _port_free(port: int) -> bool:
     return True
 
 
+def _ephemeral_low() -> int:
+    """The lowest port of the kernel's ephemeral range (outgoing connections take those)."""
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            return int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
 def free_port_pair() -> int:
-    """A base port P with P and P+1 both free on 127.0.0.1, chosen at run time."""
+    """A base port P with P and P+1 both free on 127.0.0.1, below the ephemeral range, chosen at run time."""
     rng = random.Random()
+    high = max(20002, min(60000, _ephemeral_low() - 1))
     for _ in range(500):
-        port = rng.randrange(20000, 60000, 2)
+        port = rng.randrange(20000, high, 2)
         if _port_free(port) and _port_free(port + 1):
             return port
     raise RuntimeError("no free port pair found")

@@ -57,8 +57,7 @@ from . import _keys
 from ._errors import GeneralError
 from ._logging import Logging
 from ._zap_policy import EventQueue, PeerGroup, Policy, handshake_result
-from ._listener import SERVER_EVENTS
-from ._zmq import context
+from ._zmq import LINK_EVENTS, context
 
 __all__ = ["PeerGroup", "Policy", "handshake_result", "register"]
 
@@ -364,8 +363,7 @@ def register(
     if exclusive:
         # An unbounded reader (rcvhwm 0): libzmq blocks its I/O thread on a full monitor.
         endpoint = f"inproc://rogue-bridge.zap.monitor.{pol.domain.decode()}"
-        # EVENT_CLOSED: the listener's close, which the bridge's close() waits for (rogue._listener).
-        sock.monitor(endpoint, (SERVER_EVENTS | _MON_EVENTS) if forward_events else _MON_EVENTS)
+        sock.monitor(endpoint, (LINK_EVENTS | _MON_EVENTS) if forward_events else _MON_EVENTS)
         if forward_events:
             pol.events = EventQueue()
         mon = context().socket(zmq.PAIR)

@@ -31,7 +31,7 @@ from typing import Any
 
 import zmq
 
-from ..._listener import RELEASE_S, release_error, unbind, wait_released
+from ..._listener import listening_address, release_error, wait_free
 from ..._logging import Logging
 from ..._zap_policy import EventQueue
 from ..._zmq import StopAliases, register_closer, tcp_url, unregister_closer
@@ -47,6 +47,7 @@ _POLL_MS = 100  # how often the idle loop looks at the stop flag
 _BATCH = 256  # requests taken per loop pass before looking at the rest
 _MAX_QUEUE = 4096  # requests waiting for the slave before the server stops reading (back-pressure)
 _MAX_READ = 1 << 28  # largest Read/Verify the server allocates a buffer for
+_FLUSH_MS = 2000  # how long responses sent before stop() keep draining to the client
 _NOBLOCK = int(zmq.NOBLOCK)
 _EVENTS = int(zmq.EVENTS)
 _POLLIN = int(zmq.POLLIN)  # plain ints: an IntFlag "&" builds an enum each time (measured ~1 us)
@@ -90,7 +91,6 @@ class TcpServer(StopAliases, Master):
         self._connected = False
         self._running = False
         self._closed = False
-        self._released: bool | None = None  # the listeners: None until released (or not) on stop()
         self._state_lock = threading.Lock()
         self._bad = WarnLimiter(self._log, "dropped malformed request")
         self._lost = WarnLimiter(self._log, "response not sent")
@@ -124,6 +124,8 @@ class TcpServer(StopAliases, Master):
             close_all(self._pull, self._pull_mon)
             self._guard.close()
             raise
+        # Where the server listens: stop() returns once the kernel has released both ports.
+        self._listen = [a for a in (listening_address(self._pull), listening_address(self._push)) if a is not None]
         self._push_peers = PeerTracker()
         self._pull_peers = PeerTracker()
         # Completions from other threads write one byte here to wake the I/O thread's poll.
@@ -162,7 +164,8 @@ class TcpServer(StopAliases, Master):
         # or the peer is not reading (back-pressure): wait a bounded time. After one such wait
         # found nobody, later responses are dropped at once until a peer is seen again, so a
         # vanished client's queue costs one timeout, not one per response.
-        if self._push_peers.peers:
+        had_peer = self._push_peers.peers > 0
+        if had_peer:
             self._reply_gave_up = False
         end = 0.0 if self._reply_gave_up else monotonic() + self._timeout
         while self._running and monotonic() < end:
@@ -176,9 +179,22 @@ class TcpServer(StopAliases, Master):
                     if exc.errno != errno.EHOSTUNREACH:
                         raise
                     break
+            # A client that leaves with requests queued (or closes right after posting) must not
+            # cost one timeout per queued response: its disconnect ends the wait.
+            self._refresh_peers()
+            if had_peer and not self._push_peers.peers:
+                break
         self._reply_gave_up = not self._push_peers.peers
         self._unsent += 1
         self._lost.warn(f"no client to take the response to request id {w.U32.unpack(parts[-6])[0]}")
+
+    def _refresh_peers(self) -> None:
+        """Apply the waiting monitor events of both sockets (I/O thread, outside the loop's poll)."""
+        for mon, peers, role in ((self._pull_mon, self._pull_peers, "pull"), (self._push_mon, self._push_peers, "push")):
+            if isinstance(mon, EventQueue) and not mon:  # an empty event queue raises when read
+                continue
+            if drain_events(mon, peers, self._log, role):
+                self._update_link()
 
     # -- the I/O thread ------------------------------------------------------------------------
     def _io_loop(self) -> None:
@@ -237,44 +253,15 @@ class TcpServer(StopAliases, Master):
                     self._log.exception("I/O loop error (continuing)")
         finally:
             executor.abandon()
-            if self._released is None:
-                self._released = self._release_listeners()
             # Monitors stop before their sockets close: libzmq's I/O thread blocks on a monitor whose reader is gone.
             pull.disable_monitor()
             self._push.disable_monitor()
-            close_all(pull, pull_mon, self._push, push_mon)
+            close_all(pull, pull_mon, push_mon)
+            self._push.close(linger=_FLUSH_MS)  # responses already sent still reach a connected client
             self._guard.close()
             self._wake_r.close()
             self._wake_w.close()
             self._connected = False
-
-    def _release_listeners(self) -> bool:
-        """Unbind both listening endpoints and wait for libzmq to close them (I/O thread).
-
-        True once both ports are free (each listener's ``EVENT_CLOSED``, from
-        the monitor or, for exclusive sockets, the ZAP service's event queue),
-        False after ``RELEASE_S``.
-        """
-        unbind(self._pull)
-        unbind(self._push)
-        poller = zmq.Poller()
-        poller.register(self._wake_r, zmq.POLLIN)
-        watched = ((self._pull_mon, self._pull_peers, "pull"), (self._push_mon, self._push_peers, "push"))
-        for mon, _, _ in watched:
-            if not isinstance(mon, EventQueue):
-                poller.register(mon, zmq.POLLIN)
-
-        def step(ms: int) -> None:
-            poller.poll(ms)
-            try:
-                self._wake_r.recv(4096)
-            except OSError:
-                pass
-            for mon, peers, role in watched:
-                if not isinstance(mon, EventQueue) or mon:  # an empty event queue raises when read
-                    drain_events(mon, peers, self._log, role)
-
-        return wait_released(lambda: self._pull_peers.listener_closed and self._push_peers.listener_closed, step)
 
     def _drain(self, pull: zmq.Socket, executor: Executor) -> None:
         """Take up to ``_BATCH`` waiting requests: probes answered, bad ones dropped, others queued."""
@@ -363,9 +350,11 @@ class TcpServer(StopAliases, Master):
     def stop(self) -> None:
         """Stop serving and release the thread and sockets (idempotent, within about 0.1 s).
 
-        The listening ports are free when this returns (a new server may bind
-        them at once); if they cannot be released within ``RELEASE_S``
-        seconds, or the slave keeps the I/O thread busy, it raises GeneralError.
+        The listening ports are free when this returns: a new server may bind
+        them at once, in this process or another. If they are still held after
+        ``RELEASE_S`` seconds (or the slave keeps the I/O thread busy), it
+        raises GeneralError. Responses already sent keep draining to a
+        connected client for up to 2 s in the background.
         """
         with self._state_lock:
             if self._closed:
@@ -375,16 +364,17 @@ class TcpServer(StopAliases, Master):
         unregister_closer(self)
         if self._io is not threading.current_thread():
             self._wake_io()
-            self._io.join(2.0 + RELEASE_S)
+            self._io.join(1.0)
             if self._io.is_alive():
                 self._log.warning("I/O thread still busy in the slave after stop()")
-        else:  # stop() from the slave, in the I/O thread: it owns the sockets
-            self._released = self._release_listeners()
+                raise release_error(self._name, None, "the I/O thread is busy in the slave")
+        else:  # stop() from the slave, in the I/O thread: the sockets close when the loop ends, just after
+            self._log.debug("Stopped from the I/O thread: its ports are released when the slave returns")
+            return
         self._log.debug("Stopped")
-        if not self._released:
-            why = ("the I/O thread is busy in the slave" if self._released is None
-                   else f"libzmq did not close the listeners within {RELEASE_S:.0f} s")
-            raise release_error(self._name, self._addr, self._port, why)
+        held = wait_free(self._listen)
+        if held:
+            raise release_error(self._name, held)
 
     def _start(self) -> None:
         """Start hook (as in Rogue, where the bridge starts with its root): serving began at creation."""

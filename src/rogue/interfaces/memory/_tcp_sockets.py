@@ -16,7 +16,6 @@ from typing import Any, Callable
 import zmq
 
 from ..._errors import GeneralError
-from ..._listener import SERVER_EVENTS
 from ..._zmq import context
 from ..stream._link import LINK_EVENTS, PeerTracker, WarnLimiter, drain_events
 
@@ -57,9 +56,8 @@ def open_socket(kind: int, url: str, bind: bool, name: str, addr: str, port: int
                 sock.close(linger=0)
                 raise
         if mon is None:
-            # A server socket also reports its listener's close (close() waits for it: rogue._listener);
-            # a client's, the monitor's own end (which wakes the receive thread on close()).
-            events = SERVER_EVENTS if bind else LINK_EVENTS | zmq.EVENT_MONITOR_STOPPED
+            # A client's monitor also reports its own end: close() disabling it wakes the receive thread.
+            events = LINK_EVENTS if bind else LINK_EVENTS | zmq.EVENT_MONITOR_STOPPED
             mon = sock.get_monitor_socket(events, f"inproc://rogue-bridge.memory.monitor.{next(_mon_ids)}")
         role = "push" if kind == zmq.PUSH else "pull"
         if bind:

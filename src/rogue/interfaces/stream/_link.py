@@ -30,16 +30,13 @@ class PeerTracker:
     does not make a link "up"). libzmq reports the file descriptor with
     CONNECTED/ACCEPTED/DISCONNECTED but 0 with HANDSHAKE_SUCCEEDED, so a
     handshake is credited to the oldest connection still waiting for one.
-    ``listener_closed`` turns True with ``EVENT_CLOSED`` (a server socket's
-    listener is closed: its port is free, see ``rogue._listener``).
     """
 
-    __slots__ = ("_pending", "_up", "listener_closed")
+    __slots__ = ("_pending", "_up")
 
     def __init__(self) -> None:
         self._pending: list[int] = []
         self._up: set[int] = set()
-        self.listener_closed = False
 
     def event(self, event: int, value: int) -> bool:
         """Apply one monitor event; True when the peer count changed."""
@@ -56,8 +53,6 @@ class PeerTracker:
             if value in self._pending:
                 self._pending.remove(value)
             self._up.discard(value)
-        elif event == zmq.EVENT_CLOSED:
-            self.listener_closed = True
         elif event == zmq.EVENT_MONITOR_STOPPED:
             self.reset()
         return len(self._up) != before

@@ -22,7 +22,7 @@ from typing import Any
 import zmq
 
 from ..._errors import GeneralError
-from ..._listener import RELEASE_S, SERVER_EVENTS, release_error, unbind, wait_released
+from ..._listener import RELEASE_S, Listen, listening_address, release_error, wait_free
 from ..._logging import Logging
 from ..._security import SocketSecurity
 from ..._zmq import StopAliases, context, register_closer, tcp_url, unregister_closer
@@ -91,8 +91,8 @@ class TcpCore(StopAliases, LinkStatus, Master, Slave):
         self._send_lock = threading.Lock()
         self._new_push_mon: zmq.Socket | None = None  # handed from a sender to the rx thread
         self._push_mon_users = 2  # the rx thread and stop(); the last one closes the monitor
-        self._pull_peers, self._push_peers = PeerTracker(), PeerTracker()
-        self._released: bool | None = None  # a server's listeners: None until released (or not) by stop()
+        self._listen: dict[int, Listen] = {}  # a server's listening addresses, by socket type
+        self._pull_closed = False
 
         self._pull: zmq.Socket | None = None
         self._push: zmq.Socket | None = None
@@ -137,14 +137,16 @@ class TcpCore(StopAliases, LinkStatus, Master, Slave):
             # Monitor before bind/connect, so the first connection's events are not missed.
             # A unique inproc name: a rebuilt socket must not collide with its predecessor's monitor.
             self._security.apply(sock)
-            # A server also sees its listeners close (stop() waits for that); a client its monitor stop
-            # (which wakes the rx thread on stop()).
-            events = SERVER_EVENTS if self._server else LINK_EVENTS | zmq.EVENT_MONITOR_STOPPED
-            mon = sock.get_monitor_socket(events, f"inproc://rogue-bridge.monitor.{next(_mon_ids)}")
+            # MONITOR_STOPPED too: stop() disabling the PUSH monitor wakes the rx thread's poll at once.
+            mon = sock.get_monitor_socket(LINK_EVENTS | zmq.EVENT_MONITOR_STOPPED,
+                                          f"inproc://rogue-bridge.monitor.{next(_mon_ids)}")
             role = "push" if kind == zmq.PUSH else "pull"
             if self._server:
                 self._log.debug("Creating %s server port: %s", role, url)
                 sock.bind(url)
+                where = listening_address(sock)
+                if where is not None:
+                    self._listen[kind] = where
             else:
                 self._log.debug("Creating %s client port: %s", role, url)
                 sock.connect(url)
@@ -255,7 +257,7 @@ class TcpCore(StopAliases, LinkStatus, Master, Slave):
         """Receive thread: frames to the slaves, monitor events to the link state."""
         pull, pull_mon, push_mon = self._pull, self._pull_mon, self._push_mon
         assert pull is not None
-        pull_peers, push_peers = self._pull_peers, self._push_peers
+        pull_peers, push_peers = PeerTracker(), PeerTracker()
         poller = zmq.Poller()
         for sock in (pull_mon, push_mon):
             poller.register(sock, zmq.POLLIN)
@@ -271,7 +273,13 @@ class TcpCore(StopAliases, LinkStatus, Master, Slave):
                         poller.register(pull, zmq.POLLIN)
                         reading, poll_ms = True, _POLL_MS
                     if self._new_push_mon is not None:
-                        push_mon = self._take_new_push_mon(poller, push_mon)
+                        with self._state_lock:
+                            new, self._new_push_mon = self._new_push_mon, None
+                        poller.unregister(push_mon)
+                        push_mon.close(linger=0)
+                        push_mon = new
+                        poller.register(push_mon, zmq.POLLIN)
+                        push_peers.reset()
                         self._update_link(pull_peers, push_peers)
                     ready = dict(poller.poll(poll_ms))
                     if pull in ready:
@@ -288,61 +296,25 @@ class TcpCore(StopAliases, LinkStatus, Master, Slave):
                     self._log.exception("receive loop error (continuing)")
                     time.sleep(_POLL_MS / 1000)  # an error that repeats must not spin or flood the log
         finally:
-            self._push_mon = push_mon
-            if self._server and self._released is None:
-                self._released = self._release_listeners()
             # libzmq sends monitor events with a blocking send: a monitor socket closed
             # while its socket still emits events would block libzmq's I/O thread (and
             # every bridge of the process). So the monitor is disabled first, by the
             # thread that owns the socket: here for PULL, in stop() for PUSH.
-            pull.disable_monitor()
-            pull.close(linger=0)
-            pull_mon.close(linger=0)
+            self._close_pull()
+            self._push_mon = push_mon
             self._release_push_monitor()
             self._set_link(False)
 
-    def _take_new_push_mon(self, poller: zmq.Poller, push_mon: zmq.Socket) -> zmq.Socket:
-        """Swap in the monitor of a rebuilt PUSH socket (rx thread); returns it."""
-        with self._state_lock:
-            new, self._new_push_mon = self._new_push_mon, None
-        assert new is not None
-        poller.unregister(push_mon)
-        push_mon.close(linger=0)
-        poller.register(new, zmq.POLLIN)
-        self._push_mon = new
-        self._push_peers.reset()
-        self._push_peers.listener_closed = False
-        return new
-
-    def _release_listeners(self) -> bool:
-        """Unbind both listening endpoints and wait for libzmq to close them (rx thread, server only).
-
-        True once both ports are free (``EVENT_CLOSED`` of each listener), False
-        after ``RELEASE_S``. Established connections stay: PUSH drains per linger.
-        """
-        pull_peers, push_peers = self._pull_peers, self._push_peers
-        unbind(self._pull)
-        push_gone = False
-        if self._send_lock.acquire(timeout=1.0):  # senders notice the stop flag within one poll period
-            try:
-                unbind(self._push)  # usually done by stop() already (then this finds nothing to unbind)
-                push_gone = self._push is None
-            finally:
-                self._send_lock.release()
-        else:
-            self._log.warning("a sender did not release the push socket within 1 s")
-        poller = zmq.Poller()
-        poller.register(self._pull_mon, zmq.POLLIN)
-        poller.register(self._push_mon, zmq.POLLIN)
-
-        def step(ms: int) -> None:
-            if self._new_push_mon is not None:
-                self._take_new_push_mon(poller, self._push_mon)
-            for sock, _ in poller.poll(ms):
-                drain_events(sock, pull_peers if sock is self._pull_mon else push_peers, self._log,
-                             "pull" if sock is self._pull_mon else "push")
-
-        return wait_released(lambda: pull_peers.listener_closed and (push_gone or push_peers.listener_closed), step)
+    def _close_pull(self) -> None:
+        """Close the PULL socket and its monitor (rx thread; once)."""
+        if self._pull_closed:
+            return
+        self._pull_closed = True
+        pull = self._pull
+        assert pull is not None
+        pull.disable_monitor()
+        pull.close(linger=0)
+        self._pull_mon.close(linger=0)
 
     def _drain(self, pull: zmq.Socket) -> None:
         """Deliver up to ``_BATCH`` waiting messages without blocking."""
@@ -402,13 +374,13 @@ class TcpCore(StopAliases, LinkStatus, Master, Slave):
     def stop(self) -> None:
         """Stop the bridge and release its thread and sockets (idempotent).
 
-        A server's listening ports are free when this returns (a new server may
-        bind them at once); if libzmq does not release them within
-        ``RELEASE_S`` seconds, or a slave keeps the receive thread busy, it
-        raises GeneralError after releasing everything else. Frames already sent
-        keep being delivered to a connected peer in the background for up to
-        ``flushTimeout`` seconds; this call does not wait for them. Frames
-        handed in afterwards are dropped (logged at debug).
+        A server's listening ports are free when this returns: a new server
+        may bind them at once, in this process or another. If they are still
+        held after ``RELEASE_S`` seconds (or a slave keeps the receive thread
+        busy), it raises GeneralError once everything else is released.
+        Frames already sent keep being delivered to a connected peer in the
+        background for up to ``flushTimeout`` seconds; this call does not wait
+        for them. Frames handed in afterwards are dropped (logged at debug).
         """
         with self._state_lock:
             if self._closed:
@@ -416,29 +388,12 @@ class TcpCore(StopAliases, LinkStatus, Master, Slave):
             self._closed = True
             self._running = False
         unregister_closer(self)
-        # Wake the rx thread now, not within one poll period: a server's unbound PUSH listener
-        # reports EVENT_CLOSED, a client's disabled PUSH monitor MONITOR_STOPPED.
-        if self._send_lock.acquire(timeout=1.0):
-            try:
-                if self._push is not None:
-                    if self._server:
-                        unbind(self._push)
-                    else:
-                        self._push.disable_monitor()
-            finally:
-                self._send_lock.release()
-        if self._rx is not threading.current_thread():
-            self._rx.join(1.0 + (RELEASE_S + 1.0 if self._server else 0.0))
-            if self._rx.is_alive():  # a slave is stuck in _acceptFrame; the thread closes its sockets when it returns
-                self._log.warning("receive thread still busy in a slave after stop()")
-        elif self._server:  # stop() from a slave, in the rx thread: it owns the PULL socket
-            self._released = self._release_listeners()
         # Blocked senders notice the stop flag within one poll period.
         if self._send_lock.acquire(timeout=1.0):
             try:
                 push, self._push = self._push, None
                 if push is not None:
-                    push.disable_monitor()
+                    push.disable_monitor()  # before its monitor closes; MONITOR_STOPPED wakes the rx thread now
                     push.setsockopt(zmq.LINGER, self._flush_ms)  # libzmq flushes in the background
                     push.close()
             finally:
@@ -446,13 +401,24 @@ class TcpCore(StopAliases, LinkStatus, Master, Slave):
             self._release_push_monitor()
         else:
             self._log.warning("a sender did not release the push socket within 1 s")
+        busy = False
+        if self._rx is not threading.current_thread():
+            self._rx.join(1.0)
+            if self._rx.is_alive():  # a slave is stuck in _acceptFrame; the thread closes its sockets when it returns
+                busy = True
+                self._log.warning("receive thread still busy in a slave after stop()")
+        else:  # stop() from a slave, in the rx thread: it owns the PULL socket, and ends its loop next
+            self._close_pull()
         self._security.close()
         self._set_connected(False)
         self._log.debug("Stopped")
-        if self._server and not self._released:
-            why = ("the receive thread is busy in a slave's _acceptFrame" if self._released is None
-                   else f"libzmq did not close the listeners within {RELEASE_S:.0f} s")
-            raise release_error(self._name, self._addr, self._port, why)
+        if self._listen:
+            if busy:
+                raise release_error(self._name, [self._listen[zmq.PULL]] if zmq.PULL in self._listen else None,
+                                    "the receive thread is busy in a slave's _acceptFrame")
+            held = wait_free(list(self._listen.values()))
+            if held:
+                raise release_error(self._name, held)
 
     def _release_push_monitor(self) -> None:
         """Close the PUSH monitor sockets once both the rx thread and stop() are done with them."""
