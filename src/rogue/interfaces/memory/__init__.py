@@ -13,7 +13,7 @@ from .hub import Hub
 from .master import Master
 from .slave import Slave
 from .tcp import TcpClient, TcpServer
-from .transaction import Transaction
+from .transaction import Transaction, TransactionLock
 
 #: Transaction types (as in Rogue).
 Read = 1
@@ -24,4 +24,4 @@ Verify = 4
 # Readiness probe of the memory TCP bridge (wire.md); not a user transaction type.
 TcpBridgeProbe = 0xFFFFFFFE
 
-__all__ = ["Emulate", "Hub", "Master", "Post", "Read", "Slave", "TcpClient", "TcpServer", "Transaction", "Verify", "Write"]
+__all__ = ["Emulate", "Hub", "Master", "Post", "Read", "Slave", "TcpClient", "TcpServer", "Transaction", "TransactionLock", "Verify", "Write"]

@@ -23,13 +23,19 @@ _lock_guard = threading.Lock()
 
 
 class FrameLock:
-    """Holds a frame's lock; a context manager, also ``lock()`` / ``unlock()``."""
+    """A held frame lock, as ``Frame.lock()`` returns it (Rogue's ``FrameLock``).
+
+    Locked when made; a context manager (released at the end of the ``with``
+    block), also ``unlock()`` / ``lock()``; one dropped while still held is
+    released then, as Rogue's destructor does. Reentrant, per thread.
+    """
 
     __slots__ = ("_lock", "_held")
 
     def __init__(self, lock: threading.RLock) -> None:
         self._lock = lock
         self._held = False
+        self.lock()
 
     def lock(self) -> None:
         """Take the lock again after :meth:`unlock`."""
@@ -44,11 +50,16 @@ class FrameLock:
             self._lock.release()
 
     def __enter__(self) -> "FrameLock":
-        self.lock()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.unlock()
+
+    def __del__(self) -> None:
+        try:
+            self.unlock()
+        except (RuntimeError, AttributeError):  # dropped in another thread than the holder's, or half-made
+            pass
 
 
 def _as_bytes_view(buf: Any) -> memoryview:
