@@ -297,6 +297,13 @@ class Frame:
         """Set the 8-bit error."""
         self._error = _u8("Frame.setError", "error", error)
 
+    def _debug(self) -> None:
+        """Print the frame's sizes and metadata to stdout (Rogue's ``Frame._debug``; one buffer here)."""
+        size, payload = len(self._buf), self._payload
+        print(f"Frame Info. BufferCount: 1, Size: {size}, Available: {size - payload}, Payload: {payload}, "
+              f"Channel: {self._channel}, Error: 0x{self._error:x}, Flags: 0x{self._flags:x}")
+        print(f"   Buffer 0: Size: {size}, Payload: {payload}, HeadRoom: 0, TailRoom: 0")
+
     def __len__(self) -> int:
         return self._payload
 
