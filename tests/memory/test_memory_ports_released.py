@@ -112,3 +112,42 @@ def test_responses_sent_before_server_close_arrive(port: int) -> None:
         finally:
             client.close()
             server.close()
+
+
+def test_close_raises_clearly_when_the_slave_holds_the_io_thread(port: int) -> None:
+    import threading
+
+    release, entered = threading.Event(), threading.Event()
+
+    class Stuck(rim.Slave):
+        def __init__(self) -> None:
+            super().__init__(4, 4096)
+
+        def _doTransaction(self, transaction: rim.Transaction) -> None:
+            entered.set()
+            release.wait(10.0)
+            transaction.done()
+
+    server = rim.TcpServer("127.0.0.1", port)
+    server >> Stuck()
+    client = rim.TcpClient("127.0.0.1", port)
+    master = rim.Master()
+    master >> client
+    try:
+        assert client.waitReady(5.0, 0.005)
+        master._reqTransaction(0, bytes(4), 4, 0, rim.Post)
+        assert entered.wait(5.0)
+        with pytest.raises(rogue.GeneralError, match="not released.*busy in the slave"):
+            server.close()
+    finally:
+        release.set()
+        client.close()
+    assert _wait(lambda: _binds(port)), "the ports stayed held after the slave returned"
+
+
+def _binds(port: int) -> bool:
+    try:
+        rim.TcpServer("127.0.0.1", port, exclusive=False).close()
+    except rogue.GeneralError:
+        return False
+    return True
