@@ -106,3 +106,25 @@ def test_close_raises_clearly_when_a_slave_holds_the_receive_thread(port: int) -
         except rogue.GeneralError:
             release.wait(0.01)
     assert end_ok
+
+
+@pytest.mark.parametrize("kind", ["stream", "memory"])
+def test_a_server_refused_on_p_plus_1_leaves_p_free(port: int, kind: str) -> None:
+    import socket
+
+    import rogue.interfaces.memory as rim
+
+    blocker = socket.socket()
+    blocker.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    blocker.bind(("127.0.0.1", port + 1))
+    blocker.listen()
+    try:
+        for _ in range(50):
+            with pytest.raises(rogue.GeneralError, match="already in use"):
+                (ris.TcpServer if kind == "stream" else rim.TcpServer)("127.0.0.1", port)
+            with socket.socket() as probe:  # P was bound and closed again: free at once
+                probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                probe.bind(("127.0.0.1", port))
+                probe.listen()
+    finally:
+        blocker.close()

@@ -121,8 +121,11 @@ class TcpServer(StopAliases, Master):
             if self._many:  # a full or vanished client is an error to handle, not a silent drop
                 self._push.setsockopt(zmq.ROUTER_MANDATORY, 1)
         except Exception:
+            where = listening_address(self._pull)
             close_all(self._pull, self._pull_mon)
             self._guard.close()
+            if where is not None:
+                wait_free([where])  # P free again when the constructor raises (P+1 was taken)
             raise
         # Where the server listens: stop() returns once the kernel has released both ports.
         self._listen = [a for a in (listening_address(self._pull), listening_address(self._push)) if a is not None]

@@ -111,6 +111,7 @@ class TcpCore(StopAliases, LinkStatus, Master, Slave):
             self._pull.disable_monitor()
             self._pull.close(linger=0)
             self._pull_mon.close(linger=0)
+            wait_free(list(self._listen.values()))  # P free again when the constructor raises (P+1 was taken)
             raise
         self._copy_threshold = self._push.copy_threshold
         self._bad = WarnLimiter(self._log, "dropped malformed message")
