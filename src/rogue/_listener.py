@@ -8,7 +8,8 @@ ones). A server therefore records where it listens when it binds
 (:func:`listening_address`, the resolved ``LAST_ENDPOINT``) and, after closing
 its sockets, waits until the kernel lets that address be bound again
 (:func:`wait_free`): a probe socket with ``SO_REUSEADDR``, as libzmq's own
-listeners use, binds only once no socket listens there any more.
+listeners use, binds only once no socket listens there any more (and a port
+another program took at once is told from our own by the kernel's table).
 
 Why not ``zmq_unbind`` and the monitor's ``EVENT_CLOSED``: libzmq ends the
 connections accepted by a listener when it is unbound, dropping what is still
@@ -20,6 +21,7 @@ events out on purpose).
 
 from __future__ import annotations
 
+import os
 import socket
 import time
 from typing import NamedTuple
@@ -31,8 +33,10 @@ from ._errors import GeneralError
 __all__ = ["RELEASE_S", "Listen", "listening_address", "port_free", "release_error", "wait_free"]
 
 #: The longest a server's close() waits for libzmq to close its listening sockets.
-RELEASE_S = 2.0
+RELEASE_S = 5.0
 _PROBE_SLEEP_S = 0.001
+_OWNER_CHECK_S = 0.02  # a port still busy after this long: ask the kernel whose listener it is
+_TCP_TABLES = {socket.AF_INET: "/proc/net/tcp", socket.AF_INET6: "/proc/net/tcp6"}
 
 
 class Listen(NamedTuple):
@@ -76,12 +80,47 @@ def port_free(where: Listen) -> bool:
     return True
 
 
+def held_by_this_process(where: Listen) -> bool:
+    """True when a socket of this process listens on ``where.port`` (Linux: ``/proc``); True if unknown.
+
+    Tells our own listener, not yet closed by libzmq, from another program's
+    that bound the port right after ours was released.
+    """
+    try:
+        with open(_TCP_TABLES[where.family]) as f:
+            lines = f.read().splitlines()[1:]
+        inodes = set()
+        for line in lines:
+            fields = line.split()
+            if len(fields) > 9 and fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == where.port:
+                inodes.add(fields[9])
+        if not inodes:
+            return False
+        wanted = {f"socket:[{inode}]" for inode in inodes}
+        for fd in os.listdir("/proc/self/fd"):
+            try:
+                if os.readlink(f"/proc/self/fd/{fd}") in wanted:
+                    return True
+            except OSError:  # closed meanwhile
+                continue
+        return False
+    except (OSError, KeyError, ValueError, IndexError):
+        return True
+
+
 def wait_free(addresses: list[Listen], timeout: float = RELEASE_S) -> list[Listen]:
-    """Wait until every address is free (call after closing the sockets); those still held after ``timeout``."""
-    end = time.monotonic() + timeout
+    """Wait until no listener of this process holds the addresses (call after closing the sockets).
+
+    Returns those still held after ``timeout``. A port another program bound
+    after ours was released counts as released (it is not ours to free).
+    """
+    start = time.monotonic()
+    end = start + timeout
     pending = list(addresses)
     while True:
         pending = [a for a in pending if not port_free(a)]
+        if pending and time.monotonic() - start > _OWNER_CHECK_S:
+            pending = [a for a in pending if held_by_this_process(a)]
         if not pending or time.monotonic() > end:
             return pending
         time.sleep(_PROBE_SLEEP_S)
