@@ -32,10 +32,12 @@ from ._errors import GeneralError
 
 __all__ = ["RELEASE_S", "Listen", "listening_address", "port_free", "release_error", "wait_free"]
 
-#: The longest a server's close() waits for libzmq to close its listening sockets.
+#: The longest a server's close() waits for its thread to end and libzmq to close its listeners
+#: (generous: on a loaded machine a thread may not run for a second or more).
 RELEASE_S = 5.0
-_PROBE_SLEEP_S = 0.001
-_OWNER_CHECK_S = 0.02  # a port still busy after this long: ask the kernel whose listener it is
+_PROBE_SLEEP_S = 0.0005
+_PROBE_MAX_SLEEP_S = 0.01
+_OWNER_CHECK_S = 0.05  # a port still busy after this long: ask the kernel whose listener it is (then every 0.5 s)
 _TCP_TABLES = {socket.AF_INET: "/proc/net/tcp", socket.AF_INET6: "/proc/net/tcp6"}
 
 
@@ -108,22 +110,30 @@ def held_by_this_process(where: Listen) -> bool:
         return True
 
 
-def wait_free(addresses: list[Listen], timeout: float = RELEASE_S) -> list[Listen]:
+def wait_free(addresses: list[Listen], timeout: float | None = None) -> list[Listen]:
     """Wait until no listener of this process holds the addresses (call after closing the sockets).
 
-    Returns those still held after ``timeout``. A port another program bound
-    after ours was released counts as released (it is not ours to free).
+    Returns those still held after ``timeout`` (default :data:`RELEASE_S`). A
+    port another program bound after ours was released counts as released (it
+    is not ours to free).
     """
+    if timeout is None:
+        timeout = RELEASE_S
     start = time.monotonic()
     end = start + timeout
+    next_owner_check = start + _OWNER_CHECK_S
+    delay = _PROBE_SLEEP_S
     pending = list(addresses)
     while True:
         pending = [a for a in pending if not port_free(a)]
-        if pending and time.monotonic() - start > _OWNER_CHECK_S:
+        now = time.monotonic()
+        if pending and now >= next_owner_check:  # reads the kernel's tables: not on every turn
             pending = [a for a in pending if held_by_this_process(a)]
-        if not pending or time.monotonic() > end:
+            next_owner_check = now + 10 * _OWNER_CHECK_S
+        if not pending or now > end:
             return pending
-        time.sleep(_PROBE_SLEEP_S)
+        time.sleep(delay)
+        delay = min(2 * delay, _PROBE_MAX_SLEEP_S)  # usually free at the first or second look
 
 
 def release_error(name: str, held: list[Listen] | None, why: str = "") -> GeneralError:

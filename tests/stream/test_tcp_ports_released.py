@@ -71,8 +71,12 @@ def test_frames_sent_before_close_arrive_and_ports_are_free(port: int, server_se
             server.close()
 
 
-def test_close_raises_clearly_when_a_slave_holds_the_receive_thread(port: int) -> None:
+def test_close_raises_clearly_when_a_slave_holds_the_receive_thread(port: int, monkeypatch: pytest.MonkeyPatch) -> None:
     import threading
+
+    import rogue._listener
+
+    monkeypatch.setattr(rogue._listener, "RELEASE_S", 1.0)  # the wait before giving up (5 s by default)
 
     release = threading.Event()
     entered = threading.Event()

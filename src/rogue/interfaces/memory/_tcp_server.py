@@ -31,6 +31,7 @@ from typing import Any
 
 import zmq
 
+from ... import _listener
 from ..._listener import listening_address, release_error, wait_free
 from ..._logging import Logging
 from ..._zap_policy import EventQueue
@@ -355,8 +356,8 @@ class TcpServer(StopAliases, Master):
 
         The listening ports are free when this returns: a new server may bind
         them at once, in this process or another. If they are still held after
-        ``RELEASE_S`` seconds (or the slave keeps the I/O thread busy), it
-        raises GeneralError. Responses already sent keep draining to a
+        ``rogue._listener.RELEASE_S`` (5) seconds, or the slave keeps the I/O
+        thread busy that long, it raises GeneralError. Responses already sent keep draining to a
         connected client for up to 2 s in the background.
         """
         with self._state_lock:
@@ -367,7 +368,7 @@ class TcpServer(StopAliases, Master):
         unregister_closer(self)
         if self._io is not threading.current_thread():
             self._wake_io()
-            self._io.join(1.0)
+            self._io.join(_listener.RELEASE_S)  # it owns the sockets: wait longer than one poll period
             if self._io.is_alive():
                 self._log.warning("I/O thread still busy in the slave after stop()")
                 raise release_error(self._name, None, "the I/O thread is busy in the slave")

@@ -22,7 +22,8 @@ from typing import Any
 import zmq
 
 from ..._errors import GeneralError
-from ..._listener import RELEASE_S, Listen, listening_address, release_error, wait_free
+from ... import _listener
+from ..._listener import Listen, listening_address, release_error, wait_free
 from ..._logging import Logging
 from ..._security import SocketSecurity
 from ..._zmq import StopAliases, context, register_closer, tcp_url, unregister_closer
@@ -377,8 +378,9 @@ class TcpCore(StopAliases, LinkStatus, Master, Slave):
 
         A server's listening ports are free when this returns: a new server
         may bind them at once, in this process or another. If they are still
-        held after ``RELEASE_S`` seconds (or a slave keeps the receive thread
-        busy), it raises GeneralError once everything else is released.
+        held after ``rogue._listener.RELEASE_S`` (5) seconds, or a slave keeps
+        the receive thread busy that long, it raises GeneralError once
+        everything else is released.
         Frames already sent keep being delivered to a connected peer in the
         background for up to ``flushTimeout`` seconds; this call does not wait
         for them. Frames handed in afterwards are dropped (logged at debug).
@@ -404,7 +406,8 @@ class TcpCore(StopAliases, LinkStatus, Master, Slave):
             self._log.warning("a sender did not release the push socket within 1 s")
         busy = False
         if self._rx is not threading.current_thread():
-            self._rx.join(1.0)
+            # A server's ports depend on this thread (it owns PULL): wait longer than one poll period.
+            self._rx.join(_listener.RELEASE_S if self._listen else 1.0)
             if self._rx.is_alive():  # a slave is stuck in _acceptFrame; the thread closes its sockets when it returns
                 busy = True
                 self._log.warning("receive thread still busy in a slave after stop()")
