@@ -61,3 +61,26 @@ def settles_to(measure: Callable[[], int], baseline: int, timeout: float = 5.0) 
         if value <= baseline or time.monotonic() > end:
             return value
         time.sleep(0.01)
+
+
+_TCP_STATES = {"01": "ESTABLISHED", "02": "SYN_SENT", "03": "SYN_RECV", "04": "FIN_WAIT1", "05": "FIN_WAIT2",
+               "06": "TIME_WAIT", "07": "CLOSE", "08": "CLOSE_WAIT", "09": "LAST_ACK", "0A": "LISTEN", "0B": "CLOSING"}
+
+
+def port_states(*ports: int) -> list[str]:
+    """The kernel's TCP sockets on ``ports`` (Linux), ``'port STATE ours|other'`` each: for failure messages."""
+    try:
+        ours = {os.readlink(f"/proc/self/fd/{fd}") for fd in os.listdir("/proc/self/fd")
+                if os.path.exists(f"/proc/self/fd/{fd}")}
+        with open("/proc/net/tcp") as f:
+            lines = f.read().splitlines()[1:]
+    except OSError as exc:
+        return [f"unknown ({exc})"]
+    out = []
+    for line in lines:
+        fields = line.split()
+        local = int(fields[1].rsplit(":", 1)[1], 16)
+        if local in ports:
+            owner = "ours" if f"socket:[{fields[9]}]" in ours else "other"
+            out.append(f"{local} {_TCP_STATES.get(fields[3], fields[3])} {owner}")
+    return out

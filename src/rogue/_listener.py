@@ -123,13 +123,24 @@ def wait_free(addresses: list[Listen], timeout: float | None = None) -> list[Lis
     end = start + timeout
     next_owner_check = start + _OWNER_CHECK_S
     delay = _PROBE_SLEEP_S
+    suspects: set[Listen] = set()
     pending = list(addresses)
     while True:
         pending = [a for a in pending if not port_free(a)]
         now = time.monotonic()
         if pending and now >= next_owner_check:  # reads the kernel's tables: not on every turn
-            pending = [a for a in pending if held_by_this_process(a)]
-            next_owner_check = now + 10 * _OWNER_CHECK_S
+            still = []
+            for a in pending:
+                if held_by_this_process(a):
+                    suspects.discard(a)
+                    still.append(a)
+                elif a not in suspects:
+                    # Not ours, yet busy: another program's, or ours in the instant between libzmq
+                    # dropping the descriptor and the kernel closing the socket. Look again shortly.
+                    suspects.add(a)
+                    still.append(a)
+            pending = still
+            next_owner_check = now + (0.2 * _OWNER_CHECK_S if suspects else 10 * _OWNER_CHECK_S)
         if not pending or now > end:
             return pending
         time.sleep(delay)
