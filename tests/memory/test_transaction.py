@@ -132,7 +132,7 @@ def test_lock_is_reentrant_context_manager(pair: tuple[rim.Master, Keeper]) -> N
     mst, slv = pair
     mst._reqTransaction(0, bytearray(4), 4, 0, rim.Read)
     tran = slv.got[0]
-    assert tran.lock() is tran.lock()
+    assert isinstance(tran.lock(), rim.TransactionLock)
     with tran.lock():
         with tran.lock():
             if not tran.expired():

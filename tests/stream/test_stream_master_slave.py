@@ -62,16 +62,17 @@ def test_master_without_slave_gives_usable_frame() -> None:
     m._sendFrame(f)  # no slave: nothing happens, no error
 
 
-def test_pool_fixed_size_rounds_up() -> None:
+def test_pool_fixed_size_allocates_whole_buffers() -> None:
     s = ris.Slave()
     s.setFixedSize(64)
     s.setPoolSize(8)
     assert (s.getFixedSize(), s.getPoolSize()) == (64, 8)
     m = ris.Master()
     m >> s
-    assert m._reqFrame(1, True).getSize() == 64
-    assert m._reqFrame(65, True).getSize() == 128
-    assert (s.getAllocCount(), s.getAllocBytes()) == (2, 192)
+    small, big = m._reqFrame(1, True), m._reqFrame(65, True)
+    # As in Rogue: one 64-byte buffer holding 1 usable byte; two 64-byte buffers for 65.
+    assert (small.getSize(), big.getSize()) == (1, 128)
+    assert (s.getAllocCount(), s.getAllocBytes()) == (3, 192)
 
 
 def test_base_slave_counts_frames_and_bytes() -> None:

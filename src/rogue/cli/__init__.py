@@ -27,7 +27,7 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
-    from rogue import __version__
+    from rogue import Version, __version__
 
     from . import demo, keygen, memory, stream
     from . import fileio as fileio_cmds
@@ -39,7 +39,8 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Run 'rogue-bridge demo' for a self-contained loopback demonstration; "
         "'rogue-bridge COMMAND --help' for the options of each command.",
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--version", action="version",
+                        version=f"%(prog)s {__version__} (implements Rogue {Version.pythonVersion()}: its Python API and wire)")
     parser.add_argument("-v", "--verbose", action="count", default=0,
                         help="show more of the library's log messages (each -v one level more: warnings, info, debug)")
     parser.add_argument("--traceback", action="store_true", help=argparse.SUPPRESS)

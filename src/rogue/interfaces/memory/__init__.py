@@ -13,7 +13,7 @@ from .hub import Hub
 from .master import Master
 from .slave import Slave
 from .tcp import TcpClient, TcpServer
-from .transaction import Transaction
+from .transaction import Transaction, TransactionLock
 
 from ._types import POST as Post
 from ._types import PROBE as TcpBridgeProbe  # noqa: F401 - the bridge's readiness probe; not a user type
@@ -21,4 +21,4 @@ from ._types import READ as Read
 from ._types import VERIFY as Verify
 from ._types import WRITE as Write
 
-__all__ = ["Emulate", "Hub", "Master", "Post", "Read", "Slave", "TcpClient", "TcpServer", "Transaction", "Verify", "Write"]
+__all__ = ["Emulate", "Hub", "Master", "Post", "Read", "Slave", "TcpClient", "TcpServer", "Transaction", "TransactionLock", "Verify", "Write"]

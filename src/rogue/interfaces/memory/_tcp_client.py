@@ -33,6 +33,7 @@ from .transaction import Transaction
 __all__ = ["TcpClient"]
 
 _POLL_MS = 100  # how often a wait for room to send looks at the stop flag
+_FLUSH_MS = 2000  # how long requests sent before close() (posts: already reported done) keep draining
 _HAS_WAITER = "_waiter" in getattr(Transaction, "__slots__", ())  # Transaction offers the waiter hook
 _DEBUG = logging.DEBUG
 _WRITE, _POST = w.WRITE, w.POST
@@ -321,6 +322,8 @@ class TcpClient(StopAliases, ClientReceiver, Slave):
         """Stop the client and release its thread and sockets (idempotent, within about 0.1 s).
 
         Transactions still in flight fail at once with a "stopped" error.
+        Requests already handed to ZeroMQ (a Post is done once it is) keep
+        draining to a connected server in the background for up to 2 s.
         """
         with self._state_lock:
             if self._closed:
@@ -329,14 +332,18 @@ class TcpClient(StopAliases, ClientReceiver, Slave):
             self._running = False
         unregister_closer(self)
         self._ready.set()  # a waitReady in progress returns (False: not running)
+        self._kick.set()
         with self._send_lock:
             if self._push is not None:
-                self._push.disable_monitor()  # posts MONITOR_STOPPED: wakes the receive thread's poll
+                # Its monitor's MONITOR_STOPPED wakes the receive thread's poll now (not within 0.1 s);
+                # disabled before the thread closes the monitor socket, as it must be.
+                self._push.disable_monitor()
         if self._rx is not threading.current_thread():
             self._rx.join(1.0)
         with self._send_lock:
             push, self._push = self._push, None
-        close_all(push)
+        if push is not None:
+            push.close(linger=_FLUSH_MS)
         inflight = self._inflight
         while inflight:
             try:

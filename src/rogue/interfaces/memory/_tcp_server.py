@@ -32,6 +32,8 @@ from typing import Any
 import zmq
 
 from ..._heartbeat import DEFAULT_INTERVAL, DEFAULT_TIMEOUT, Heartbeat, LinkLoss, peer_address
+from ... import _listener
+from ..._listener import listening_address, release_error, wait_free
 from ..._logging import Logging
 from ..._zap_policy import EventQueue
 from ..._zmq import StopAliases, register_closer, tcp_url, unregister_closer
@@ -51,6 +53,7 @@ _IDLE_MS = 1000
 _BATCH = 256  # requests taken per loop pass before looking at the rest
 _MAX_QUEUE = 4096  # requests waiting for the slave before the server stops reading (back-pressure)
 _MAX_READ = 1 << 28  # largest Read/Verify the server allocates a buffer for
+_FLUSH_MS = 2000  # how long responses sent before stop() keep draining to the client
 _NOBLOCK = int(zmq.NOBLOCK)
 _EVENTS = int(zmq.EVENTS)
 _POLLIN = int(zmq.POLLIN)  # plain ints: an IntFlag "&" builds an enum each time (measured ~1 us)
@@ -132,9 +135,14 @@ class TcpServer(StopAliases, Master):
             if self._many:  # a full or vanished client is an error to handle, not a silent drop
                 self._push.setsockopt(zmq.ROUTER_MANDATORY, 1)
         except Exception:
+            where = listening_address(self._pull)
             close_all(self._pull, self._pull_mon)
             self._guard.close()
+            if where is not None:
+                wait_free([where])  # P free again when the constructor raises (P+1 was taken)
             raise
+        # Where the server listens: stop() returns once the kernel has released both ports.
+        self._listen = [a for a in (listening_address(self._pull), listening_address(self._push)) if a is not None]
         self._push_peers = PeerTracker()
         self._pull_peers = PeerTracker()
         # Completions from other threads write one byte here to wake the I/O thread's poll.
@@ -173,7 +181,8 @@ class TcpServer(StopAliases, Master):
         # or the peer is not reading (back-pressure): wait a bounded time. After one such wait
         # found nobody, later responses are dropped at once until a peer is seen again, so a
         # vanished client's queue costs one timeout, not one per response.
-        if self._push_peers.peers:
+        had_peer = self._push_peers.peers > 0
+        if had_peer:
             self._reply_gave_up = False
         end = 0.0 if self._reply_gave_up else monotonic() + self._timeout
         while self._running and monotonic() < end:
@@ -187,9 +196,22 @@ class TcpServer(StopAliases, Master):
                     if exc.errno != errno.EHOSTUNREACH:
                         raise
                     break
+            # A client that leaves with requests queued (or closes right after posting) must not
+            # cost one timeout per queued response: its disconnect ends the wait.
+            self._refresh_peers()
+            if had_peer and not self._push_peers.peers:
+                break
         self._reply_gave_up = not self._push_peers.peers
         self._unsent += 1
         self._lost.warn(f"no client to take the response to request id {w.U32.unpack(parts[-6])[0]}")
+
+    def _refresh_peers(self) -> None:
+        """Apply the waiting monitor events of both sockets (I/O thread, outside the loop's poll)."""
+        for mon, peers, role in ((self._pull_mon, self._pull_peers, "pull"), (self._push_mon, self._push_peers, "push")):
+            if isinstance(mon, EventQueue) and not mon:  # an empty event queue raises when read
+                continue
+            if drain_events(mon, peers, self._log, role):
+                self._update_link()
 
     # -- the I/O thread ------------------------------------------------------------------------
     def _io_loop(self) -> None:
@@ -251,7 +273,8 @@ class TcpServer(StopAliases, Master):
             # Monitors stop before their sockets close: libzmq's I/O thread blocks on a monitor whose reader is gone.
             pull.disable_monitor()
             self._push.disable_monitor()
-            close_all(pull, pull_mon, self._push, push_mon)
+            close_all(pull, pull_mon, push_mon)
+            self._push.close(linger=_FLUSH_MS)  # responses already sent still reach a connected client
             self._guard.close()
             self._wake_r.close()
             self._wake_w.close()
@@ -350,7 +373,14 @@ class TcpServer(StopAliases, Master):
 
     # -- lifecycle ------------------------------------------------------------------------------------
     def stop(self) -> None:
-        """Stop serving and release the thread and sockets (idempotent, within about 0.1 s)."""
+        """Stop serving and release the thread and sockets (idempotent, within about 0.1 s).
+
+        The listening ports are free when this returns: a new server may bind
+        them at once, in this process or another. If they are still held after
+        ``rogue._listener.RELEASE_S`` (5) seconds, or the slave keeps the I/O
+        thread busy that long, it raises GeneralError. Responses already sent keep draining to a
+        connected client for up to 2 s in the background.
+        """
         with self._state_lock:
             if self._closed:
                 return
@@ -359,7 +389,17 @@ class TcpServer(StopAliases, Master):
         unregister_closer(self)
         if self._io is not threading.current_thread():
             self._wake_io()
-            self._io.join(1.0)
+            self._io.join(_listener.RELEASE_S)  # it owns the sockets: wait longer than one poll period
             if self._io.is_alive():
                 self._log.warning("I/O thread still busy in the slave after stop()")
+                raise release_error(self._name, None, "the I/O thread is busy in the slave")
+        else:  # stop() from the slave, in the I/O thread: the sockets close when the loop ends, just after
+            self._log.debug("Stopped from the I/O thread: its ports are released when the slave returns")
+            return
         self._log.debug("Stopped")
+        held = wait_free(self._listen)
+        if held:
+            raise release_error(self._name, held)
+
+    def _start(self) -> None:
+        """Start hook (as in Rogue, where the bridge starts with its root): serving began at creation."""

@@ -60,7 +60,9 @@ def open_socket(kind: int, url: str, bind: bool, name: str, addr: str, port: int
                 sock.close(linger=0)
                 raise
         if mon is None:
-            mon = sock.get_monitor_socket(LINK_EVENTS, f"inproc://rogue-bridge.memory.monitor.{next(_mon_ids)}")
+            # A client's monitor also reports its own end: close() disabling it wakes the receive thread.
+            events = LINK_EVENTS if bind else LINK_EVENTS | zmq.EVENT_MONITOR_STOPPED
+            mon = sock.get_monitor_socket(events, f"inproc://rogue-bridge.memory.monitor.{next(_mon_ids)}")
         role = "push" if kind == zmq.PUSH else "pull"
         if bind:
             log.debug("Creating %s server port: %s", role, url)

@@ -62,6 +62,14 @@ class Hub(Master, Slave):
         """Address reported upwards: 0 when root, else ``_getAddress()``."""
         return 0 if self._root else self._getAddress()
 
+    def _blkMinAccess(self) -> int:
+        """The minimum access size this hub reports (Rogue's binding of ``Hub::doMinAccess``)."""
+        return Hub._doMinAccess(self)
+
+    def _blkMaxAccess(self) -> int:
+        """The maximum access size this hub reports (Rogue's binding of ``Hub::doMaxAccess``)."""
+        return Hub._doMaxAccess(self)
+
     def _doTransaction(self, transaction: Transaction) -> None:
         """Add the offset to ``transaction``'s address and pass it to the slave below."""
         transaction._address = (transaction._address + self._offset) & _ADDR_MASK

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..._errors import GeneralError
 from ..._logging import Logging
+from ._bits import any_bits, copy_bits, set_bits
 from ._types import READ as _READ
 from ._types import VERIFY as _VERIFY
 from .transaction import Transaction, _byte_view
@@ -170,6 +171,26 @@ class Master:
             log = self._mlog
             if log.isEnabledFor(_DEBUG):
                 log.debug("Transaction id=%i failed: %s", tran._id, err)
+
+    # -- bit-field helpers (static, as in Rogue) ---------------------------------------
+    @staticmethod
+    def _copyBits(dst: Any, dstLsb: int, src: Any, srcLsb: int, size: int) -> None:
+        """Copy ``size`` bits of ``src`` from bit ``srcLsb`` into ``dst`` at bit ``dstLsb``.
+
+        Bit ``n`` is bit ``n % 8`` of byte ``n // 8`` (little-endian, as Rogue);
+        bits of ``dst`` outside the field are kept. GeneralError past either end.
+        """
+        copy_bits(dst, dstLsb, src, srcLsb, size)
+
+    @staticmethod
+    def _setBits(dst: Any, lsb: int, size: int) -> None:
+        """Set ``size`` bits of ``dst`` starting at bit ``lsb`` to 1."""
+        set_bits(dst, lsb, size)
+
+    @staticmethod
+    def _anyBits(src: Any, lsb: int, size: int) -> bool:
+        """True when any of the ``size`` bits of ``src`` starting at bit ``lsb`` is 1."""
+        return any_bits(src, lsb, size)
 
     def _stop(self) -> None:
         """Stop the master (the base class holds no threads or sockets)."""

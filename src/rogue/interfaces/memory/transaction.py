@@ -27,7 +27,7 @@ from typing import Any
 
 from ..._errors import GeneralError
 
-__all__ = ["Transaction"]
+__all__ = ["Transaction", "TransactionLock"]
 
 # Process-wide id counter; next() on itertools.count is atomic under the GIL.
 _id_counter = itertools.count(1)
@@ -58,6 +58,47 @@ def _byte_view(buf: Any, src: str) -> memoryview:
 def _timeout_text(tid: int) -> str:
     """The error text of a transaction that did not finish in time (as in Rogue)."""
     return f"Timeout waiting for register transaction {tid} message response."
+
+
+class TransactionLock:
+    """A held transaction lock, as ``Transaction.lock()`` returns it (Rogue's ``TransactionLock``).
+
+    Locked when made; :meth:`unlock` releases it early and :meth:`lock` takes
+    it again. As a context manager (``with tran.lock(): ...``) it is released
+    at the end of the block; one dropped while still held is released then
+    (Rogue releases it in its destructor). The lock is reentrant, per thread.
+    """
+
+    __slots__ = ("_lock", "_held")
+
+    def __init__(self, lock: Any) -> None:
+        self._lock = lock
+        self._held = False
+        self.lock()
+
+    def lock(self) -> None:
+        """Take the lock again after :meth:`unlock` (nothing if held)."""
+        if not self._held:
+            self._lock.acquire()
+            self._held = True
+
+    def unlock(self) -> None:
+        """Release the lock before the end of the ``with`` block (nothing if not held)."""
+        if self._held:
+            self._held = False
+            self._lock.release()
+
+    def __enter__(self) -> "TransactionLock":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.unlock()
+
+    def __del__(self) -> None:
+        try:
+            self.unlock()
+        except (RuntimeError, AttributeError):  # dropped in another thread than the holder's, or half-made
+            pass
 
 
 class Transaction:
@@ -128,8 +169,8 @@ class Transaction:
                 f"size={self._size} finished={self._claim.locked()}>")
 
     # -- locking and state -------------------------------------------------------
-    def lock(self) -> Any:
-        """The transaction's lock, a context manager (``with tran.lock(): ...``).
+    def lock(self) -> TransactionLock:
+        """Lock the transaction: a held :class:`TransactionLock` (``with tran.lock(): ...``).
 
         Hold it while checking ``expired()`` and filling data from another
         thread: the master's timeout takes the same lock, so it cannot fire
@@ -141,7 +182,7 @@ class Transaction:
                 rl = self._rlock
                 if rl is None:
                     rl = self._rlock = threading.RLock()
-        return rl
+        return TransactionLock(rl)
 
     def expired(self) -> bool:
         """True once the transaction is finished (done, failed, timed out) or its timeout has passed."""

@@ -12,8 +12,9 @@ from .fifo import Fifo
 from .filter import Filter
 from .frame import Frame, FrameLock
 from .master import Master
+from .pool import Pool
 from .rate_drop import RateDrop
 from .slave import Slave
 from .tcp import TcpClient, TcpCore, TcpServer
 
-__all__ = ["Fifo", "Filter", "Frame", "FrameLock", "Master", "RateDrop", "Slave", "TcpClient", "TcpCore", "TcpServer"]
+__all__ = ["Fifo", "Filter", "Frame", "FrameLock", "Master", "Pool", "RateDrop", "Slave", "TcpClient", "TcpCore", "TcpServer"]

@@ -23,13 +23,19 @@ _lock_guard = threading.Lock()
 
 
 class FrameLock:
-    """Holds a frame's lock; a context manager, also ``lock()`` / ``unlock()``."""
+    """A held frame lock, as ``Frame.lock()`` returns it (Rogue's ``FrameLock``).
+
+    Locked when made; a context manager (released at the end of the ``with``
+    block), also ``unlock()`` / ``lock()``; one dropped while still held is
+    released then, as Rogue's destructor does. Reentrant, per thread.
+    """
 
     __slots__ = ("_lock", "_held")
 
     def __init__(self, lock: threading.RLock) -> None:
         self._lock = lock
         self._held = False
+        self.lock()
 
     def lock(self) -> None:
         """Take the lock again after :meth:`unlock`."""
@@ -44,11 +50,16 @@ class FrameLock:
             self._lock.release()
 
     def __enter__(self) -> "FrameLock":
-        self.lock()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.unlock()
+
+    def __del__(self) -> None:
+        try:
+            self.unlock()
+        except (RuntimeError, AttributeError):  # dropped in another thread than the holder's, or half-made
+            pass
 
 
 def _as_bytes_view(buf: Any) -> memoryview:
@@ -285,6 +296,13 @@ class Frame:
     def setError(self, error: int) -> None:
         """Set the 8-bit error."""
         self._error = _u8("Frame.setError", "error", error)
+
+    def _debug(self) -> None:
+        """Print the frame's sizes and metadata to stdout (Rogue's ``Frame._debug``; one buffer here)."""
+        size, payload = len(self._buf), self._payload
+        print(f"Frame Info. BufferCount: 1, Size: {size}, Available: {size - payload}, Payload: {payload}, "
+              f"Channel: {self._channel}, Error: 0x{self._error:x}, Flags: 0x{self._flags:x}")
+        print(f"   Buffer 0: Size: {size}, Payload: {payload}, HeadRoom: 0, TailRoom: 0")
 
     def __len__(self) -> int:
         return self._payload

@@ -1,4 +1,4 @@
-"""``Slave``: the receiving end of a stream connection, and its frame pool."""
+"""``Slave``: the receiving end of a stream connection (and, as a ``Pool``, where its master's frames come from)."""
 
 from __future__ import annotations
 
@@ -8,30 +8,27 @@ from typing import Any
 from ..._errors import GeneralError
 from ..._logging import Logging
 from .frame import Frame
+from .pool import Pool
 
 __all__ = ["Slave"]
 
 
-class Slave:
-    """Receives frames in ``_acceptFrame``; also the pool that allocates frames.
+class Slave(Pool):
+    """Receives frames in ``_acceptFrame``; also the pool that allocates frames (a :class:`Pool`).
 
     Subclass it, call ``super().__init__()`` and override
     ``_acceptFrame(frame)``. The base ``_acceptFrame`` counts frames and bytes
     and, after ``setDebug``, logs each frame. As the primary slave of a master
-    it answers that master's ``_reqFrame`` (``_acceptReq``): a fresh frame of at
-    least the asked size (a multiple of ``setFixedSize`` when one is set).
+    it answers that master's ``_reqFrame`` (``Pool._acceptReq``).
     """
 
     def __init__(self) -> None:
+        Pool.__init__(self)
         self._count_lock = threading.Lock()
         self._frame_count = 0
         self._byte_count = 0
         self._debug_bytes = 0
         self._debug_log: Any = None
-        self._alloc_count = 0
-        self._alloc_bytes = 0
-        self._fixed_size = 0
-        self._pool_size = 0
 
     # -- receiving -----------------------------------------------------------
     def _acceptFrame(self, frame: Frame) -> None:
@@ -60,42 +57,6 @@ class Slave:
 
     def _stop(self) -> None:
         """Stop the slave (release its resources; the base class holds none)."""
-
-    # -- frame pool ------------------------------------------------------------
-    def _acceptReq(self, size: int, zeroCopyEn: bool) -> Frame:
-        """Allocate a frame of capacity >= ``size`` for a master (the pool side)."""
-        if size < 0:
-            raise GeneralError("Slave._acceptReq", f"frame size {size} is negative")
-        fixed = self._fixed_size
-        if fixed:
-            size = max(1, -(-size // fixed)) * fixed
-        self._alloc_count += 1
-        self._alloc_bytes += size
-        return Frame(size)
-
-    def getAllocCount(self) -> int:
-        """Frames (buffers) this pool has allocated."""
-        return self._alloc_count
-
-    def getAllocBytes(self) -> int:
-        """Bytes this pool has allocated."""
-        return self._alloc_bytes
-
-    def setFixedSize(self, size: int) -> None:
-        """Allocate buffers in multiples of ``size`` bytes (0: exactly as asked)."""
-        self._fixed_size = int(size)
-
-    def getFixedSize(self) -> int:
-        """The fixed buffer size (0: none)."""
-        return self._fixed_size
-
-    def setPoolSize(self, size: int) -> None:
-        """Record the pool depth (buffers are recycled by Python's allocator here)."""
-        self._pool_size = int(size)
-
-    def getPoolSize(self) -> int:
-        """The pool depth set with ``setPoolSize``."""
-        return self._pool_size
 
     # -- operators ---------------------------------------------------------------
     def __lshift__(self, other: Any) -> Any:

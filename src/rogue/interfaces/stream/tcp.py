@@ -23,6 +23,8 @@ import zmq
 
 from ..._errors import GeneralError
 from ..._heartbeat import DEFAULT_INTERVAL, DEFAULT_TIMEOUT, Heartbeat, LinkLoss, peer_address
+from ... import _listener
+from ..._listener import Listen, listening_address, release_error, wait_free
 from ..._logging import Logging
 from ..._security import SocketSecurity
 from ..._zmq import StopAliases, context, register_closer, tcp_url, unregister_closer
@@ -109,6 +111,8 @@ class TcpCore(StopAliases, LinkStatus, Master, Slave):
         self._send_lock = threading.Lock()
         self._new_push_mon: zmq.Socket | None = None  # handed from a sender to the rx thread
         self._push_mon_users = 2  # the rx thread and stop(); the last one closes the monitor
+        self._listen: dict[int, Listen] = {}  # a server's listening addresses, by socket type
+        self._pull_closed = False
 
         self._pull: zmq.Socket | None = None
         self._push: zmq.Socket | None = None
@@ -127,6 +131,7 @@ class TcpCore(StopAliases, LinkStatus, Master, Slave):
             self._pull.disable_monitor()
             self._pull.close(linger=0)
             self._pull_mon.close(linger=0)
+            wait_free(list(self._listen.values()))  # P free again when the constructor raises (P+1 was taken)
             raise
         self._copy_threshold = self._push.copy_threshold
         self._bad = WarnLimiter(self._log, "dropped malformed message")
@@ -154,11 +159,16 @@ class TcpCore(StopAliases, LinkStatus, Master, Slave):
             # Monitor before bind/connect, so the first connection's events are not missed.
             # A unique inproc name: a rebuilt socket must not collide with its predecessor's monitor.
             self._security.apply(sock)
-            mon = sock.get_monitor_socket(LINK_EVENTS, f"inproc://rogue-bridge.monitor.{next(_mon_ids)}")
+            # MONITOR_STOPPED too: stop() disabling the PUSH monitor wakes the rx thread's poll at once.
+            mon = sock.get_monitor_socket(LINK_EVENTS | zmq.EVENT_MONITOR_STOPPED,
+                                          f"inproc://rogue-bridge.monitor.{next(_mon_ids)}")
             role = "push" if kind == zmq.PUSH else "pull"
             if self._server:
                 self._log.debug("Creating %s server port: %s", role, url)
                 sock.bind(url)
+                where = listening_address(sock)
+                if where is not None:
+                    self._listen[kind] = where
             else:
                 self._log.debug("Creating %s client port: %s", role, url)
                 sock.connect(url)
@@ -316,12 +326,21 @@ class TcpCore(StopAliases, LinkStatus, Master, Slave):
             # while its socket still emits events would block libzmq's I/O thread (and
             # every bridge of the process). So the monitor is disabled first, by the
             # thread that owns the socket: here for PULL, in stop() for PUSH.
-            pull.disable_monitor()
-            pull.close(linger=0)
-            pull_mon.close(linger=0)
+            self._close_pull()
             self._push_mon = push_mon
             self._release_push_monitor()
             self._set_link(False)
+
+    def _close_pull(self) -> None:
+        """Close the PULL socket and its monitor (rx thread; once)."""
+        if self._pull_closed:
+            return
+        self._pull_closed = True
+        pull = self._pull
+        assert pull is not None
+        pull.disable_monitor()
+        pull.close(linger=0)
+        self._pull_mon.close(linger=0)
 
     def _drain(self, pull: zmq.Socket) -> None:
         """Deliver up to ``_BATCH`` waiting messages without blocking."""
@@ -391,6 +410,11 @@ class TcpCore(StopAliases, LinkStatus, Master, Slave):
     def stop(self) -> None:
         """Stop the bridge and release its thread and sockets (idempotent).
 
+        A server's listening ports are free when this returns: a new server
+        may bind them at once, in this process or another. If they are still
+        held after ``rogue._listener.RELEASE_S`` (5) seconds, or a slave keeps
+        the receive thread busy that long, it raises GeneralError once
+        everything else is released.
         Frames already sent keep being delivered to a connected peer in the
         background for up to ``flushTimeout`` seconds; this call does not wait
         for them. Frames handed in afterwards are dropped (logged at debug).
@@ -401,32 +425,37 @@ class TcpCore(StopAliases, LinkStatus, Master, Slave):
             self._closed = True
             self._running = False
         unregister_closer(self)
-        # Blocked senders notice the stop flag within one poll period. Disabling the PUSH
-        # monitor posts MONITOR_STOPPED to the monitor socket the receive thread polls:
-        # that wakes it from its idle sleep.
-        locked = self._send_lock.acquire(timeout=1.0)
-        push = None
-        if locked:
+        # Blocked senders notice the stop flag within one poll period.
+        if self._send_lock.acquire(timeout=1.0):
             try:
                 push, self._push = self._push, None
                 if push is not None:
-                    push.disable_monitor()
+                    push.disable_monitor()  # before its monitor closes; MONITOR_STOPPED wakes the rx thread now
+                    push.setsockopt(zmq.LINGER, self._flush_ms)  # libzmq flushes in the background
+                    push.close()
             finally:
                 self._send_lock.release()
         else:
             self._log.warning("a sender did not release the push socket within 1 s")
+        busy = False
         if self._rx is not threading.current_thread():
-            self._rx.join(1.0 if locked else _IDLE_MS / 1000 + 1.0)
+            # A server's ports depend on this thread (it owns PULL): wait longer than one poll period.
+            self._rx.join(_listener.RELEASE_S if self._listen else 1.0)
             if self._rx.is_alive():  # a slave is stuck in _acceptFrame; the thread closes its sockets when it returns
+                busy = True
                 self._log.warning("receive thread still busy in a slave after stop()")
-        if push is not None:
-            push.setsockopt(zmq.LINGER, self._flush_ms)  # libzmq flushes in the background
-            push.close()
-        if locked:
-            self._release_push_monitor()
+        else:  # stop() from a slave, in the rx thread: it owns the PULL socket, and ends its loop next
+            self._close_pull()
         self._security.close()
         self._set_connected(False)
         self._log.debug("Stopped")
+        if self._listen:
+            if busy:
+                raise release_error(self._name, [self._listen[zmq.PULL]] if zmq.PULL in self._listen else None,
+                                    "the receive thread is busy in a slave's _acceptFrame")
+            held = wait_free(list(self._listen.values()))
+            if held:
+                raise release_error(self._name, held)
 
     def _release_push_monitor(self) -> None:
         """Close the PUSH monitor sockets once both the rx thread and stop() are done with them."""
