@@ -137,6 +137,13 @@ class ClientReceiver:
 
     def _service(self, ready: list, pull: zmq.Socket, pull_mon: zmq.Socket, push_mon: zmq.Socket) -> None:
         """Handle what a poll of the response socket and the monitors found (``_rx_lock`` held)."""
+        if ready and not self._connected:
+            # Link state first while it is not known up: a response proves its connection's handshake,
+            # whose monitor events come before the data, and a caller woken by the response (a probe:
+            # waitReady) must find the link up, not fail its next transaction as "link lost".
+            if drain_events(pull_mon, self._pull_peers, self._log, "pull", self._on_pull_event) | \
+                    drain_events(push_mon, self._push_peers, self._log, "push", self._on_push_event):
+                self._update_link()
         for sock, _ in ready:
             if sock is pull:
                 self._drain(pull)
