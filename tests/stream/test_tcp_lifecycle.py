@@ -248,3 +248,18 @@ def test_many_bridges_share_one_context(no_thread_leak: None) -> None:
     finally:
         for b in bridges:
             b.close()
+
+
+def test_stop_closes_every_socket_it_opened(port: int) -> None:
+    """No socket outlives stop(): one left open holds interpreter exit for the context's flush bound (5 s)."""
+    from rogue import _zmq
+
+    ctx = _zmq.context()
+    before = {s for s in ctx._sockets if not s.closed}
+    srv = ris.TcpServer("127.0.0.1", port)
+    cli = ris.TcpClient("127.0.0.1", port)
+    assert cli.waitReady(5.0) and srv.waitReady(5.0)
+    cli.stop()
+    srv.stop()
+    left = [s for s in ctx._sockets if not s.closed and s not in before]
+    assert not left, [(s, s.type) for s in left]

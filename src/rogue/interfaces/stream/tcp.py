@@ -435,6 +435,7 @@ class TcpCore(StopAliases, LinkStatus, Master, Slave):
                     push.close()
             finally:
                 self._send_lock.release()
+            self._release_push_monitor()
         else:
             self._log.warning("a sender did not release the push socket within 1 s")
         busy = False
