@@ -434,3 +434,24 @@ def test_wait_from_another_thread_and_posts_between(bridge: tuple) -> None:
     assert regs._getError() == "" and int.from_bytes(buf, "little") == 19
     assert regs.read(0x500) == (bytes(4), "")
     assert tcp.stats()["unknown"] == 0  # the servers' answers to posts are dropped silently
+
+
+@pytest.mark.parametrize("exclusive", [True, False])
+def test_stop_closes_every_socket_it_opened(port: int, exclusive: bool) -> None:
+    """No socket outlives stop() (one left open holds interpreter exit for the context's flush bound)."""
+    from rogue import _zmq
+
+    ctx = _zmq.context()
+    before = {s for s in ctx._sockets if not s.closed}
+    srv = _server(port, rim.Emulate(4, 4096)) if exclusive else rim.TcpServer("127.0.0.1", port, exclusive=False)
+    tcp = rim.TcpClient("127.0.0.1", port)
+    assert tcp.waitReady(5.0, 0.05)
+    tcp.stop()
+    srv.stop()
+    deadline = time.monotonic() + 5  # the ZAP service (exclusive servers) ends in its own thread
+    while time.monotonic() < deadline:
+        left = [s for s in ctx._sockets if not s.closed and s not in before]
+        if not left:
+            break
+        time.sleep(0.02)
+    assert not left, [(s, s.type) for s in left]
