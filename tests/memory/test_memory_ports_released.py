@@ -163,3 +163,22 @@ def _binds(port: int) -> bool:
     except rogue.GeneralError:
         return False
     return True
+
+
+@pytest.mark.parametrize("exclusive", [True, False])
+def test_failed_binds_leave_socket_closing_working(port: int, exclusive: bool) -> None:
+    """A constructor that fails to bind stops its monitor before closing the socket.
+
+    Before, the socket was closed with its monitor still attached while the ZAP
+    service let go of the monitor's reader: libzmq's reaper then blocked for good
+    sending MONITOR_STOPPED, and from then on no socket of the process closed
+    (a later server's close() raised "not released").
+    """
+    holder = rim.TcpServer("127.0.0.1", port)
+    try:
+        for _ in range(100):
+            with pytest.raises(rogue.GeneralError, match="already in use"):
+                rim.TcpServer("127.0.0.1", port, exclusive=exclusive)
+    finally:
+        holder.close()  # raises if the reaper is stuck (the listening sockets never close)
+    rim.TcpServer("127.0.0.1", port).close()

@@ -57,6 +57,7 @@ def open_socket(kind: int, url: str, bind: bool, name: str, addr: str, port: int
             try:
                 mon = prepare(sock)
             except Exception:  # bad keys or options: nothing is left open
+                sock.disable_monitor()  # a policy may have attached one: it stops first (see below)
                 sock.close(linger=0)
                 raise
         if mon is None:
@@ -71,6 +72,10 @@ def open_socket(kind: int, url: str, bind: bool, name: str, addr: str, port: int
             log.debug("Creating %s client port: %s", role, url)
             sock.connect(url)
     except zmq.ZMQError as exc:
+        # The monitor stops before the socket closes, while its reader (ours, or the ZAP
+        # service's) still reads: libzmq's reaper blocks for good sending MONITOR_STOPPED to a
+        # monitor whose reader is gone, and then no socket of the process closes any more.
+        sock.disable_monitor()
         if mon is not None:
             mon.close(linger=0)
         sock.close(linger=0)

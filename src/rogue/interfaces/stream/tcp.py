@@ -127,10 +127,10 @@ class TcpCore(StopAliases, LinkStatus, Master, Slave):
         try:
             self._push, self._push_mon = self._open(zmq.PUSH, self._push_url)
         except GeneralError:
-            self._security.close()
             self._pull.disable_monitor()
             self._pull.close(linger=0)
             self._pull_mon.close(linger=0)
+            self._security.close()  # after the socket: the policy forgets a closed socket
             wait_free(list(self._listen.values()))  # P free again when the constructor raises (P+1 was taken)
             raise
         self._copy_threshold = self._push.copy_threshold
