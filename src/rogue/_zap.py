@@ -57,7 +57,7 @@ from . import _keys
 from ._errors import GeneralError
 from ._logging import Logging
 from ._zap_policy import EventQueue, PeerGroup, Policy, handshake_result
-from ._zmq import LINK_EVENTS, context
+from ._zmq import LINK_EVENTS, context, parse_event
 
 __all__ = ["PeerGroup", "Policy", "handshake_result", "register"]
 
@@ -175,8 +175,7 @@ class _Service(zmq.auth.Authenticator):
                 return
             if pol.events is not None:
                 pol.events.put(msg)
-            event = int.from_bytes(msg[0][:2], "little")
-            value = int.from_bytes(msg[0][2:6], "little")
+            event, value, _ = parse_event(msg)
             if event == zmq.EVENT_ACCEPTED:
                 pol._open.add(value)
             elif event == zmq.EVENT_DISCONNECTED:

@@ -22,8 +22,9 @@ import zmq
 # here, before ours is registered, that hook runs after ours (atexit is LIFO), so
 # libzmq never flushes memory Python already freed (it crashed the process).
 import zmq.utils.garbage  # noqa: E402,F401
+from zmq.utils.monitor import parse_monitor_message
 
-__all__ = ["LINK_EVENTS", "StopAliases", "context", "register_closer", "tcp_url"]
+__all__ = ["LINK_EVENTS", "StopAliases", "context", "parse_event", "register_closer", "tcp_url"]
 
 # The monitor events a bridge asks for: connection events only. libzmq blocks its I/O
 # thread (every bridge of the process) when a monitor queue is full, so periodic events
@@ -90,6 +91,16 @@ def tcp_url(addr: str, port: int) -> str:
     if ":" in addr and not addr.startswith("["):
         addr = f"[{addr}]"
     return f"tcp://{addr}:{port}"
+
+
+def parse_event(msg: list[bytes]) -> tuple[int, int, str]:
+    """``(event, value, endpoint)`` from a ZeroMQ monitor message, parsed by pyzmq's ``parse_monitor_message``.
+
+    Monitor events are per connection, not per frame: pyzmq's parser (~1.5 us) costs nothing that shows.
+    A malformed message raises RuntimeError (pyzmq's).
+    """
+    ev = parse_monitor_message(msg)
+    return int(ev["event"]), int(ev["value"]), ev["endpoint"].decode(errors="replace")
 
 
 def _close_each(objs: list[_Closable]) -> None:
