@@ -138,11 +138,24 @@ def _shutdown() -> None:
 
 
 class StopAliases:
-    """Rogue's names for stopping a bridge (``close()``, ``_stop()``) and its repr, for every bridge class."""
+    """Rogue's names for stopping a bridge (``close()``, ``_stop()``), its repr and the start of ``stop()``, for every bridge class."""
 
     _name: str
     _connected: bool
+    _state_lock: threading.Lock
+    _closed: bool
+    _running: bool
     stop: Callable[[], None]  # each bridge's own (an annotation only: nothing here shadows it)
+
+    def _begin_stop(self) -> bool:
+        """The common start of every ``stop()``: mark the bridge closed; False if it already was."""
+        with self._state_lock:
+            if self._closed:
+                return False
+            self._closed = True
+            self._running = False
+        unregister_closer(self)
+        return True
 
     def close(self) -> None:
         """Stop the bridge (Rogue's name); same as :meth:`stop`."""
