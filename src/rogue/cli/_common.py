@@ -9,6 +9,7 @@ import argparse
 import signal
 import socket
 import threading
+import time
 from dataclasses import dataclass
 from types import FrameType, TracebackType
 from typing import Any, Callable
@@ -16,6 +17,7 @@ from typing import Any, Callable
 from .. import _ports
 
 __all__ = [
+    "Pacer",
     "CliError",
     "Endpoint",
     "GenSpec",
@@ -270,3 +272,33 @@ class StopSignal:
         for sig, old in self._old.items():
             signal.signal(sig, old)
         self._old.clear()
+
+
+class Pacer:
+    """Paces a sending loop at ``rate`` items per second (0: unpaced) until ``stop`` is set.
+
+    The schedule runs from the start time, not the previous item, so the
+    average rate holds even when single sleeps overshoot; a loop more than
+    ``max_lag`` seconds behind (a send blocked while no peer was connected)
+    starts a new schedule instead of bursting out the backlog.
+    """
+
+    __slots__ = ("_rate", "_stop", "_max_lag", "_t0")
+
+    def __init__(self, rate: float, stop: threading.Event, max_lag: float = 0.5) -> None:
+        self._rate = rate
+        self._stop = stop
+        self._max_lag = max_lag
+        self._t0 = time.monotonic()
+
+    def wait(self, seq: int) -> bool:
+        """Sleep until item ``seq`` is due; False if ``stop`` was set meanwhile."""
+        rate = self._rate
+        if not rate:
+            return True
+        delay = self._t0 + seq / rate - time.monotonic()
+        if delay > 0:
+            return not self._stop.wait(delay)
+        if delay < -self._max_lag:
+            self._t0 = time.monotonic() - seq / rate
+        return True

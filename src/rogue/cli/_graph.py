@@ -6,12 +6,12 @@ Built on the public stream API only (``ris.Master`` / ``ris.Slave``).
 from __future__ import annotations
 
 import threading
-import time
 from collections import Counter
 from typing import Callable
 
 import rogue.interfaces.stream as ris
 
+from ._common import Pacer
 from ._pattern import Checker, payload
 
 __all__ = ["CheckingSlave", "Echo", "FrameStats", "Generator"]
@@ -67,24 +67,15 @@ class Generator(ris.Master):
     def _loop(self) -> None:
         size_of, rate, count, channel = self._size_of, self._rate, self._count, self._channel
         stop, credit = self._stop, self.credit
-        t0 = time.monotonic()
+        pacer = Pacer(rate, stop, _MAX_LAG_S)
         seq = 0
         while not stop.is_set() and (count == 0 or seq < count):
             if credit is not None:
                 while not credit.acquire(timeout=0.1):
                     if stop.is_set():
                         return
-            if rate:
-                # Pace against the start time, not the previous frame, so the
-                # average rate holds even when single sleeps overshoot.
-                delay = t0 + seq / rate - time.monotonic()
-                if delay > 0:
-                    if stop.wait(delay):
-                        break
-                elif delay < -_MAX_LAG_S:
-                    # Far behind (the send blocked while no peer was connected):
-                    # start a new schedule instead of bursting out the backlog.
-                    t0 = time.monotonic() - seq / rate
+            if not pacer.wait(seq):
+                break
             size = size_of(seq)
             frame = self._reqFrame(size, True)
             if size:

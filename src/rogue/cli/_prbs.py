@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import argparse
 import threading
-import time
 from typing import Any
 
 import rogue
 import rogue.interfaces.stream as ris
 from rogue.utilities import Prbs
 
-from ._common import CliError, parse_count
+from ._common import CliError, Pacer, parse_count
 from ._display import fmt_bytes, fmt_count, fmt_rate
 
 __all__ = ["PrbsSender", "add_prbs_options", "make_prbs", "prbs_cells", "PRBS_COLUMNS"]
@@ -110,15 +109,10 @@ class PrbsSender:
     def _run(self) -> None:
         try:
             size, rate, count, stop, gen = self._size, self._rate, self._count, self._stop, self.prbs.genFrame
-            t0, seq = time.monotonic(), 0
+            pacer, seq = Pacer(rate, stop, _MAX_LAG_S), 0
             while not stop.is_set() and (count == 0 or seq < count):
-                if rate:
-                    delay = t0 + seq / rate - time.monotonic()
-                    if delay > 0:
-                        if stop.wait(delay):
-                            break
-                    elif delay < -_MAX_LAG_S:
-                        t0 = time.monotonic() - seq / rate
+                if not pacer.wait(seq):
+                    break
                 gen(size)
                 seq += 1
         except Exception as exc:  # noqa: BLE001 - reported by the command
