@@ -18,6 +18,7 @@ from .. import _ports
 
 __all__ = [
     "Pacer",
+    "SenderThread",
     "CliError",
     "Endpoint",
     "GenSpec",
@@ -302,3 +303,45 @@ class Pacer:
         if delay < -self._max_lag:
             self._t0 = time.monotonic() - seq / rate
         return True
+
+
+class SenderThread:
+    """``start``, ``stop``, ``join``, ``done`` and ``error`` of a CLI sender whose thread runs ``_loop()``.
+
+    An exception in ``_loop`` (unless after ``stop()``) becomes ``error``, for
+    the command to report; ``done`` is set when the thread ends.
+    """
+
+    def _init_thread(self, name: str) -> None:
+        self.error: str | None = None
+        self.done = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+
+    def _loop(self) -> None:
+        raise NotImplementedError
+
+    def start(self) -> "SenderThread":
+        """Start sending."""
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        try:
+            self._loop()
+        except Exception as exc:  # noqa: BLE001 - reported by the command, not a traceback
+            if not self._stop.is_set():
+                self.error = str(exc) or exc.__class__.__name__
+        finally:
+            self.done.set()
+
+    def stop(self) -> None:
+        """Ask the thread to stop after the frame it is sending (``join`` waits for it)."""
+        self._stop.set()
+
+    def join(self, timeout: float | None = None) -> bool:
+        """Wait for the thread to end; True if it did."""
+        if self._thread.ident is None:
+            return True
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
