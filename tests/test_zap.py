@@ -355,3 +355,16 @@ def test_heartbeat_frees_the_port_of_a_vanished_client(port, no_thread_leak, clo
         pytest.fail("the silent client's port was never freed")
     b.sock.send(b"b")
     assert recv(srv) == b"b"
+
+
+def test_allow_networks_is_the_public_allow_list_check() -> None:
+    """The allow-list parser the bridges and the CLI share: addresses, networks, clear errors."""
+    import ipaddress
+
+    from rogue._errors import GeneralError
+    from rogue._zap import allow_networks
+
+    assert allow_networks("10.0.0.5") == (ipaddress.ip_network("10.0.0.5/32"),)
+    assert allow_networks(["10.0.0.7/24", "::1"]) == (ipaddress.ip_network("10.0.0.0/24"), ipaddress.ip_network("::1/128"))
+    with pytest.raises(GeneralError, match="'nonsense' is not an IP address or network"):
+        allow_networks(["127.0.0.1", "nonsense"])

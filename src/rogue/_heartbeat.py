@@ -50,6 +50,7 @@ import socket
 import struct
 import time
 from dataclasses import dataclass
+from typing import Iterator
 
 import zmq
 
@@ -125,28 +126,35 @@ class Heartbeat:
         if not self.on:
             return 0
         done = 0
-        for fd in list(fds):
+        for s in _dup_sockets(fds):
             try:
-                dup = os.dup(fd)
-            except OSError:
-                continue
-            try:
-                with socket.socket(fileno=dup) as s:
-                    dup = -1
-                    if s.type != socket.SOCK_STREAM or s.family not in (socket.AF_INET, socket.AF_INET6):
-                        continue
-                    where = s.getsockname() if local else s.getpeername()
-                    if where[1] != port:
-                        continue
-                    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-                    s.shutdown(socket.SHUT_RD)
-                    done += 1
+                if s.type != socket.SOCK_STREAM or s.family not in (socket.AF_INET, socket.AF_INET6):
+                    continue
+                where = s.getsockname() if local else s.getpeername()
+                if where[1] != port:
+                    continue
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                s.shutdown(socket.SHUT_RD)
+                done += 1
             except OSError:
                 pass
-            finally:
-                if dup >= 0:
-                    os.close(dup)
         return done
+
+
+def _dup_sockets(fds: "set[int] | list[int]") -> Iterator[socket.socket]:
+    """Each of ``fds`` still open, as a socket object over a duplicate descriptor (closed after its turn)."""
+    for fd in list(fds):
+        try:
+            dup = os.dup(fd)
+        except OSError:
+            continue
+        try:
+            s = socket.socket(fileno=dup)
+        except OSError:
+            os.close(dup)
+            continue
+        with s:
+            yield s
 
 
 def peer_address(fds: "set[int] | list[int]", local_port: int) -> str:
@@ -155,16 +163,11 @@ def peer_address(fds: "set[int] | list[int]", local_port: int) -> str:
     Monitor events of a bound socket name the listener, not the peer; a
     server uses this to name its client in the link-loss warning.
     """
-    for fd in list(fds):
+    for s in _dup_sockets(fds):
         try:
-            dup = os.dup(fd)
-        except OSError:
-            continue
-        try:
-            with socket.socket(fileno=dup) as s:
-                if s.type == socket.SOCK_STREAM and s.getsockname()[1] == local_port:
-                    host, port = s.getpeername()[:2]
-                    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+            if s.type == socket.SOCK_STREAM and s.getsockname()[1] == local_port:
+                host, port = s.getpeername()[:2]
+                return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
         except OSError:
             pass
     return ""

@@ -57,9 +57,9 @@ from . import _keys
 from ._errors import GeneralError
 from ._logging import Logging
 from ._zap_policy import EventQueue, PeerGroup, Policy, handshake_result
-from ._zmq import LINK_EVENTS, context
+from ._zmq import LINK_EVENTS, context, parse_event
 
-__all__ = ["PeerGroup", "Policy", "handshake_result", "register"]
+__all__ = ["PeerGroup", "Policy", "allow_networks", "handshake_result", "register"]
 
 _log = Logging.create("zap")
 _SRC = "rogue.zap"
@@ -175,8 +175,7 @@ class _Service(zmq.auth.Authenticator):
                 return
             if pol.events is not None:
                 pol.events.put(msg)
-            event = int.from_bytes(msg[0][:2], "little")
-            value = int.from_bytes(msg[0][2:6], "little")
+            event, value, _ = parse_event(msg)
             if event == zmq.EVENT_ACCEPTED:
                 pol._open.add(value)
             elif event == zmq.EVENT_DISCONNECTED:
@@ -302,7 +301,14 @@ def _release(pol: Policy) -> None:
             _svc = None
 
 
-def _networks(allow: str | Iterable[str]) -> tuple[Any, ...]:
+def allow_networks(allow: str | Iterable[str]) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """The networks of an allow-list (the ``allow`` option of a server bridge).
+
+    ``allow`` is one address or network (``'10.0.0.5'``, ``'10.0.0.0/24'``,
+    ``'::1'``) or an iterable of them; host bits are ignored. An entry that is
+    neither raises GeneralError naming it. The bridges and the CLI check
+    ``allow`` with this one function.
+    """
     if isinstance(allow, str):
         allow = [allow]
     nets = []
@@ -344,7 +350,7 @@ def register(
     global _svc
     if (server_secret_key is None) != (client_keys is None):
         raise GeneralError(_SRC, f"{name}: CURVE needs both the server secret key and the list of client public keys")
-    nets = None if allow is None else _networks(allow)
+    nets = None if allow is None else allow_networks(allow)
     keys = None if client_keys is None else _keys.public_keys(client_keys)
     group = group or PeerGroup(name, log)
     pol = Policy(sock, name, group, bool(exclusive), nets, keys)

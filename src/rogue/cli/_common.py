@@ -9,6 +9,7 @@ import argparse
 import signal
 import socket
 import threading
+import time
 from dataclasses import dataclass
 from types import FrameType, TracebackType
 from typing import Any, Callable
@@ -16,6 +17,8 @@ from typing import Any, Callable
 from .. import _ports
 
 __all__ = [
+    "Pacer",
+    "SenderThread",
     "CliError",
     "Endpoint",
     "GenSpec",
@@ -270,3 +273,75 @@ class StopSignal:
         for sig, old in self._old.items():
             signal.signal(sig, old)
         self._old.clear()
+
+
+class Pacer:
+    """Paces a sending loop at ``rate`` items per second (0: unpaced) until ``stop`` is set.
+
+    The schedule runs from the start time, not the previous item, so the
+    average rate holds even when single sleeps overshoot; a loop more than
+    ``max_lag`` seconds behind (a send blocked while no peer was connected)
+    starts a new schedule instead of bursting out the backlog.
+    """
+
+    __slots__ = ("_rate", "_stop", "_max_lag", "_t0")
+
+    def __init__(self, rate: float, stop: threading.Event, max_lag: float = 0.5) -> None:
+        self._rate = rate
+        self._stop = stop
+        self._max_lag = max_lag
+        self._t0 = time.monotonic()
+
+    def wait(self, seq: int) -> bool:
+        """Sleep until item ``seq`` is due; False if ``stop`` was set meanwhile."""
+        rate = self._rate
+        if not rate:
+            return True
+        delay = self._t0 + seq / rate - time.monotonic()
+        if delay > 0:
+            return not self._stop.wait(delay)
+        if delay < -self._max_lag:
+            self._t0 = time.monotonic() - seq / rate
+        return True
+
+
+class SenderThread:
+    """``start``, ``stop``, ``join``, ``done`` and ``error`` of a CLI sender whose thread runs ``_loop()``.
+
+    An exception in ``_loop`` (unless after ``stop()``) becomes ``error``, for
+    the command to report; ``done`` is set when the thread ends.
+    """
+
+    def _init_thread(self, name: str) -> None:
+        self.error: str | None = None
+        self.done = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+
+    def _loop(self) -> None:
+        raise NotImplementedError
+
+    def start(self) -> "SenderThread":
+        """Start sending."""
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        try:
+            self._loop()
+        except Exception as exc:  # noqa: BLE001 - reported by the command, not a traceback
+            if not self._stop.is_set():
+                self.error = str(exc) or exc.__class__.__name__
+        finally:
+            self.done.set()
+
+    def stop(self) -> None:
+        """Ask the thread to stop after the frame it is sending (``join`` waits for it)."""
+        self._stop.set()
+
+    def join(self, timeout: float | None = None) -> bool:
+        """Wait for the thread to end; True if it did."""
+        if self._thread.ident is None:
+            return True
+        self._thread.join(timeout)
+        return not self._thread.is_alive()

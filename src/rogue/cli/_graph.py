@@ -6,12 +6,12 @@ Built on the public stream API only (``ris.Master`` / ``ris.Slave``).
 from __future__ import annotations
 
 import threading
-import time
 from collections import Counter
 from typing import Callable
 
 import rogue.interfaces.stream as ris
 
+from ._common import Pacer, SenderThread
 from ._pattern import Checker, payload
 
 __all__ = ["CheckingSlave", "Echo", "FrameStats", "Generator"]
@@ -19,7 +19,7 @@ __all__ = ["CheckingSlave", "Echo", "FrameStats", "Generator"]
 _MAX_LAG_S = 0.5  # a paced generator this far behind schedule resets it
 
 
-class Generator(ris.Master):
+class Generator(SenderThread, ris.Master):
     """Sends numbered test frames (see ``_pattern``) from its own thread.
 
     ``size_of(seq)`` gives each frame's size; ``rate`` is frames per second
@@ -43,48 +43,22 @@ class Generator(ris.Master):
         self._channel = channel
         self.frames = 0
         self.bytes = 0
-        self.error: str | None = None
-        self.done = threading.Event()
         #: Optional flow control: a semaphore taken before each frame (the receiver releases it).
         self.credit: threading.Semaphore | None = None
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=f"rogue-bridge:cli.{name}:generator", daemon=True)
-
-    def start(self) -> "Generator":
-        """Start sending."""
-        self._thread.start()
-        return self
-
-    def _run(self) -> None:
-        try:
-            self._loop()
-        except Exception as exc:  # noqa: BLE001 - reported by the command, not a traceback
-            if not self._stop.is_set():
-                self.error = str(exc) or exc.__class__.__name__
-        finally:
-            self.done.set()
+        self._init_thread(f"rogue-bridge:cli.{name}:generator")
 
     def _loop(self) -> None:
         size_of, rate, count, channel = self._size_of, self._rate, self._count, self._channel
         stop, credit = self._stop, self.credit
-        t0 = time.monotonic()
+        pacer = Pacer(rate, stop, _MAX_LAG_S)
         seq = 0
         while not stop.is_set() and (count == 0 or seq < count):
             if credit is not None:
                 while not credit.acquire(timeout=0.1):
                     if stop.is_set():
                         return
-            if rate:
-                # Pace against the start time, not the previous frame, so the
-                # average rate holds even when single sleeps overshoot.
-                delay = t0 + seq / rate - time.monotonic()
-                if delay > 0:
-                    if stop.wait(delay):
-                        break
-                elif delay < -_MAX_LAG_S:
-                    # Far behind (the send blocked while no peer was connected):
-                    # start a new schedule instead of bursting out the backlog.
-                    t0 = time.monotonic() - seq / rate
+            if not pacer.wait(seq):
+                break
             size = size_of(seq)
             frame = self._reqFrame(size, True)
             if size:
@@ -98,17 +72,6 @@ class Generator(ris.Master):
             seq += 1
             self.frames = seq
             self.bytes += size
-
-    def stop(self) -> None:
-        """Ask the thread to stop after the frame it is sending (``join`` waits for it)."""
-        self._stop.set()
-
-    def join(self, timeout: float | None = None) -> bool:
-        """Wait for the thread to end; True if it did."""
-        if self._thread.ident is None:
-            return True
-        self._thread.join(timeout)
-        return not self._thread.is_alive()
 
 
 class FrameStats(ris.Slave):

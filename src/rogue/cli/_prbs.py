@@ -8,15 +8,13 @@ verify what ``send --prbs`` sends, and ``monitor --prbs`` verifies what they sen
 from __future__ import annotations
 
 import argparse
-import threading
-import time
 from typing import Any
 
 import rogue
 import rogue.interfaces.stream as ris
 from rogue.utilities import Prbs
 
-from ._common import CliError, parse_count
+from ._common import CliError, Pacer, SenderThread, parse_count
 from ._display import fmt_bytes, fmt_count, fmt_rate
 
 __all__ = ["PrbsSender", "add_prbs_options", "make_prbs", "prbs_cells", "PRBS_COLUMNS"]
@@ -80,7 +78,7 @@ class _Channel(ris.Master, ris.Slave):
         self._sendFrame(frame)
 
 
-class PrbsSender:
+class PrbsSender(SenderThread):
     """Calls ``prbs.genFrame(size)`` ``count`` times (0: until ``stop()``) at ``rate`` frames/s from a thread.
 
     Same interface as the CLI's test-frame ``Generator``: ``start``, ``stop``,
@@ -94,44 +92,17 @@ class PrbsSender:
             self.head = _Channel(channel)
             prbs >> self.head
         self._size, self._rate, self._count = size, rate, count
-        self.error: str | None = None
-        self.done = threading.Event()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="rogue-bridge:cli.send:prbs", daemon=True)
+        self._init_thread("rogue-bridge:cli.send:prbs")
 
     def __rshift__(self, other: Any) -> Any:
         """``sender >> bridge``: the frames go to ``other``."""
         return self.head >> other
 
-    def start(self) -> "PrbsSender":
-        self._thread.start()
-        return self
-
-    def _run(self) -> None:
-        try:
-            size, rate, count, stop, gen = self._size, self._rate, self._count, self._stop, self.prbs.genFrame
-            t0, seq = time.monotonic(), 0
-            while not stop.is_set() and (count == 0 or seq < count):
-                if rate:
-                    delay = t0 + seq / rate - time.monotonic()
-                    if delay > 0:
-                        if stop.wait(delay):
-                            break
-                    elif delay < -_MAX_LAG_S:
-                        t0 = time.monotonic() - seq / rate
-                gen(size)
-                seq += 1
-        except Exception as exc:  # noqa: BLE001 - reported by the command
-            if not self._stop.is_set():
-                self.error = str(exc) or exc.__class__.__name__
-        finally:
-            self.done.set()
-
-    def stop(self) -> None:
-        self._stop.set()
-
-    def join(self, timeout: float | None = None) -> bool:
-        if self._thread.ident is None:
-            return True
-        self._thread.join(timeout)
-        return not self._thread.is_alive()
+    def _loop(self) -> None:
+        size, rate, count, stop, gen = self._size, self._rate, self._count, self._stop, self.prbs.genFrame
+        pacer, seq = Pacer(rate, stop, _MAX_LAG_S), 0
+        while not stop.is_set() and (count == 0 or seq < count):
+            if not pacer.wait(seq):
+                break
+            gen(size)
+            seq += 1

@@ -17,7 +17,7 @@ from typing import Any
 
 from .._errors import GeneralError
 from .._keys import public_keys, secret_key, z85_public
-from .._zap import _networks
+from .._zap import allow_networks
 from ._common import EXIT_USAGE, CliError
 from ._linkopts import add_link_options, link_options
 
@@ -71,7 +71,7 @@ def bridge_options(args: argparse.Namespace, server: bool) -> dict[str, Any]:
             raise _usage("CURVE on a server needs both --curve-secret (its secret key) and --curve-client (who may connect)")
         if allow:
             try:
-                _networks(allow)
+                allow_networks(allow)
             except GeneralError as exc:
                 raise _usage(f"--allow: {exc.msg}") from None
             opts["allow"] = list(allow)

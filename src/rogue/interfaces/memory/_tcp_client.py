@@ -22,7 +22,7 @@ import zmq
 from ..._errors import GeneralError
 from ..._heartbeat import DEFAULT_INTERVAL, DEFAULT_TIMEOUT, Heartbeat, LinkLoss
 from ..._logging import Logging
-from ..._zmq import StopAliases, register_closer, tcp_url, unregister_closer
+from ..._zmq import StopAliases, register_closer, tcp_url
 from . import _wire as w
 from ._tcp_client_rx import ClientReceiver
 from ._tcp_guard import ClientLink, new_route, secure_client
@@ -267,6 +267,11 @@ class TcpClient(StopAliases, ClientReceiver, Slave):
                     except zmq.ZMQError:
                         pass  # not connected, or libzmq already dropped the refused connection
         self._link.response_connected = False
+        self._fail_inflight(text)
+        self._ready.set()  # a waitReady in progress returns False
+
+    def _fail_inflight(self, text: str) -> None:
+        """Complete every transaction in flight with the error ``text`` (safe against concurrent pops)."""
         inflight = self._inflight
         while inflight:
             try:
@@ -274,7 +279,6 @@ class TcpClient(StopAliases, ClientReceiver, Slave):
             except KeyError:
                 break
             tran._complete(None, text)
-        self._ready.set()  # a waitReady in progress returns False
 
     def _reconnect(self) -> None:
         """Ask the server again (libzmq never retries a refused connection by itself)."""
@@ -325,12 +329,8 @@ class TcpClient(StopAliases, ClientReceiver, Slave):
         Requests already handed to ZeroMQ (a Post is done once it is) keep
         draining to a connected server in the background for up to 2 s.
         """
-        with self._state_lock:
-            if self._closed:
-                return
-            self._closed = True
-            self._running = False
-        unregister_closer(self)
+        if not self._begin_stop():
+            return
         self._ready.set()  # a waitReady in progress returns (False: not running)
         self._kick.set()
         with self._send_lock:
@@ -344,11 +344,5 @@ class TcpClient(StopAliases, ClientReceiver, Slave):
             push, self._push = self._push, None
         if push is not None:
             push.close(linger=_FLUSH_MS)
-        inflight = self._inflight
-        while inflight:
-            try:
-                tran = inflight.popitem()[1]
-            except KeyError:
-                break
-            tran._complete(None, f"{self._name}: the client stopped")
+        self._fail_inflight(f"{self._name}: the client stopped")
         self._log.debug("Stopped")

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import zmq
 
 from . import _wire as w
-from ._tcp_sockets import close_all, drain_events, recv_parts
+from ._tcp_sockets import close_all, drain_events, waiting_messages
 from .transaction import Transaction
 
 if TYPE_CHECKING:
@@ -39,8 +39,6 @@ _IDLE_MS = 1000
 _BATCH = 256  # responses handled per loop pass before looking at the monitors
 _PRUNE_S = 1.0  # how often in-flight transactions that timed out are forgotten
 _LEAD_GRACE_S = 0.05  # the receive thread keeps off the response socket this long after a master received
-_EVENTS = int(zmq.EVENTS)
-_POLLIN = int(zmq.POLLIN)  # plain ints: an IntFlag "&" builds an enum each time (measured ~1 us)
 _DEBUG = logging.DEBUG
 _WRITE, _POST, _PROBE = w.WRITE, w.POST, w.PROBE
 _SIZE_TEXT = "Received transaction response did not match header size"  # the reference client's text
@@ -189,19 +187,10 @@ class ClientReceiver:
 
     def _drain(self, pull: zmq.Socket) -> None:
         """Handle up to ``_BATCH`` waiting responses without blocking."""
-        events = pull.getsockopt
         decode = w.decode_response
         inflight = self._inflight
         self._loss.heard()
-        for i in range(_BATCH):
-            # The caller's poll found a message; before each further one, ask: an empty NOBLOCK
-            # recv raises (costly) and releases the GIL, which bounces it between threads (measured).
-            if i and not events(_EVENTS) & _POLLIN:
-                return
-            try:
-                parts = recv_parts(pull)
-            except zmq.Again:
-                return
+        for parts in waiting_messages(pull, _BATCH):
             try:
                 resp = decode(parts)
             except w.WireError as exc:

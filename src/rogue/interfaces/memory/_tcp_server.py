@@ -36,10 +36,10 @@ from ... import _listener
 from ..._listener import listening_address, release_error, wait_free
 from ..._logging import Logging
 from ..._zap_policy import EventQueue
-from ..._zmq import StopAliases, register_closer, tcp_url, unregister_closer
+from ..._zmq import StopAliases, register_closer, tcp_url
 from . import _wire as w
 from ._tcp_guard import ROUTE_SIZE, ServerGuard
-from ._tcp_sockets import PeerTracker, WarnLimiter, close_all, drain_events, open_socket, recv_parts, send_parts
+from ._tcp_sockets import PeerTracker, WarnLimiter, close_all, drain_events, open_socket, send_parts, waiting_messages
 from .master import Master
 from ._tcp_executor import Executor
 
@@ -55,8 +55,6 @@ _MAX_QUEUE = 4096  # requests waiting for the slave before the server stops read
 _MAX_READ = 1 << 28  # largest Read/Verify the server allocates a buffer for
 _FLUSH_MS = 2000  # how long responses sent before stop() keep draining to the client
 _NOBLOCK = int(zmq.NOBLOCK)
-_EVENTS = int(zmq.EVENTS)
-_POLLIN = int(zmq.POLLIN)  # plain ints: an IntFlag "&" builds an enum each time (measured ~1 us)
 _DEBUG = logging.DEBUG
 _PROBE = w.PROBE
 _PROBE_OK = (b"", w.OK)
@@ -282,20 +280,11 @@ class TcpServer(StopAliases, Master):
 
     def _drain(self, pull: zmq.Socket, executor: Executor) -> None:
         """Take up to ``_BATCH`` waiting requests: probes answered, bad ones dropped, others queued."""
-        events = pull.getsockopt
         decode = w.decode_request
         many = self._many
         route = None
         self._loss.heard()
-        for i in range(_BATCH):
-            # The caller's poll found a message; before each further one, ask: an empty NOBLOCK
-            # recv raises (costly) and releases the GIL, which bounces it between threads (measured).
-            if i and not events(_EVENTS) & _POLLIN:
-                return
-            try:
-                parts = recv_parts(pull)
-            except zmq.Again:
-                return
+        for parts in waiting_messages(pull, _BATCH):
             if many:  # the client's routing id comes first
                 route = parts.pop(0) if parts else b""
                 if len(route) != ROUTE_SIZE:
@@ -381,12 +370,8 @@ class TcpServer(StopAliases, Master):
         thread busy that long, it raises GeneralError. Responses already sent keep draining to a
         connected client for up to 2 s in the background.
         """
-        with self._state_lock:
-            if self._closed:
-                return
-            self._closed = True
-            self._running = False
-        unregister_closer(self)
+        if not self._begin_stop():
+            return
         if self._io is not threading.current_thread():
             self._wake_io()
             self._io.join(_listener.RELEASE_S)  # it owns the sockets: wait longer than one poll period

@@ -11,7 +11,7 @@ from __future__ import annotations
 import errno
 import itertools
 import logging
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import zmq
 
@@ -20,10 +20,12 @@ from ..._heartbeat import Heartbeat
 from ..._zmq import context
 from ..stream._link import LINK_EVENTS, PeerTracker, WarnLimiter, drain_events
 
-__all__ = ["PeerTracker", "WarnLimiter", "drain_events", "open_socket", "recv_parts", "send_parts"]
+__all__ = ["PeerTracker", "WarnLimiter", "drain_events", "open_socket", "recv_parts", "send_parts", "waiting_messages"]
 
 _mon_ids = itertools.count(1)
 _NOBLOCK = int(zmq.NOBLOCK)
+_EVENTS = int(zmq.EVENTS)
+_POLLIN = int(zmq.POLLIN)  # plain ints: an IntFlag "&" builds an enum each time (measured ~1 us)
 _DEBUG = logging.DEBUG
 
 
@@ -105,6 +107,24 @@ def recv_parts(sock: zmq.Socket) -> list[bytes]:
     while more(_RCVMORE):
         parts.append(recv(0))
     return parts
+
+
+def waiting_messages(sock: zmq.Socket, batch: int) -> Iterator[list[bytes]]:
+    """Yield up to ``batch`` waiting multipart messages of ``sock`` without blocking.
+
+    For a receive loop whose poll found a message: before each further one it
+    asks ``EVENTS``, since an empty NOBLOCK recv raises (costly) and releases
+    the GIL, which bounces it between threads (measured).
+    """
+    events = sock.getsockopt
+    for i in range(batch):
+        if i and not events(_EVENTS) & _POLLIN:
+            return
+        try:
+            parts = recv_parts(sock)
+        except zmq.Again:
+            return
+        yield parts
 
 
 def send_parts(sock: zmq.Socket, parts: list[Any]) -> None:

@@ -26,6 +26,7 @@ from time import monotonic
 from typing import Any
 
 from ..._errors import GeneralError
+from ..._held_lock import HeldLock
 
 __all__ = ["Transaction", "TransactionLock"]
 
@@ -60,7 +61,7 @@ def _timeout_text(tid: int) -> str:
     return f"Timeout waiting for register transaction {tid} message response."
 
 
-class TransactionLock:
+class TransactionLock(HeldLock):
     """A held transaction lock, as ``Transaction.lock()`` returns it (Rogue's ``TransactionLock``).
 
     Locked when made; :meth:`unlock` releases it early and :meth:`lock` takes
@@ -69,36 +70,7 @@ class TransactionLock:
     (Rogue releases it in its destructor). The lock is reentrant, per thread.
     """
 
-    __slots__ = ("_lock", "_held")
-
-    def __init__(self, lock: Any) -> None:
-        self._lock = lock
-        self._held = False
-        self.lock()
-
-    def lock(self) -> None:
-        """Take the lock again after :meth:`unlock` (nothing if held)."""
-        if not self._held:
-            self._lock.acquire()
-            self._held = True
-
-    def unlock(self) -> None:
-        """Release the lock before the end of the ``with`` block (nothing if not held)."""
-        if self._held:
-            self._held = False
-            self._lock.release()
-
-    def __enter__(self) -> "TransactionLock":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.unlock()
-
-    def __del__(self) -> None:
-        try:
-            self.unlock()
-        except (RuntimeError, AttributeError):  # dropped in another thread than the holder's, or half-made
-            pass
+    __slots__ = ()
 
 
 class Transaction:

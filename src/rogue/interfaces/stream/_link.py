@@ -14,7 +14,7 @@ from typing import Any, Callable
 
 import zmq
 
-from ..._zmq import LINK_EVENTS
+from ..._zmq import LINK_EVENTS, parse_event
 
 __all__ = ["LINK_EVENTS", "LinkStatus", "PeerTracker", "WarnLimiter", "drain_events", "event_name", "parse_event"]
 
@@ -117,12 +117,6 @@ class WarnLimiter:
                 )
                 self._suppressed = 0
                 self._last_summary = now
-
-
-def parse_event(msg: list[bytes]) -> tuple[int, int, str]:
-    """``(event, value, endpoint)`` from a ZeroMQ monitor message (event uint16, value uint32, LE)."""
-    head = msg[0]
-    return int.from_bytes(head[:2], "little"), int.from_bytes(head[2:6], "little"), msg[1].decode(errors="replace")
 
 
 def event_name(event: int) -> str:

@@ -13,6 +13,7 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 from ..._errors import GeneralError
+from ..._held_lock import HeldLock
 
 if TYPE_CHECKING:
     import numpy as np
@@ -22,7 +23,7 @@ __all__ = ["Frame", "FrameLock"]
 _lock_guard = threading.Lock()
 
 
-class FrameLock:
+class FrameLock(HeldLock):
     """A held frame lock, as ``Frame.lock()`` returns it (Rogue's ``FrameLock``).
 
     Locked when made; a context manager (released at the end of the ``with``
@@ -30,36 +31,7 @@ class FrameLock:
     released then, as Rogue's destructor does. Reentrant, per thread.
     """
 
-    __slots__ = ("_lock", "_held")
-
-    def __init__(self, lock: threading.RLock) -> None:
-        self._lock = lock
-        self._held = False
-        self.lock()
-
-    def lock(self) -> None:
-        """Take the lock again after :meth:`unlock`."""
-        if not self._held:
-            self._lock.acquire()
-            self._held = True
-
-    def unlock(self) -> None:
-        """Release the lock before leaving the ``with`` block."""
-        if self._held:
-            self._held = False
-            self._lock.release()
-
-    def __enter__(self) -> "FrameLock":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.unlock()
-
-    def __del__(self) -> None:
-        try:
-            self.unlock()
-        except (RuntimeError, AttributeError):  # dropped in another thread than the holder's, or half-made
-            pass
+    __slots__ = ()
 
 
 def _as_bytes_view(buf: Any) -> memoryview:

@@ -27,7 +27,7 @@ from ... import _listener
 from ..._listener import Listen, listening_address, release_error, wait_free
 from ..._logging import Logging
 from ..._security import SocketSecurity
-from ..._zmq import StopAliases, context, register_closer, tcp_url, unregister_closer
+from ..._zmq import StopAliases, context, register_closer, tcp_url
 from ._link import LINK_EVENTS, LinkStatus, PeerTracker, WarnLimiter, drain_events
 from ._wire import WireError, decode, encode_header
 from .frame import Frame
@@ -419,12 +419,8 @@ class TcpCore(StopAliases, LinkStatus, Master, Slave):
         background for up to ``flushTimeout`` seconds; this call does not wait
         for them. Frames handed in afterwards are dropped (logged at debug).
         """
-        with self._state_lock:
-            if self._closed:
-                return
-            self._closed = True
-            self._running = False
-        unregister_closer(self)
+        if not self._begin_stop():
+            return
         # Blocked senders notice the stop flag within one poll period.
         if self._send_lock.acquire(timeout=1.0):
             try:

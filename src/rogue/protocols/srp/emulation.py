@@ -5,6 +5,7 @@ from __future__ import annotations
 import queue
 import threading
 import time
+from typing import Iterator
 
 from ..._logging import Logging
 from ..._zmq import register_closer, unregister_closer
@@ -18,6 +19,16 @@ __all__ = ["SrpV3Emulation"]
 _PAGE = 0x1000
 _ZEROS = memoryview(bytes(_PAGE))
 _WARN_PERIOD_S = 1.0  # at most one "dropped" warning per second; the rest are counted
+
+
+def _spans(address: int, size: int) -> Iterator[tuple[int, int, int, int]]:
+    """``(page index, offset in page, offset in buffer, length)`` of each page that ``size`` bytes at ``address`` touch."""
+    pos = 0
+    while pos < size:
+        index, off = divmod(address + pos, _PAGE)
+        n = min(_PAGE - off, size - pos)
+        yield index, off, pos, n
+        pos += n
 
 
 class SrpV3Emulation(Master, Slave):
@@ -104,26 +115,18 @@ class SrpV3Emulation(Master, Slave):
     # -- sparse memory (worker thread only) ----------------------------------------------
     def _write(self, address: int, src: memoryview) -> None:
         pages = self._pages
-        pos, size = 0, len(src)
-        while pos < size:
-            index, off = divmod(address + pos, _PAGE)
-            n = min(_PAGE - off, size - pos)
+        for index, off, pos, n in _spans(address, len(src)):
             page = pages.get(index)
             if page is None:
                 page = pages[index] = bytearray(_PAGE)
             page[off : off + n] = src[pos : pos + n]
-            pos += n
 
     def _read(self, address: int, dst: memoryview) -> None:
         pages = self._pages
-        pos, size = 0, len(dst)
-        while pos < size:
-            index, off = divmod(address + pos, _PAGE)
-            n = min(_PAGE - off, size - pos)
+        for index, off, pos, n in _spans(address, len(dst)):
             page = pages.get(index)
             # A page never written reads as zeros and is not allocated for a read.
             dst[pos : pos + n] = _ZEROS[:n] if page is None else memoryview(page)[off : off + n]
-            pos += n
 
     # -- status and control ------------------------------------------------------------
     def getDropCount(self) -> int:
