@@ -37,6 +37,7 @@ Reply = tuple[Any, list[Any]]  # (route, response parts)
 _DEBUG = logging.DEBUG
 _WRITE, _POST, _PROBE = w.WRITE, w.POST, w.PROBE
 _PROBE_OK = (b"", w.OK)
+_decode, _WireError, _response_to, _failure_data = w.decode_request, w.WireError, w.response_to, w.failure_data
 _NONE: tuple[Reply, ...] = ()  # "nothing to send": shared, no allocation per request
 _TIMEOUT_PREFIX = "Timeout waiting for register transaction"  # Rogue's timeout text (``transaction._timeout_text``)
 
@@ -104,8 +105,8 @@ class ServerCore:
             route = parts[0]
             parts = parts[1:]
         try:
-            req = w.decode_request(parts)
-        except w.WireError as exc:
+            req = _decode(parts)
+        except _WireError as exc:
             self.malformed += 1
             self._bad.warn(exc.reason)
             return _NONE
@@ -205,9 +206,9 @@ class ServerCore:
             self.failed += 1
             if err.startswith(_TIMEOUT_PREFIX):
                 self.timed_out += 1
-            data = w.failure_data(req.type, req.size, req.data)
+            data = _failure_data(req.type, req.size, req.data)
         else:
             data = buf if buf is not None else req.data
         if self._log.isEnabledFor(_DEBUG):
             self._log.debug("Response id=%d: %s", req.id, err or "OK")
-        return route, w.response_to(req, data, err)
+        return route, _response_to(req, data, err)
