@@ -8,9 +8,10 @@ without touching execution):
   bound on ``P+1`` (``docs/wire.md``); every response carries a ``route`` that
   this transport ignores (PUSH cannot choose a peer) and a routing one would
   use;
-* ``_tcp_executor.Executor``: runs decoded requests on the attached memory
-  slave one at a time, in arrival order, and hands each response to the
-  reply callable.
+* ``_server_core.ServerCore`` (no sockets, no threads): decodes requests,
+  answers probes, drops malformed ones, runs the rest on the attached memory
+  slave one at a time, in arrival order, and returns the responses, which
+  this layer sends; it also decides back-pressure and holds the counters.
 
 One I/O thread does both. A slave that completes at once (``Emulate``) is
 answered within the same loop pass, with no thread handoff; one that
@@ -22,7 +23,6 @@ while it waits (bounded by the master timeout, 1 s by default).
 from __future__ import annotations
 
 import errno
-import logging
 import socket
 import threading
 from threading import get_ident
@@ -38,10 +38,10 @@ from ..._logging import Logging
 from ..._zap_policy import EventQueue
 from ..._zmq import StopAliases, register_closer, tcp_url
 from . import _wire as w
-from ._tcp_guard import ROUTE_SIZE, ServerGuard
+from ._server_core import ServerCore
+from ._tcp_guard import ServerGuard
 from ._tcp_sockets import PeerTracker, WarnLimiter, close_all, drain_events, open_socket, send_parts, waiting_messages
 from .master import Master
-from ._tcp_executor import Executor
 
 __all__ = ["TcpServer"]
 
@@ -51,13 +51,8 @@ _POLL_MS = 100  # how often a reply waiting for room looks at the stop flag
 # per 0.1 s in each of 2 000 bridges starved their process of the GIL, measured).
 _IDLE_MS = 1000
 _BATCH = 256  # requests taken per loop pass before looking at the rest
-_MAX_QUEUE = 4096  # requests waiting for the slave before the server stops reading (back-pressure)
-_MAX_READ = 1 << 28  # largest Read/Verify the server allocates a buffer for
 _FLUSH_MS = 2000  # how long responses sent before stop() keep draining to the client
 _NOBLOCK = int(zmq.NOBLOCK)
-_DEBUG = logging.DEBUG
-_PROBE = w.PROBE
-_PROBE_OK = (b"", w.OK)
 
 
 class TcpServer(StopAliases, Master):
@@ -95,17 +90,14 @@ class TcpServer(StopAliases, Master):
         self._loss = LinkLoss(self._log, self._hb, f"the client of {tcp_url(self._addr, self._port)}")
         self._guard = ServerGuard(self._name, self._log, bool(exclusive) and not self._many, allow,
                                   serverSecretKey, allowedClientKeys)
-        self._served = self._failed = self._timed_out = self._malformed = 0
-        self._probes = self._unsent = 0
+        self._unsent = 0
         self._reply_gave_up = False  # a response found no client to take it: do not wait again until one is seen
         self._connected = False
         self._running = False
         self._closed = False
         self._state_lock = threading.Lock()
-        self._bad = WarnLimiter(self._log, "dropped malformed request")
         self._lost = WarnLimiter(self._log, "response not sent")
-        self._wake_cb = self._wake_io  # bound once: every transaction carries it
-        self._executor = Executor(self, self._reply)
+        self._core = ServerCore(self._getSlave, self._get_timeout, self._wake_io, self._log, self._many)
         self._open_transport()
         self._io_ident = 0
         self._running = True
@@ -150,6 +142,10 @@ class TcpServer(StopAliases, Master):
         for mon in (self._pull_mon, self._push_mon):
             if isinstance(mon, EventQueue):  # exclusive: events come from the ZAP service's thread
                 mon.notify = self._wake_io
+
+    def _get_timeout(self) -> float:
+        """The timeout of a new transaction, in seconds (``_setTimeout``)."""
+        return self._timeout
 
     def _wake_io(self) -> None:
         """Called when a transaction finishes: wake the I/O thread unless it is the caller."""
@@ -213,10 +209,11 @@ class TcpServer(StopAliases, Master):
 
     # -- the I/O thread ------------------------------------------------------------------------
     def _io_loop(self) -> None:
-        """Receive requests, answer probes, run the executor, follow monitor events."""
+        """Receive requests into the core, send its responses, follow monitor events."""
         self._io_ident = get_ident()
         pull, pull_mon, push_mon, wake_r = self._pull, self._pull_mon, self._push_mon, self._wake_r
-        executor = self._executor
+        core = self._core
+        reply = self._reply
         poller = zmq.Poller()
         poller.register(pull, zmq.POLLIN)
         # Monitor sockets are polled; event queues (exclusive sockets, fed by the ZAP
@@ -234,12 +231,12 @@ class TcpServer(StopAliases, Master):
             while self._running:
                 try:
                     timeout = _IDLE_MS
-                    deadline = executor.deadline()
+                    deadline = core.deadline()
                     if deadline is not None:
                         timeout = max(0, min(_IDLE_MS, int((deadline - monotonic()) * 1000) + 1))
                     for sock, _ in poller.poll(timeout):
                         if sock is pull:
-                            self._drain(pull, executor)
+                            self._drain(pull, core)
                         elif sock == wake_fd:
                             try:
                                 wake_r.recv(4096)
@@ -254,20 +251,21 @@ class TcpServer(StopAliases, Master):
                     for mon, peers, role in queues:
                         if mon and drain_events(mon, peers, self._log, role):  # len() first: an empty read raises
                             self._update_link()
-                    executor.poll()
+                    for route, out in core.poll(monotonic()):
+                        reply(route, out)
                     # Back-pressure: stop reading while the slave has a long queue.
-                    busy = len(executor) >= _MAX_QUEUE
+                    busy = not core.reading()
                     if busy == reading:
                         reading = not busy
                         poller.modify(pull, zmq.POLLIN if reading else 0)
-                    self._bad.tick()
+                    core.tick()
                     self._lost.tick()
                 except zmq.ContextTerminated:
                     break
                 except Exception:  # noqa: BLE001 - the server must outlive anything
                     self._log.exception("I/O loop error (continuing)")
         finally:
-            executor.abandon()
+            core.abandon()
             # Monitors stop before their sockets close: libzmq's I/O thread blocks on a monitor whose reader is gone.
             pull.disable_monitor()
             self._push.disable_monitor()
@@ -278,37 +276,15 @@ class TcpServer(StopAliases, Master):
             self._wake_w.close()
             self._connected = False
 
-    def _drain(self, pull: zmq.Socket, executor: Executor) -> None:
-        """Take up to ``_BATCH`` waiting requests: probes answered, bad ones dropped, others queued."""
-        decode = w.decode_request
-        many = self._many
-        route = None
+    def _drain(self, pull: zmq.Socket, core: ServerCore) -> None:
+        """Hand up to ``_BATCH`` waiting requests to the core and send what it answers at once."""
         self._loss.heard()
+        receive = core.receive
+        reply = self._reply
         for parts in waiting_messages(pull, _BATCH):
-            if many:  # the client's routing id comes first
-                route = parts.pop(0) if parts else b""
-                if len(route) != ROUTE_SIZE:
-                    self._malformed += 1
-                    self._bad.warn("request without a client route (a client without manyClients=True?)")
-                    continue
-            try:
-                req = decode(parts)
-            except w.WireError as exc:
-                self._malformed += 1
-                self._bad.warn(exc.reason)
-                continue
-            if req.type == _PROBE:
-                self._probes += 1
-                if self._log.isEnabledFor(_DEBUG):
-                    self._log.debug("Probe id=%d answered", req.id)
-                self._reply(route, [*req.head, *_PROBE_OK])
-                continue
-            if req.size > _MAX_READ and req.data is None:
-                self._malformed += 1
-                self._bad.warn(f"request id {req.id} reads {req.size} bytes, more than the {_MAX_READ} allowed")
-                continue
-            executor.submit(route, req)
-            if len(executor) >= _MAX_QUEUE:
+            for route, out in receive(parts):
+                reply(route, out)
+            if not core.reading():  # back-pressure: the rest waits in ZeroMQ's queue
                 return
 
     def _update_link(self) -> None:
@@ -333,29 +309,30 @@ class TcpServer(StopAliases, Master):
 
     def getServedCount(self) -> int:
         """Transactions executed on the slave and answered (successful or not)."""
-        return self._served
+        return self._core.served
 
     def getFailedCount(self) -> int:
         """Answered transactions that failed (the error text was sent as the result)."""
-        return self._failed
+        return self._core.failed
 
     def getTimeoutCount(self) -> int:
         """Failed transactions whose slave did not finish within the timeout."""
-        return self._timed_out
+        return self._core.timed_out
 
     def getMalformedCount(self) -> int:
         """Requests dropped as malformed (no response sent)."""
-        return self._malformed
+        return self._core.malformed
 
     def stats(self) -> dict[str, Any]:
         """All counters and the link state in one dict (for monitoring)."""
+        core = self._core
         return {
             "connected": self._connected,
-            "served": self._served,
-            "failed": self._failed,
-            "timedOut": self._timed_out,
-            "malformed": self._malformed,
-            "probes": self._probes,
+            "served": core.served,
+            "failed": core.failed,
+            "timedOut": core.timed_out,
+            "malformed": core.malformed,
+            "probes": core.probes,
             "unsent": self._unsent,
             "linkLosses": self._loss.losses,
         }

@@ -4,8 +4,9 @@ A ``TcpClient`` is a memory slave (``master >> client``) that forwards each
 transaction over ZeroMQ to a ``TcpServer``, a memory master (``server >>
 slave``) that executes it on its slave and answers. Ports ``P`` (requests)
 and ``P+1`` (responses); the byte format is ``docs/wire.md``, "Memory bridge",
-encoded and decoded by ``_wire``. The server lives in ``_tcp_server``, the
-client in ``_tcp_client``, their shared socket setup in ``_tcp_sockets``.
+encoded and decoded by ``_wire``. The server lives in ``_tcp_server`` (sockets
+and its I/O thread) over ``_server_core`` (its protocol: no sockets, no
+threads), the client in ``_tcp_client``, their shared socket setup in ``_tcp_sockets``.
 """
 
 from __future__ import annotations

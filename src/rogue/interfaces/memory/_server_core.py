@@ -1,0 +1,214 @@
+"""The memory ``TcpServer``'s protocol core: request messages in, response messages out (no sockets, no threads).
+
+In the shape of h11's ``Connection``: the I/O layer (``_tcp_server``) hands
+every received multipart message to :meth:`ServerCore.receive` and sends what
+it returns; after every wake-up it calls :meth:`ServerCore.poll` and sends
+that too. The core decodes with the codec (``_wire``), answers probes at once,
+drops and counts malformed requests (rate-limited warnings), refuses reads
+larger than ``max_read``, and runs the rest on the memory slave one at a time,
+across all clients, in arrival order. A response is ``(route, parts)``:
+``route`` is ``None`` for the PUSH/PULL pair, else the client's routing id
+(the first part of its requests with ``manyClients``).
+
+A slave may finish a transaction later from its own thread:
+:class:`ServerTransaction` then calls the ``wake`` callable, so the I/O
+thread polls the core again.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from time import monotonic
+from typing import Any, Callable, Sequence
+
+from ..stream._link import WarnLimiter
+from . import _wire as w
+from .transaction import Transaction
+
+__all__ = ["MAX_QUEUE", "MAX_READ", "ROUTE_SIZE", "ServerCore", "ServerTransaction"]
+
+MAX_QUEUE = 4096  # requests waiting for the slave before the server stops reading (back-pressure)
+MAX_READ = 1 << 28  # largest Read/Verify the server allocates a buffer for
+ROUTE_SIZE = 16  # bytes of a many-clients routing id (as ``_tcp_guard.ROUTE_SIZE``; a tested equality)
+
+Reply = tuple[Any, list[Any]]  # (route, response parts)
+
+_DEBUG = logging.DEBUG
+_WRITE, _POST, _PROBE = w.WRITE, w.POST, w.PROBE
+_PROBE_OK = (b"", w.OK)
+_decode, _WireError, _response_to, _failure_data = w.decode_request, w.WireError, w.response_to, w.failure_data
+_NONE: tuple[Reply, ...] = ()  # "nothing to send": shared, no allocation per request
+_TIMEOUT_PREFIX = "Timeout waiting for register transaction"  # Rogue's timeout text (``transaction._timeout_text``)
+
+
+class ServerTransaction(Transaction):
+    """A transaction issued by the server; calls its ``_wake_io`` when finished (from any thread)."""
+
+    __slots__ = ("_wake_io",)
+
+    def _complete(self, data: Any = None, error: str = "") -> bool:
+        took = Transaction._complete(self, data, error)
+        if took:
+            self._wake_io()
+        return took
+
+
+class ServerCore:
+    """Execution order, probes, checks, back-pressure and counters of a memory bridge server.
+
+    ``slave()`` gives the memory slave to run a transaction on (looked up for
+    every transaction, so ``server >> slave`` may change it), ``timeout()`` the
+    timeout in seconds for a new transaction, ``wake()`` is called when a
+    transaction finishes in another thread, ``log`` receives the warnings and
+    debug lines. ``many``: every request starts with the client's 16-byte
+    routing id. Counters (read by ``TcpServer.stats()``): ``served``,
+    ``failed``, ``timed_out``, ``malformed``, ``probes``.
+    """
+
+    def __init__(self, slave: Callable[[], Any], timeout: Callable[[], float], wake: Callable[[], None],
+                 log: logging.Logger, many: bool = False, *, max_queue: int = MAX_QUEUE,
+                 max_read: int = MAX_READ) -> None:
+        self._slave = slave
+        self._timeout = timeout
+        self._wake = wake
+        self._log = log
+        self._many = bool(many)
+        self.max_queue = int(max_queue)
+        self.max_read = int(max_read)
+        self.served = self.failed = self.timed_out = self.malformed = self.probes = 0
+        self._bad = WarnLimiter(log, "dropped malformed request")
+        self._queue: deque[tuple[Any, w.Request]] = deque()
+        # The running transaction: (route, request, transaction, read buffer or None).
+        self._current: tuple[Any, w.Request, Transaction, Any] | None = None
+
+    def __len__(self) -> int:
+        """Requests accepted and not yet answered (queued, plus the running one)."""
+        return len(self._queue) + (self._current is not None)
+
+    # -- messages in ---------------------------------------------------------------------
+    def receive(self, parts: Sequence[Any]) -> Sequence[Reply]:
+        """Take one received request message; return the responses to send now.
+
+        A probe is answered here; a malformed request (or, with ``many``, one
+        without a 16-byte route first) is dropped, counted and warned about; a
+        read over ``max_read`` bytes is refused the same way. Any other request
+        is queued, and started at once if the slave is idle: responses of
+        transactions that finished within the call are returned.
+        """
+        route = None
+        if self._many:  # the client's routing id comes first
+            if not parts or len(parts[0]) != ROUTE_SIZE:
+                self.malformed += 1
+                self._bad.warn("request without a client route (a client without manyClients=True?)")
+                return _NONE
+            route = parts[0]
+            parts = parts[1:]
+        try:
+            req = _decode(parts)
+        except _WireError as exc:
+            self.malformed += 1
+            self._bad.warn(exc.reason)
+            return _NONE
+        if req.type == _PROBE:
+            self.probes += 1
+            if self._log.isEnabledFor(_DEBUG):
+                self._log.debug("Probe id=%d answered", req.id)
+            return ((route, [*req.head, *_PROBE_OK]),)
+        if req.data is None and req.size > self.max_read:
+            self.malformed += 1
+            self._bad.warn(f"request id {req.id} reads {req.size} bytes, more than the {self.max_read} allowed")
+            return _NONE
+        self._queue.append((route, req))
+        if self._current is None:
+            return self._start_next()
+        return _NONE
+
+    # -- time and completions ---------------------------------------------------------------
+    def deadline(self) -> float | None:
+        """When the running transaction times out (``None`` if none is running)."""
+        cur = self._current
+        return cur[2]._deadline if cur is not None else None
+
+    def poll(self, now: float) -> Sequence[Reply]:
+        """Responses of the running transaction if it finished or timed out by ``now``, and of the next ones.
+
+        ``now`` is a ``time.monotonic()`` value; a transaction still running at
+        its deadline fails with Rogue's timeout text (counted in ``timed_out``).
+        """
+        cur = self._current
+        if cur is None:
+            return _NONE
+        tran = cur[2]
+        if tran._wake.locked() and now < tran._deadline:  # not finished, not yet due
+            return _NONE
+        self._current = None
+        out = [self._answer(cur[0], cur[1], tran, cur[3])]
+        out.extend(self._start_next())
+        return out
+
+    def reading(self) -> bool:
+        """Back-pressure: False while ``max_queue`` requests wait (the I/O layer stops reading then)."""
+        return len(self._queue) + (self._current is not None) < self.max_queue
+
+    def tick(self) -> None:
+        """Log the summary of suppressed malformed-request warnings if one is due (call periodically)."""
+        self._bad.tick()
+
+    def abandon(self) -> None:
+        """Forget the queue and the running transaction (the server stops; nothing more is answered)."""
+        self._queue.clear()
+        self._current = None
+
+    # -- execution ------------------------------------------------------------------------------
+    def _start_next(self) -> Sequence[Reply]:
+        """Start queued requests until one keeps running; return the responses of those that finished."""
+        queue = self._queue
+        out: list[Reply] | tuple[Reply, ...] = _NONE
+        log = self._log
+        while queue:
+            route, req = queue.popleft()
+            ttype = req.type
+            if ttype == _WRITE or ttype == _POST:
+                buf = None
+                view = memoryview(req.data)
+            else:
+                buf = bytearray(req.size)
+                view = memoryview(buf)
+            tran = ServerTransaction(req.address, view, req.size, ttype, self._timeout())
+            tran._wake_io = self._wake
+            if log.isEnabledFor(_DEBUG):
+                log.debug("Forwarding request id=%d as transaction %d: type=%d address=0x%x size=%d",
+                          req.id, tran._id, ttype, req.address, req.size)
+            slave = self._slave()
+            try:
+                slave._doTransaction(tran)
+            except Exception as exc:  # a slave's bug becomes this request's error text
+                log.error("Exception in _doTransaction of %r for request id %d", slave, req.id, exc_info=True)
+                tran._complete(None, str(exc) or exc.__class__.__name__)
+            if tran._wake.locked():  # still running: answered by a later poll()
+                # Its timer starts when the call into the slave returns (as in Rogue's master).
+                tran._deadline = monotonic() + tran._timeout
+                self._current = (route, req, tran, buf)
+                return out
+            if out is _NONE:
+                out = [self._answer(route, req, tran, buf)]
+            else:
+                out.append(self._answer(route, req, tran, buf))  # type: ignore[union-attr]
+        return out
+
+    def _answer(self, route: Any, req: w.Request, tran: Transaction, buf: Any) -> Reply:
+        """The response to a finished (or due) transaction, counted."""
+        err = tran._wait()  # returns at once: finished, or past its deadline (then times it out)
+        tran._view = None
+        self.served += 1
+        if err:
+            self.failed += 1
+            if err.startswith(_TIMEOUT_PREFIX):
+                self.timed_out += 1
+            data = _failure_data(req.type, req.size, req.data)
+        else:
+            data = buf if buf is not None else req.data
+        if self._log.isEnabledFor(_DEBUG):
+            self._log.debug("Response id=%d: %s", req.id, err or "OK")
+        return route, _response_to(req, data, err)
