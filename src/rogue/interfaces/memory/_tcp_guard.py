@@ -35,10 +35,10 @@ from ..._errors import GeneralError
 from ..._keys import KeySpec, apply_client
 from ..._zap import PeerGroup, Policy, handshake_result, register
 from ..._zap_policy import EventQueue
+from ._server_core import ROUTE_SIZE  # one definition: the core checks it, new_route() makes it
 
 __all__ = ["ROUTE_SIZE", "ClientLink", "ServerGuard", "new_route", "secure_client"]
 
-ROUTE_SIZE = 16  # bytes of a many-clients routing id (a transaction id part is 4: never confused)
 RETRY_S = 1.0  # a refused client asks again this often (the server warns once a minute)
 RETRY_FAILED_S = 5.0  # after a broken handshake (keys or mode differ): rarely worth asking
 

@@ -52,7 +52,6 @@ _POLL_MS = 100  # how often a reply waiting for room looks at the stop flag
 _IDLE_MS = 1000
 _BATCH = 256  # requests taken per loop pass before looking at the rest
 _FLUSH_MS = 2000  # how long responses sent before stop() keep draining to the client
-_NOBLOCK = int(zmq.NOBLOCK)
 
 
 class TcpServer(StopAliases, Master):
