@@ -6,7 +6,17 @@ transaction as in flight, then sends without blocking; many transactions may
 be in flight at once (pipelining). Responses are received by a master
 waiting for its transaction, in its own thread, or else by the client's
 receive thread, which also follows both sockets' monitor events (link state)
-and forgets transactions that timed out: see ``_tcp_client_rx``.
+and forgets transactions that timed out.
+
+Layers: this module holds the sockets and threads only; the protocol (the
+in-flight table, request messages, response matching, probes, counters) is
+``_client_core.ClientCore`` and admission (whom the server lets in, retries)
+is the state machine ``_client_admission.Admission``, neither with sockets.
+
+Whoever holds ``_rx_lock`` uses the response socket: the receive thread, or a
+master waiting for its transaction, which then receives in its own thread
+(``Transaction._waiter`` hook, leader/follower), so a round trip wakes no
+second thread.
 """
 
 from __future__ import annotations
@@ -24,23 +34,38 @@ from ..._heartbeat import DEFAULT_INTERVAL, DEFAULT_TIMEOUT, Heartbeat, LinkLoss
 from ..._logging import Logging
 from ..._zmq import StopAliases, register_closer, tcp_url
 from . import _wire as w
-from ._tcp_client_rx import ClientReceiver
-from ._tcp_guard import ClientLink, new_route, secure_client
-from ._tcp_sockets import PeerTracker, WarnLimiter, close_all, open_socket, send_parts
+from ._client_admission import Action, Admission
+from ._client_core import ClientCore
+from ._tcp_guard import new_route, secure_client
+from ._tcp_sockets import (
+    PeerTracker,
+    WarnLimiter,
+    close_all,
+    drain_events,
+    open_socket,
+    send_parts,
+    waiting_messages,
+)
 from .slave import Slave
 from .transaction import Transaction
 
 __all__ = ["TcpClient"]
 
-_POLL_MS = 100  # how often a wait for room to send looks at the stop flag
+_POLL_MS = 100  # how often a wait for room to send, a busy or a refused receive loop looks around
+# How long the idle receive loop sleeps: stop() wakes it at once (disabling the
+# request socket's monitor posts MONITOR_STOPPED to a monitor it polls). A wake-up
+# per 0.1 s in each of 2 000 bridges starved their process of the GIL (measured).
+_IDLE_MS = 1000
+_BATCH = 256  # responses handled per loop pass before looking at the monitors
+_PRUNE_S = 1.0  # how often in-flight transactions that timed out are forgotten
+_LEAD_GRACE_S = 0.05  # the receive thread keeps off the response socket this long after a master received
 _FLUSH_MS = 2000  # how long requests sent before close() (posts: already reported done) keep draining
 _HAS_WAITER = "_waiter" in getattr(Transaction, "__slots__", ())  # Transaction offers the waiter hook
 _DEBUG = logging.DEBUG
-_WRITE, _POST = w.WRITE, w.POST
-_request_parts = w.request_parts
+_POST = w.POST
 
 
-class TcpClient(StopAliases, ClientReceiver, Slave):
+class TcpClient(StopAliases, Slave):
     """A memory slave whose transactions run on a remote ``TcpServer`` (Rogue's ``rim.TcpClient``).
 
     ``TcpClient(addr, port, waitReady=False)`` connects to ``addr`` on ``port``
@@ -78,24 +103,20 @@ class TcpClient(StopAliases, ClientReceiver, Slave):
         self._wait_ready = bool(waitReady)
         self._hb = Heartbeat.checked(self._name, heartbeatInterval, heartbeatTimeout)
         self._loss = LinkLoss(self._log, self._hb, f"the memory server at {self._addr}:{self._port}")
-        self._inflight: dict[int, Transaction] = {}
         self._send_lock = threading.Lock()
         self._state_lock = threading.Lock()
         self._probe_ids = itertools.count(1)
-        self._probe_id = 0
         self._ready = threading.Event()
-        self._sent = self._completed = self._failed = self._timed_out = 0
-        self._malformed = self._unknown = self._unsent = 0
+        self._sent = self._unsent = 0
         self._connected = False
         self._running = False
         self._closed = False
-        self._bad = WarnLimiter(self._log, "dropped response")
         self._notsent = WarnLimiter(self._log, "request not sent")
         self._many = bool(manyClients)
         self._route = new_route() if self._many else b""
-        self._link = ClientLink(self._addr, self._port, self._many)
-        self._link.response_connected = self._many  # many clients: no pairing to protect, connect both now
-        self._warned = ""  # the refusal text last warned about
+        self._core = ClientCore(self._name, self._log, self._route)
+        self._inflight = self._core.inflight  # the same dict (read on the hot paths)
+        self._admission = Admission(self._addr, self._port, self._many)
         self._push_url = tcp_url(self._addr, self._port)
         self._pull_url = tcp_url(self._addr, self._port + 1)
 
@@ -132,7 +153,7 @@ class TcpClient(StopAliases, ClientReceiver, Slave):
     # -- sending (the hot path) -------------------------------------------------------------------
     def _doTransaction(self, transaction: Transaction) -> None:
         """Send ``transaction`` to the server; its response completes it later (Post: at once)."""
-        refusal = self._link.refusal
+        refusal = self._admission.refusal
         if refusal:  # the server refused this client: say so now rather than time out
             transaction._complete(None, refusal)
             return
@@ -145,18 +166,14 @@ class TcpClient(StopAliases, ClientReceiver, Slave):
             return
         tid = transaction._id
         ttype = transaction._type
-        parts = _request_parts(tid, transaction._address, transaction._size, ttype & 0xFFFFFFFF,
-                               transaction._data() if ttype == _WRITE or ttype == _POST else None)
-        if self._many:
-            parts.insert(0, self._route)
+        parts = self._core.request(transaction)  # registered as in flight before the send
         if ttype != _POST:
-            self._inflight[tid] = transaction  # before the send: a fast response must find it
             if _HAS_WAITER:
                 transaction._waiter = self._lead  # the master's wait receives the response itself
         with self._send_lock:
             push = self._push
             if push is None:
-                self._inflight.pop(tid, None)
+                self._core.forget(tid)
                 transaction._complete(None, f"{self._name}: the client is stopped")
                 return
             try:
@@ -169,7 +186,7 @@ class TcpClient(StopAliases, ClientReceiver, Slave):
             self._sent += sent
         if not sent:
             # Not registered any more: the master's timeout ends it, as in Rogue.
-            self._inflight.pop(tid, None)
+            self._core.forget(tid)
             self._unsent += 1
             self._notsent.warn(f"transaction {tid}: server at {self._addr}:{self._port} not connected")
             return
@@ -204,26 +221,25 @@ class TcpClient(StopAliases, ClientReceiver, Slave):
         end = monotonic() + timeout
         ready = self._ready
         while self._running:
-            if self._link.refusal:
-                self._log.warning("%s", self._link.refusal)
+            refusal = self._admission.refusal
+            if refusal:
+                self._log.warning("%s", refusal)
                 return False
             pid = next(self._probe_ids) & 0xFFFFFFFF
             ready.clear()
-            self._probe_id = pid
             with self._send_lock:
                 push = self._push
                 if push is None:
                     break
                 try:
-                    probe = w.probe_request(pid)
-                    send_parts(push, [self._route, *probe] if self._many else probe)
+                    send_parts(push, self._core.probe(pid))
                     if self._log.isEnabledFor(_DEBUG):
                         self._log.debug("Sent probe id=%d", pid)
                 except zmq.Again:
                     pass  # not connected yet: try again next period
             remaining = end - monotonic()
             if ready.wait(max(0.0, min(period, remaining))):
-                if self._link.refusal:  # set by the receive thread on refusal
+                if self._admission.refusal:  # set by the receive thread on refusal
                     continue
                 return self._running  # stop() sets the event too
             if monotonic() >= end:
@@ -237,28 +253,132 @@ class TcpClient(StopAliases, ClientReceiver, Slave):
         if self._wait_ready and not self.waitReady():
             raise GeneralError(self._name, f"memory server at {self._addr}:{self._port} is not answering")
 
-    # -- receiving ----------------------------------------------------------------------------------------
-    # -- admission (receive thread): see _tcp_guard.ClientLink ------------------------------------------
-    def _on_push_event(self, event: int, value: int) -> None:
-        action = self._link.event("request", event, value)
-        if action == "connect_response":
-            self._pull.connect(self._pull_url)
-            self._link.response_connected = True
-        elif action == "refused":
-            self._refused()
+    # -- receiving (the receive thread, or a waiting master: whoever holds _rx_lock) ---------------------
+    def _rx_loop(self) -> None:
+        """Receive thread: responses nobody waits for in person, monitor events, retries, pruning.
 
-    def _on_pull_event(self, event: int, value: int) -> None:
-        if self._link.event("response", event, value) == "refused":
+        While masters receive their own responses (:meth:`_lead`), it keeps off the
+        response socket; it takes over ``_LEAD_GRACE_S`` after the last one, or at
+        once when one leaves with transactions still in flight.
+        """
+        pull, pull_mon, push_mon = self._pull, self._pull_mon, self._push_mon
+        poll = self._poller.poll
+        rx_lock, kick, core, admission = self._rx_lock, self._kick, self._core, self._admission
+        next_prune = monotonic() + _PRUNE_S
+        try:
+            while self._running:
+                try:
+                    if self._want and not self._inflight:
+                        # Masters are waiting in person and nothing is outstanding: let them receive.
+                        self._want = False
+                        self._lead_until = monotonic() + _LEAD_GRACE_S
+                    if monotonic() < self._lead_until:
+                        if kick.wait(_LEAD_GRACE_S):
+                            kick.clear()
+                        continue
+                    if not rx_lock.acquire(True, _POLL_MS / 1000):
+                        continue
+                    try:
+                        if self._running:
+                            # A refused client asks again within RETRY_S: look at the clock more often then.
+                            self._service(poll(_POLL_MS if admission.refusal else _IDLE_MS), pull, pull_mon, push_mon)
+                            now = monotonic()
+                            if admission.tick(now) is Action.RETRY:
+                                self._reconnect()
+                            if now >= next_prune:
+                                next_prune = now + _PRUNE_S
+                                core.prune()
+                                self._notsent.tick()
+                    finally:
+                        rx_lock.release()
+                except zmq.ContextTerminated:
+                    break
+                except Exception:  # noqa: BLE001 - the receive thread must outlive anything
+                    self._log.exception("receive loop error (continuing)")
+        finally:
+            with rx_lock:  # a master receiving in person notices the stop within one poll period
+                # Monitors stop before their sockets close: libzmq's I/O thread blocks on a monitor whose
+                # reader is gone.
+                with self._send_lock:
+                    if self._push is not None:
+                        self._push.disable_monitor()
+                pull.disable_monitor()
+                close_all(pull, pull_mon, push_mon)
+            self._connected = False
+
+    def _service(self, ready: list, pull: zmq.Socket, pull_mon: zmq.Socket, push_mon: zmq.Socket) -> None:
+        """Handle what a poll of the response socket and the monitors found (``_rx_lock`` held)."""
+        if ready and not self._connected:
+            # Link state first while it is not known up: a response proves its connection's handshake,
+            # whose monitor events come before the data, and a caller woken by the response (a probe:
+            # waitReady) must find the link up, not fail its next transaction as "link lost".
+            if self._drain_monitor(pull_mon, "response") | self._drain_monitor(push_mon, "request"):
+                self._update_link()
+        for sock, _ in ready:
+            if sock is pull:
+                self._loss.heard()
+                if self._core.receive(waiting_messages(pull, _BATCH)):
+                    self._ready.set()
+            elif sock is pull_mon:
+                if self._drain_monitor(pull_mon, "response"):
+                    self._update_link()
+            elif sock is push_mon:
+                if self._drain_monitor(push_mon, "request"):
+                    self._update_link()
+
+    def _lead(self, tran: Transaction, deadline: float) -> None:
+        """``Transaction._waiter`` hook: receive in the waiting master's own thread.
+
+        Saves waking the receive thread and then the master on every round trip
+        (leader/follower). One thread at a time uses the response socket. If it
+        is busy, this returns and the master sleeps as usual: the holder (the
+        receive thread, or a master that hands over to it when leaving with
+        transactions in flight) completes the transaction. The receive thread
+        steps aside only while nothing is in flight, so no response is left
+        without a reader.
+        """
+        rx_lock = self._rx_lock
+        if not rx_lock.acquire(False):
+            self._want = True
+            return
+        try:
+            poll = self._poller.poll
+            pull, pull_mon, push_mon = self._pull, self._pull_mon, self._push_mon
+            while self._running and not tran.expired():
+                remaining = deadline - monotonic()
+                if remaining <= 0:
+                    break
+                self._service(poll(min(_POLL_MS, int(remaining * 1000) + 1)), pull, pull_mon, push_mon)
+        finally:
+            rx_lock.release()
+        # After the release: a transaction registered before this check is seen here (then the
+        # receive thread takes over), one registered after it finds the socket free and leads.
+        if self._inflight:
+            self._lead_until = 0.0
+            self._kick.set()
+        else:
+            self._lead_until = monotonic() + _LEAD_GRACE_S
+
+    # -- admission: the state machine is _client_admission.Admission; this does what it says ------------
+    def _drain_monitor(self, mon: zmq.Socket, role: str) -> bool:
+        """Apply the waiting events of the ``role`` socket's monitor; True when the peer count changed."""
+        peers = self._pull_peers if role == "response" else self._push_peers
+        return drain_events(mon, peers, self._log, "pull" if role == "response" else "push",
+                            lambda event, value: self._on_event(role, event, value))
+
+    def _on_event(self, role: str, event: int, value: int) -> None:
+        action = self._admission.event(role, event, value, monotonic())
+        if action is Action.CONNECT_RESPONSE:
+            self._pull.connect(self._pull_url)
+        elif action is Action.REFUSED:
             self._refused()
-        elif not self._link.refusal:
-            self._warned = ""
 
     def _refused(self) -> None:
         """Fail what is in flight with the refusal text and let go of both ports (another client may use them)."""
-        text = self._link.refusal
-        if text != self._warned:  # once per refusal, not once per retry
-            self._warned = text
-            self._log.warning("%s; will ask again", text)
+        text = self._admission.refusal
+        warning = self._admission.warning()  # once per refusal, not once per retry
+        if warning:
+            self._log.warning("%s; will ask again", warning)
         with self._send_lock:
             for sock, url in ((self._push, self._push_url), (self._pull, self._pull_url)):
                 if sock is not None:
@@ -266,19 +386,8 @@ class TcpClient(StopAliases, ClientReceiver, Slave):
                         sock.disconnect(url)
                     except zmq.ZMQError:
                         pass  # not connected, or libzmq already dropped the refused connection
-        self._link.response_connected = False
-        self._fail_inflight(text)
+        self._core.fail_all(text)
         self._ready.set()  # a waitReady in progress returns False
-
-    def _fail_inflight(self, text: str) -> None:
-        """Complete every transaction in flight with the error ``text`` (safe against concurrent pops)."""
-        inflight = self._inflight
-        while inflight:
-            try:
-                tran = inflight.popitem()[1]
-            except KeyError:
-                break
-            tran._complete(None, text)
 
     def _reconnect(self) -> None:
         """Ask the server again (libzmq never retries a refused connection by itself)."""
@@ -287,7 +396,6 @@ class TcpClient(StopAliases, ClientReceiver, Slave):
                 self._push.connect(self._push_url)
         if self._many:  # no pairing to protect: both at once
             self._pull.connect(self._pull_url)
-            self._link.response_connected = True
 
     def _update_link(self) -> None:
         up = self._pull_peers.peers > 0 and self._push_peers.peers > 0
@@ -304,19 +412,14 @@ class TcpClient(StopAliases, ClientReceiver, Slave):
 
     def getRefusal(self) -> str:
         """Why the server refused this client (e.g. "... already serves another client"); "" when it did not."""
-        return self._link.refusal
+        return self._admission.refusal
 
     def stats(self) -> dict[str, Any]:
         """All counters and the link state in one dict (for monitoring)."""
         return {
             "connected": self._connected,
-            "inFlight": len(self._inflight),
             "sent": self._sent,
-            "completed": self._completed,
-            "failed": self._failed,
-            "timedOut": self._timed_out,
-            "malformed": self._malformed,
-            "unknown": self._unknown,
+            **self._core.counters(),
             "unsent": self._unsent,
             "linkLosses": self._loss.losses,
         }
@@ -344,5 +447,5 @@ class TcpClient(StopAliases, ClientReceiver, Slave):
             push, self._push = self._push, None
         if push is not None:
             push.close(linger=_FLUSH_MS)
-        self._fail_inflight(f"{self._name}: the client stopped")
+        self._core.fail_all(f"{self._name}: the client stopped")
         self._log.debug("Stopped")

@@ -6,7 +6,9 @@ slave``) that executes it on its slave and answers. Ports ``P`` (requests)
 and ``P+1`` (responses); the byte format is ``docs/wire.md``, "Memory bridge",
 encoded and decoded by ``_wire``. The server lives in ``_tcp_server`` (sockets
 and its I/O thread) over ``_server_core`` (its protocol: no sockets, no
-threads), the client in ``_tcp_client``, their shared socket setup in ``_tcp_sockets``.
+threads), the client in ``_tcp_client`` over ``_client_core`` (in-flight
+matching, probes, counters) and ``_client_admission`` (whom the server admits,
+retries: a state machine), their shared socket setup in ``_tcp_sockets``.
 """
 
 from __future__ import annotations
