@@ -1,22 +1,18 @@
 """``rogue.utilities.Prbs``: Rogue's PRBS frame generator and checker, bit-exact with C++ Rogue 6.15.
 
-A frame of ``size`` bytes is made of ``width / 8``-byte little-endian words:
-word 0 is the sequence number (uint32 in its low 4 bytes), word 1 is
-``size / wordBytes - 1``, and every further word is the next state of the LFSR
-seeded with word 0 (see :mod:`rogue.utilities._lfsr`, which computes them with
-numpy). The receiver checks the header, the sequence and (``checkPayload``)
-every payload word, and counts frames, bytes and errors as Rogue does.
+The frame layout (sequence word, length word, LFSR payload seeded with word 0)
+is written and checked by :class:`rogue.utilities._prbs_frame.FrameFormat`.
+This module holds the Rogue API around it: the stream Master and Slave, the
+background generator, and Rogue's counters (the receiver checks the header, the
+sequence and, with ``checkPayload``, every payload word).
 """
 
 from __future__ import annotations
 
 import operator
-import struct
 import threading
 import time
 from typing import Any
-
-import numpy as np
 
 from .. import _zmq
 from .._errors import GeneralError
@@ -24,18 +20,15 @@ from .._logging import Logging
 from ..interfaces.stream.frame import Frame
 from ..interfaces.stream.master import Master
 from ..interfaces.stream.slave import Slave
-from ._lfsr import SMALL_WORDS, Lfsr, engine
+from ._prbs_frame import M32 as _M32, FrameFormat
 
 __all__ = ["Prbs"]
 
-_M32 = 0xFFFFFFFF
 _M64 = (1 << 64) - 1
 _MAX_WIDTH = 512  # Rogue's MaxBytes * 8
 _RATE_S = 1.0  # rates are recomputed when more than this has passed
 _RX_WAIT_S = 0.01  # Rogue polls rxEnable every 10 ms
 _JOIN_S = 5.0  # disable() waits this long for a generator blocked in a send
-_u32 = struct.Struct("<I")
-_u32x2 = struct.Struct("<II")
 
 
 def _err(src: str, text: str) -> GeneralError:
@@ -115,12 +108,9 @@ class Prbs(Master, Slave):
 
     # -- configuration -------------------------------------------------------------
     def _configure(self, width: int) -> None:
-        """Set width-derived values and the LFSR engine (caller holds both locks or is __init__)."""
+        """Set the frame format of ``width`` and the taps (caller holds both locks or is __init__)."""
         self._width = width
-        self._wb = width // 8
-        self._min_size = 3 * self._wb
-        self._pad = bytes(self._wb - 4)
-        self._lfsr: Lfsr = engine(width, self._taps)
+        self._fmt = FrameFormat(width, self._taps)
 
     def setWidth(self, width: int) -> None:
         """Word width in bits: a multiple of 32 from 32 to 512 (Rogue also took 0; it is refused here)."""
@@ -249,52 +239,24 @@ class Prbs(Master, Slave):
         """Make one PRBS frame of ``size`` bytes (a multiple of the word, at least 3 words) and send it."""
         size = operator.index(size)
         with self._tx_lock:
-            wb = self._wb
-            if size % wb or size < self._min_size or size > _M32:
+            fmt = self._fmt
+            if not fmt.valid_size(size):
                 raise _err("genFrame", "Invalid frame size")
             seq = self._tx_seq
             frame = self._reqFrame(size, True)
             frame.setPayload(size)
-            self._fill(frame._writable(), seq, size)
+            fmt.fill(frame._writable(), seq, size, self._gen_pl, self._send_count)
             self._sendFrame(frame)
             self._tx_seq = (seq + 1) & _M32
             self._tx_count = (self._tx_count + 1) & _M32
             self._tx_bytes = (self._tx_bytes + size) & _M64
             self._tx_rate.update(self._tx_count, self._tx_bytes)
 
-    def _fill(self, buf: bytearray, seq: int, size: int) -> None:
-        """Write frame ``seq`` of ``size`` bytes into ``buf`` (which may be longer)."""
-        wb, count = self._wb, size // self._wb - 2
-        if wb == 4:
-            head = _u32x2.pack(seq, count + 1)
-        else:
-            pad = self._pad
-            head = _u32.pack(seq) + pad + _u32.pack(count + 1) + pad
-        if not self._gen_pl:
-            buf[: 2 * wb] = head
-        elif self._send_count:
-            if count <= SMALL_WORDS:
-                if wb == 4:
-                    body = struct.pack(f"<{count}I", *range(2, count + 2))
-                else:
-                    body = b"".join(_u32.pack(i) + self._pad for i in range(2, count + 2))
-                buf[:size] = head + body
-            else:
-                buf[: 2 * wb] = head
-                words = np.frombuffer(buf, dtype="<u4", count=count * (wb // 4), offset=2 * wb).reshape(count, -1)
-                words[:] = 0
-                words[:, 0] = np.arange(2, count + 2, dtype=np.uint32)
-        elif count <= SMALL_WORDS:
-            buf[:size] = head + self._lfsr.words_small(seq, count)
-        else:
-            buf[: 2 * wb] = head
-            self._lfsr.fill(seq, np.frombuffer(buf, dtype="<u4", count=count * (wb // 4), offset=2 * wb))
-
     # -- background generation -----------------------------------------------------------
     def enable(self, size: int) -> None:
         """Generate ``size``-byte frames from a background thread until :meth:`disable` (no-op if running)."""
         size = operator.index(size)
-        if size % self._wb or size < self._min_size or size > _M32:
+        if not self._fmt.valid_size(size):
             raise _err("enable", "Invalid frame size")
         with self._thread_lock:
             if self._thread is not None and self._thread.is_alive():
@@ -365,63 +327,37 @@ class Prbs(Master, Slave):
             self._check(frame)
 
     def _check(self, frame: Frame) -> None:
-        size, buf, wb = frame._payload, frame._buf, self._wb
+        size, buf, fmt = frame._payload, frame._buf, self._fmt
         log = self._rx_log
         if frame._error:
             log.warning("Frame error field is set: 0x%x", frame._error)
             self._rx_errors = (self._rx_errors + 1) & _M32
             return
-        if size % wb or size < self._min_size:
+        if size % fmt.wb or size < fmt.min_size:
             log.warning("Size violation size=%d, count=%d", size, self._rx_count)
             self._rx_errors = (self._rx_errors + 1) & _M32
             return
-        if wb == 4:
-            seq, nwords = _u32x2.unpack_from(buf)
-        else:
-            seq, nwords = _u32.unpack_from(buf)[0], _u32.unpack_from(buf, wb)[0]
+        seq, nwords = fmt.header(buf)
         exp_seq = self._rx_seq
         self._rx_seq = (seq + 1) & _M32
-        exp_size = ((nwords + 1) * wb) & _M32
+        exp_size = ((nwords + 1) * fmt.wb) & _M32
         if exp_size != size or (seq != 0 and exp_seq != 0 and seq != exp_seq):
             log.warning("Bad header. expSize=%d gotSize=%d expSeq=%d gotSeq=%d nxtSeq=%d count=%d",
                         exp_size, size, exp_seq, seq, self._rx_seq, self._rx_count)
             self._rx_errors = (self._rx_errors + 1) & _M32
             return
         if self._check_pl:
-            seed = seq if wb == 4 else int.from_bytes(memoryview(buf)[:wb], "little")
-            count = size // wb - 2
-            lfsr = self._lfsr
-            if count <= SMALL_WORDS:
-                expected = lfsr.words_small(seed, count)
-                got = memoryview(buf)[2 * wb:size]
-                pos = -1 if bytes(got) == expected else _first_diff(got, expected, wb)
-            else:
-                pos = lfsr.first_mismatch(seed, np.frombuffer(buf, dtype="<u4", count=count * (wb // 4), offset=2 * wb))
+            seed = fmt.seed(buf, seq)
+            pos = fmt.first_bad_word(buf, seed, size)
             if pos >= 0:
                 if log.isEnabledFor(Logging.Warning):
-                    self._log_bad_word(buf, seed, pos, size)
+                    log.warning(fmt.bad_word_text(buf, seed, pos, size, self._rx_count))
                 self._rx_errors = (self._rx_errors + 1) & _M32
                 return
         self._rx_count = (self._rx_count + 1) & _M32
         self._rx_bytes = (self._rx_bytes + size) & _M64
         self._rx_rate.update(self._rx_count, self._rx_bytes)
 
-    def _log_bad_word(self, buf: Any, seed: int, pos: int, size: int) -> None:
-        wb = self._wb
-        exp = self._lfsr.payload(seed, pos + 1)[pos * wb:]
-        got = memoryview(buf)[(pos + 2) * wb:(pos + 3) * wb]
-        text = f"Bad value at index {pos}. count={self._rx_count}, size={size // wb - 1}"
-        text += "".join(f"\n   {pos}:{x} Got=0x{got[x]:x} Exp=0x{exp[x]:x}" for x in range(wb))
-        self._rx_log.warning(text)
-
     def __repr__(self) -> str:
         return f"<Prbs width={self._width} taps={list(self._taps)}>"
 
-
-def _first_diff(got: memoryview, expected: bytes, wb: int) -> int:
-    """Index of the first differing ``wb``-byte word of two equal-length byte strings."""
-    g = bytes(got)
-    for i in range(0, len(g), wb):
-        if g[i:i + wb] != expected[i:i + wb]:
-            return i // wb
-    return -1
