@@ -15,7 +15,7 @@ import rogue
 from rogue import GeneralError, _zap
 from rogue._keys import apply_client, public_keys, secret_key
 from rogue._zap import PeerGroup, handshake_result, register
-from rogue._zmq import context
+from rogue._transport import context
 
 _HS_EVENTS = zmq.EVENT_HANDSHAKE_SUCCEEDED | zmq.EVENT_HANDSHAKE_FAILED_AUTH
 _HS_EVENTS |= zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL | zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL

@@ -3,7 +3,7 @@
 libzmq consults one ZAP handler per ZeroMQ context (a REP socket bound at
 ``inproc://zeromq.zap.01``) during the handshake of every socket that has a ZAP
 domain or is a CURVE server. rogue-bridge shares one context per process
-(:func:`rogue._zmq.context`), so this module runs one service for all of its
+(:func:`rogue._transport.context`), so this module runs one service for all of its
 sockets: :func:`register` gives a server socket its own ZAP domain and a
 :class:`Policy`, and the service answers each ZAP request with that policy's
 decision. The service is pyzmq's :class:`zmq.auth.Authenticator` (its socket and
@@ -48,7 +48,6 @@ import logging
 import os
 import threading
 from collections.abc import Iterable
-from typing import Any
 
 import zmq
 import zmq.auth
@@ -56,8 +55,8 @@ import zmq.auth
 from . import _keys
 from ._errors import GeneralError
 from ._logging import Logging
+from ._transport import LINK_EVENTS, context, parse_event
 from ._zap_policy import EventQueue, PeerGroup, Policy, handshake_result
-from ._zmq import LINK_EVENTS, context, parse_event
 
 __all__ = ["PeerGroup", "Policy", "allow_networks", "handshake_result", "register"]
 

@@ -18,7 +18,7 @@ import zmq
 import rogue
 import rogue.interfaces.memory as rim
 from rogue._zap import handshake_result
-from rogue._zmq import context
+from rogue._transport import context
 
 HERE = Path(__file__).parent
 _HS = zmq.EVENT_HANDSHAKE_SUCCEEDED | zmq.EVENT_HANDSHAKE_FAILED_AUTH | zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL

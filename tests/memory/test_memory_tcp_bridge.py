@@ -440,7 +440,7 @@ def test_wait_from_another_thread_and_posts_between(bridge: tuple) -> None:
 @pytest.mark.parametrize("exclusive", [True, False])
 def test_stop_closes_every_socket_it_opened(port: int, exclusive: bool) -> None:
     """No socket outlives stop() (one left open holds interpreter exit for the context's flush bound)."""
-    from rogue import _zmq
+    from rogue import _transport as _zmq
 
     ctx = _zmq.context()
     before = {s for s in ctx._sockets if not s.closed}

@@ -11,7 +11,7 @@ import zmq
 from zmq.utils.garbage import gc as _pyzmq_gc
 
 import rogue.interfaces.stream as ris
-from rogue._zmq import context
+from rogue._transport import context
 
 # pyzmq starts one process-wide thread for zero-copy sends on first use; start it
 # now so the `no_thread_leak` fixture does not count it against a test.

@@ -12,7 +12,7 @@ from tcp_bridge_helpers import Recorder, Sender, raw_peer, wait_for
 
 import rogue
 import rogue.interfaces.stream as ris
-from rogue._zmq import context
+from rogue._transport import context
 
 Pair = tuple[ris.TcpServer, ris.TcpClient, Sender, Recorder, Sender, Recorder]
 

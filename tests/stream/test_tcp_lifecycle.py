@@ -252,7 +252,7 @@ def test_many_bridges_share_one_context(no_thread_leak: None) -> None:
 
 def test_stop_closes_every_socket_it_opened(port: int) -> None:
     """No socket outlives stop(): one left open holds interpreter exit for the context's flush bound (5 s)."""
-    from rogue import _zmq
+    from rogue import _transport as _zmq
 
     ctx = _zmq.context()
     before = {s for s in ctx._sockets if not s.closed}

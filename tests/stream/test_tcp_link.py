@@ -7,8 +7,9 @@ import logging
 import pytest
 import zmq
 
-from rogue.interfaces.stream import _link
-from rogue.interfaces.stream._link import PeerTracker, WarnLimiter, event_name, parse_event
+from rogue import _warn_limiter
+from rogue._transport import PeerTracker, event_name, parse_event
+from rogue._warn_limiter import WarnLimiter
 
 
 def test_peer_counts_after_handshake_only() -> None:
@@ -53,7 +54,7 @@ def test_parse_event_and_name() -> None:
 
 def test_warn_limiter_burst_then_summary(monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
     now = [100.0]
-    monkeypatch.setattr(_link.time, "monotonic", lambda: now[0])
+    monkeypatch.setattr(_warn_limiter.time, "monotonic", lambda: now[0])
     log = logging.getLogger("pyrogue.test.limiter")
     log.setLevel(logging.DEBUG)
     lim = WarnLimiter(log, "bad", burst=3, period=1.0)

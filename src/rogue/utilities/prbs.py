@@ -14,13 +14,14 @@ import threading
 import time
 from typing import Any
 
-from .. import _zmq
 from .._errors import GeneralError
 from .._logging import Logging
+from .._transport import register_closer, unregister_closer
 from ..interfaces.stream.frame import Frame
 from ..interfaces.stream.master import Master
 from ..interfaces.stream.slave import Slave
-from ._prbs_frame import M32 as _M32, FrameFormat
+from ._prbs_frame import M32 as _M32
+from ._prbs_frame import FrameFormat
 
 __all__ = ["Prbs"]
 
@@ -266,7 +267,7 @@ class Prbs(Master, Slave):
             self._thread = threading.Thread(
                 target=self._run, args=(self._thread_stop,), name="rogue-bridge:Prbs:tx", daemon=True
             )
-            _zmq.register_closer(self._closer)
+            register_closer(self._closer)
             self._thread.start()
 
     def _run(self, stop: threading.Event) -> None:
@@ -298,7 +299,7 @@ class Prbs(Master, Slave):
             if thread is None:
                 return
             self._thread_stop.set()
-        _zmq.unregister_closer(self._closer)
+        unregister_closer(self._closer)
         if thread is not threading.current_thread():
             thread.join(timeout)
             if thread.is_alive():

@@ -17,7 +17,7 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
-from ..stream._link import WarnLimiter
+from ..._warn_limiter import WarnLimiter
 from . import _wire as w
 from .transaction import Transaction
 

@@ -22,7 +22,7 @@ from collections import deque
 from time import monotonic
 from typing import Any, Callable, Sequence
 
-from ..stream._link import WarnLimiter
+from ..._warn_limiter import WarnLimiter
 from . import _wire as w
 from .transaction import Transaction
 

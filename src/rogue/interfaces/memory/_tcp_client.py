@@ -32,20 +32,24 @@ import zmq
 from ..._errors import GeneralError
 from ..._heartbeat import DEFAULT_INTERVAL, DEFAULT_TIMEOUT, Heartbeat, LinkLoss
 from ..._logging import Logging
-from ..._zmq import StopAliases, register_closer, tcp_url
+from ..._transport import (
+    PeerTracker,
+    StopAliases,
+    close_all,
+    drain_events,
+    open_socket,
+    register_closer,
+    run_io_loop,
+    send_parts,
+    start_io_thread,
+    tcp_url,
+    waiting_messages,
+)
+from ..._warn_limiter import WarnLimiter
 from . import _wire as w
 from ._client_admission import Action, Admission
 from ._client_core import ClientCore
 from ._tcp_guard import new_route, secure_client
-from ._tcp_sockets import (
-    PeerTracker,
-    WarnLimiter,
-    close_all,
-    drain_events,
-    open_socket,
-    send_parts,
-    waiting_messages,
-)
 from .slave import Slave
 from .transaction import Transaction
 
@@ -146,8 +150,7 @@ class TcpClient(StopAliases, Slave):
         for sock in (self._pull, self._pull_mon, self._push_mon):
             self._poller.register(sock, zmq.POLLIN)
         self._running = True
-        self._rx = threading.Thread(target=self._rx_loop, name=f"rogue-bridge:{self._name}:rx", daemon=True)
-        self._rx.start()
+        self._rx = start_io_thread(self._name, "rx", self._rx_loop)
         register_closer(self)
 
     # -- sending (the hot path) -------------------------------------------------------------------
@@ -265,37 +268,34 @@ class TcpClient(StopAliases, Slave):
         poll = self._poller.poll
         rx_lock, kick, core, admission = self._rx_lock, self._kick, self._core, self._admission
         next_prune = monotonic() + _PRUNE_S
-        try:
-            while self._running:
-                try:
-                    if self._want and not self._inflight:
-                        # Masters are waiting in person and nothing is outstanding: let them receive.
-                        self._want = False
-                        self._lead_until = monotonic() + _LEAD_GRACE_S
-                    if monotonic() < self._lead_until:
-                        if kick.wait(_LEAD_GRACE_S):
-                            kick.clear()
-                        continue
-                    if not rx_lock.acquire(True, _POLL_MS / 1000):
-                        continue
-                    try:
-                        if self._running:
-                            # A refused client asks again within RETRY_S: look at the clock more often then.
-                            self._service(poll(_POLL_MS if admission.refusal else _IDLE_MS), pull, pull_mon, push_mon)
-                            now = monotonic()
-                            if admission.tick(now) is Action.RETRY:
-                                self._reconnect()
-                            if now >= next_prune:
-                                next_prune = now + _PRUNE_S
-                                core.prune()
-                                self._notsent.tick()
-                    finally:
-                        rx_lock.release()
-                except zmq.ContextTerminated:
-                    break
-                except Exception:  # noqa: BLE001 - the receive thread must outlive anything
-                    self._log.exception("receive loop error (continuing)")
-        finally:
+
+        def step() -> None:
+            nonlocal next_prune
+            if self._want and not self._inflight:
+                # Masters are waiting in person and nothing is outstanding: let them receive.
+                self._want = False
+                self._lead_until = monotonic() + _LEAD_GRACE_S
+            if monotonic() < self._lead_until:
+                if kick.wait(_LEAD_GRACE_S):
+                    kick.clear()
+                return
+            if not rx_lock.acquire(True, _POLL_MS / 1000):
+                return
+            try:
+                if self._running:
+                    # A refused client asks again within RETRY_S: look at the clock more often then.
+                    self._service(poll(_POLL_MS if admission.refusal else _IDLE_MS), pull, pull_mon, push_mon)
+                    now = monotonic()
+                    if admission.tick(now) is Action.RETRY:
+                        self._reconnect()
+                    if now >= next_prune:
+                        next_prune = now + _PRUNE_S
+                        core.prune()
+                        self._notsent.tick()
+            finally:
+                rx_lock.release()
+
+        def finish() -> None:
             with rx_lock:  # a master receiving in person notices the stop within one poll period
                 # Monitors stop before their sockets close: libzmq's I/O thread blocks on a monitor whose
                 # reader is gone.
@@ -305,6 +305,8 @@ class TcpClient(StopAliases, Slave):
                 pull.disable_monitor()
                 close_all(pull, pull_mon, push_mon)
             self._connected = False
+
+        run_io_loop(self, self._log, step, finish)
 
     def _service(self, ready: list, pull: zmq.Socket, pull_mon: zmq.Socket, push_mon: zmq.Socket) -> None:
         """Handle what a poll of the response socket and the monitors found (``_rx_lock`` held)."""

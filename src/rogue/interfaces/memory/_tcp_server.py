@@ -31,16 +31,34 @@ from typing import Any
 
 import zmq
 
-from ..._heartbeat import DEFAULT_INTERVAL, DEFAULT_TIMEOUT, Heartbeat, LinkLoss, peer_address
 from ... import _listener
+from ..._heartbeat import (
+    DEFAULT_INTERVAL,
+    DEFAULT_TIMEOUT,
+    Heartbeat,
+    LinkLoss,
+    peer_address,
+)
 from ..._listener import listening_address, release_error, wait_free
 from ..._logging import Logging
+from ..._transport import (
+    PeerTracker,
+    StopAliases,
+    close_all,
+    drain_events,
+    open_socket,
+    register_closer,
+    run_io_loop,
+    send_parts,
+    start_io_thread,
+    tcp_url,
+    waiting_messages,
+)
+from ..._warn_limiter import WarnLimiter
 from ..._zap_policy import EventQueue
-from ..._zmq import StopAliases, register_closer, tcp_url
 from . import _wire as w
 from ._server_core import ServerCore
 from ._tcp_guard import ServerGuard
-from ._tcp_sockets import PeerTracker, WarnLimiter, close_all, drain_events, open_socket, send_parts, waiting_messages
 from .master import Master
 
 __all__ = ["TcpServer"]
@@ -100,8 +118,7 @@ class TcpServer(StopAliases, Master):
         self._open_transport()
         self._io_ident = 0
         self._running = True
-        self._io = threading.Thread(target=self._io_loop, name=f"rogue-bridge:{self._name}:io", daemon=True)
-        self._io.start()
+        self._io = start_io_thread(self._name, "io", self._io_loop)
         register_closer(self)
 
     # -- sockets -----------------------------------------------------------------------------
@@ -226,44 +243,41 @@ class TcpServer(StopAliases, Master):
         poller.register(wake_r, zmq.POLLIN)
         wake_fd = wake_r.fileno()  # the poller reports plain sockets by file descriptor
         reading = True
-        try:
-            while self._running:
-                try:
-                    timeout = _IDLE_MS
-                    deadline = core.deadline()
-                    if deadline is not None:
-                        timeout = max(0, min(_IDLE_MS, int((deadline - monotonic()) * 1000) + 1))
-                    for sock, _ in poller.poll(timeout):
-                        if sock is pull:
-                            self._drain(pull, core)
-                        elif sock == wake_fd:
-                            try:
-                                wake_r.recv(4096)
-                            except OSError:
-                                pass
-                        elif sock is pull_mon:
-                            if drain_events(pull_mon, self._pull_peers, self._log, "pull"):
-                                self._update_link()
-                        elif sock is push_mon:
-                            if drain_events(push_mon, self._push_peers, self._log, "push"):
-                                self._update_link()
-                    for mon, peers, role in queues:
-                        if mon and drain_events(mon, peers, self._log, role):  # len() first: an empty read raises
-                            self._update_link()
-                    for route, out in core.poll(monotonic()):
-                        reply(route, out)
-                    # Back-pressure: stop reading while the slave has a long queue.
-                    busy = not core.reading()
-                    if busy == reading:
-                        reading = not busy
-                        poller.modify(pull, zmq.POLLIN if reading else 0)
-                    core.tick()
-                    self._lost.tick()
-                except zmq.ContextTerminated:
-                    break
-                except Exception:  # noqa: BLE001 - the server must outlive anything
-                    self._log.exception("I/O loop error (continuing)")
-        finally:
+
+        def step() -> None:
+            nonlocal reading
+            timeout = _IDLE_MS
+            deadline = core.deadline()
+            if deadline is not None:
+                timeout = max(0, min(_IDLE_MS, int((deadline - monotonic()) * 1000) + 1))
+            for sock, _ in poller.poll(timeout):
+                if sock is pull:
+                    self._drain(pull, core)
+                elif sock == wake_fd:
+                    try:
+                        wake_r.recv(4096)
+                    except OSError:
+                        pass
+                elif sock is pull_mon:
+                    if drain_events(pull_mon, self._pull_peers, self._log, "pull"):
+                        self._update_link()
+                elif sock is push_mon:
+                    if drain_events(push_mon, self._push_peers, self._log, "push"):
+                        self._update_link()
+            for mon, peers, role in queues:
+                if mon and drain_events(mon, peers, self._log, role):  # len() first: an empty read raises
+                    self._update_link()
+            for route, out in core.poll(monotonic()):
+                reply(route, out)
+            # Back-pressure: stop reading while the slave has a long queue.
+            busy = not core.reading()
+            if busy == reading:
+                reading = not busy
+                poller.modify(pull, zmq.POLLIN if reading else 0)
+            core.tick()
+            self._lost.tick()
+
+        def finish() -> None:
             core.abandon()
             # Monitors stop before their sockets close: libzmq's I/O thread blocks on a monitor whose reader is gone.
             pull.disable_monitor()
@@ -274,6 +288,8 @@ class TcpServer(StopAliases, Master):
             self._wake_r.close()
             self._wake_w.close()
             self._connected = False
+
+        run_io_loop(self, self._log, step, finish, what="I/O loop")
 
     def _drain(self, pull: zmq.Socket, core: ServerCore) -> None:
         """Hand up to ``_BATCH`` waiting requests to the core and send what it answers at once."""

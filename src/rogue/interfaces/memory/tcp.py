@@ -8,7 +8,7 @@ encoded and decoded by ``_wire``. The server lives in ``_tcp_server`` (sockets
 and its I/O thread) over ``_server_core`` (its protocol: no sockets, no
 threads), the client in ``_tcp_client`` over ``_client_core`` (in-flight
 matching, probes, counters) and ``_client_admission`` (whom the server admits,
-retries: a state machine), their shared socket setup in ``_tcp_sockets``.
+retries: a state machine), their sockets made by the shared plumbing ``rogue._transport``.
 """
 
 from __future__ import annotations

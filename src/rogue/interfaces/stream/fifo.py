@@ -5,9 +5,9 @@ from __future__ import annotations
 import threading
 from queue import SimpleQueue
 
-from ... import _zmq
 from ..._errors import GeneralError
 from ..._logging import Logging
+from ..._transport import register_closer, unregister_closer
 from .frame import Frame
 from .master import Master
 from .slave import Slave
@@ -57,7 +57,7 @@ class Fifo(Master, Slave):
         # same exit handler is closing.
         self._thread = threading.Thread(target=self._run, name="rogue-bridge:Fifo:worker", daemon=True)
         self._thread.start()
-        _zmq.register_closer(self)
+        register_closer(self)
 
     # -- frame path ------------------------------------------------------------
     def _acceptFrame(self, frame: Frame) -> None:
@@ -117,7 +117,7 @@ class Fifo(Master, Slave):
                 return
             self._running = False
             self._queue.put(_STOP)
-        _zmq.unregister_closer(self)
+        unregister_closer(self)
         thread = self._thread
         if thread is not threading.current_thread():  # a slave may stop us from the worker itself
             thread.join(timeout)

@@ -13,7 +13,6 @@ reads the PULL socket and both sockets' monitor events (link state).
 from __future__ import annotations
 
 import errno
-import itertools
 import logging
 import threading
 import time
@@ -21,14 +20,30 @@ from typing import Any
 
 import zmq
 
-from ..._errors import GeneralError
-from ..._heartbeat import DEFAULT_INTERVAL, DEFAULT_TIMEOUT, Heartbeat, LinkLoss, peer_address
 from ... import _listener
+from ..._errors import GeneralError
+from ..._heartbeat import (
+    DEFAULT_INTERVAL,
+    DEFAULT_TIMEOUT,
+    Heartbeat,
+    LinkLoss,
+    peer_address,
+)
 from ..._listener import Listen, listening_address, release_error, wait_free
 from ..._logging import Logging
 from ..._security import SocketSecurity
-from ..._zmq import StopAliases, context, register_closer, tcp_url
-from ._link import LINK_EVENTS, LinkStatus, PeerTracker, WarnLimiter, drain_events
+from ..._transport import (
+    PeerTracker,
+    StopAliases,
+    drain_events,
+    open_socket,
+    register_closer,
+    run_io_loop,
+    start_io_thread,
+    tcp_url,
+)
+from ..._warn_limiter import WarnLimiter
+from ._link import LinkStatus
 from ._wire import WireError, decode, encode_header
 from .frame import Frame
 from .master import Master
@@ -58,9 +73,7 @@ _ATTACH_POLL_MS = 5
 _ATTACH_POLL_MAX_MS = 100
 _SNDMORE_NOBLOCK = zmq.SNDMORE | zmq.NOBLOCK
 _NOBLOCK = zmq.NOBLOCK
-_RCVMORE = zmq.RCVMORE
 _DEBUG = logging.DEBUG
-_mon_ids = itertools.count(1)
 
 
 class TcpCore(StopAliases, LinkStatus, Master, Slave):
@@ -137,54 +150,25 @@ class TcpCore(StopAliases, LinkStatus, Master, Slave):
         self._bad = WarnLimiter(self._log, "dropped malformed message")
         self._slave_errors = WarnLimiter(self._log, "slave failed on a received frame", level=logging.ERROR)
         self._running = True
-        self._rx = threading.Thread(target=self._rx_loop, name=f"rogue-bridge:{self._name}:rx", daemon=True)
-        self._rx.start()
+        self._rx = start_io_thread(self._name, "rx", self._rx_loop)
         register_closer(self)
 
     # -- sockets -------------------------------------------------------------------
     def _open(self, kind: int, url: str) -> tuple[zmq.Socket, zmq.Socket]:
-        """A configured PUSH or PULL socket bound (server) or connected (client) to ``url``, and its monitor."""
-        sock = context().socket(kind)
-        mon = None
-        try:
-            sock.setsockopt(zmq.LINGER, 0)
-            self._hb.apply(sock, kind == zmq.PUSH)
-            if ":" in self._addr:
-                sock.setsockopt(zmq.IPV6, 1)
-            if kind == zmq.PUSH:
-                # No queueing to a peer that is not there: sends block instead (docs/wire.md).
-                sock.setsockopt(zmq.IMMEDIATE, 1)
-            else:
-                sock.setsockopt(zmq.RCVTIMEO, _POLL_MS)
-            # Monitor before bind/connect, so the first connection's events are not missed.
-            # A unique inproc name: a rebuilt socket must not collide with its predecessor's monitor.
-            self._security.apply(sock)
-            # MONITOR_STOPPED too: stop() disabling the PUSH monitor wakes the rx thread's poll at once.
-            mon = sock.get_monitor_socket(LINK_EVENTS | zmq.EVENT_MONITOR_STOPPED,
-                                          f"inproc://rogue-bridge.monitor.{next(_mon_ids)}")
-            role = "push" if kind == zmq.PUSH else "pull"
-            if self._server:
-                self._log.debug("Creating %s server port: %s", role, url)
-                sock.bind(url)
-                where = listening_address(sock)
-                if where is not None:
-                    self._listen[kind] = where
-            else:
-                self._log.debug("Creating %s client port: %s", role, url)
-                sock.connect(url)
-        except zmq.ZMQError as exc:
-            if mon is not None:
-                sock.disable_monitor()  # before closing its monitor socket (see _rx_loop)
-                mon.close(linger=0)
-            sock.close(linger=0)
-            raise GeneralError(self._name, self._setup_error(exc)) from exc
-        return sock, mon
+        """A configured PUSH or PULL socket bound (server) or connected (client) to ``url``, and its monitor.
 
-    def _setup_error(self, exc: zmq.ZMQError) -> str:
-        verb = "bind" if self._server else "connect to"
-        if exc.errno == errno.EADDRINUSE:
-            return f"cannot bind address {self._addr} port {self._port} or {self._port + 1}: already in use"
-        return f"cannot {verb} address {self._addr} ports {self._port}/{self._port + 1}: {exc}"
+        A PUSH socket queues nothing for a peer that is not there: sends block
+        instead (``docs/wire.md``); PULL receives time out after ``_POLL_MS``.
+        """
+        # Opt-in CURVE / allow-list first; the monitor is attached before bind/connect (rogue._transport).
+        sock, mon = open_socket(kind, url, self._server, self._name, self._addr, self._port, self._log,
+                                self._security.apply, heartbeat=self._hb,
+                                rcvtimeo=None if kind == zmq.PUSH else _POLL_MS)
+        if self._server:
+            where = listening_address(sock)
+            if where is not None:
+                self._listen[kind] = where
+        return sock, mon
 
     def _rebuild_push(self) -> None:
         """Replace the PUSH socket after a part-way failed send (the next message starts clean)."""
@@ -286,42 +270,37 @@ class TcpCore(StopAliases, LinkStatus, Master, Slave):
         reading = False  # the PULL socket is polled once a slave is attached or the grace is over
         grace_end = self._created + ATTACH_GRACE_S
         poll_ms = _ATTACH_POLL_MS
-        try:
-            while self._running:
-                try:
-                    if not reading:
-                        if self._slaves or time.monotonic() >= grace_end:
-                            if not self._slaves:
-                                self._log.debug("No slave attached after %.1f s: received frames are dropped",
-                                                ATTACH_GRACE_S)
-                            poller.register(pull, zmq.POLLIN)
-                            reading, poll_ms = True, _IDLE_MS
-                        else:
-                            poll_ms = min(2 * poll_ms, _ATTACH_POLL_MAX_MS)
-                    if self._new_push_mon is not None:
-                        with self._state_lock:
-                            new, self._new_push_mon = self._new_push_mon, None
-                        poller.unregister(push_mon)
-                        push_mon.close(linger=0)
-                        push_mon = new
-                        poller.register(push_mon, zmq.POLLIN)
-                        push_peers.reset()
-                        self._update_link(pull_peers, push_peers)
-                    ready = dict(poller.poll(poll_ms))
-                    if pull in ready:
-                        self._drain(pull)
-                    if pull_mon in ready and self._events(pull_mon, pull_peers, "pull"):
-                        self._update_link(pull_peers, push_peers)
-                    if push_mon in ready and self._events(push_mon, push_peers, "push"):
-                        self._update_link(pull_peers, push_peers)
-                    self._bad.tick()
-                    self._slave_errors.tick()
-                except zmq.ContextTerminated:
-                    break
-                except Exception:  # noqa: BLE001 - the receive thread must outlive anything
-                    self._log.exception("receive loop error (continuing)")
-                    time.sleep(_POLL_MS / 1000)  # an error that repeats must not spin or flood the log
-        finally:
+
+        def step() -> None:
+            nonlocal reading, poll_ms, push_mon
+            if not reading:
+                if self._slaves or time.monotonic() >= grace_end:
+                    if not self._slaves:
+                        self._log.debug("No slave attached after %.1f s: received frames are dropped", ATTACH_GRACE_S)
+                    poller.register(pull, zmq.POLLIN)
+                    reading, poll_ms = True, _IDLE_MS
+                else:
+                    poll_ms = min(2 * poll_ms, _ATTACH_POLL_MAX_MS)
+            if self._new_push_mon is not None:
+                with self._state_lock:
+                    new, self._new_push_mon = self._new_push_mon, None
+                poller.unregister(push_mon)
+                push_mon.close(linger=0)
+                push_mon = new
+                poller.register(push_mon, zmq.POLLIN)
+                push_peers.reset()
+                self._update_link(pull_peers, push_peers)
+            ready = dict(poller.poll(poll_ms))
+            if pull in ready:
+                self._drain(pull)
+            if pull_mon in ready and self._events(pull_mon, pull_peers, "pull"):
+                self._update_link(pull_peers, push_peers)
+            if push_mon in ready and self._events(push_mon, push_peers, "push"):
+                self._update_link(pull_peers, push_peers)
+            self._bad.tick()
+            self._slave_errors.tick()
+
+        def finish() -> None:
             # libzmq sends monitor events with a blocking send: a monitor socket closed
             # while its socket still emits events would block libzmq's I/O thread (and
             # every bridge of the process). So the monitor is disabled first, by the
@@ -330,6 +309,8 @@ class TcpCore(StopAliases, LinkStatus, Master, Slave):
             self._push_mon = push_mon
             self._release_push_monitor()
             self._set_link(False)
+
+        run_io_loop(self, self._log, step, finish, pause=_POLL_MS / 1000)
 
     def _close_pull(self) -> None:
         """Close the PULL socket and its monitor (rx thread; once)."""
@@ -345,25 +326,20 @@ class TcpCore(StopAliases, LinkStatus, Master, Slave):
     def _drain(self, pull: zmq.Socket) -> None:
         """Deliver up to ``_BATCH`` waiting messages without blocking."""
         recv = pull.recv
-        more = pull.getsockopt
         threshold = self._copy_threshold
         send = self._sendFrame
         self._loss.heard()
         for _ in range(_BATCH):
             try:
-                parts: list[Any] = [recv(_NOBLOCK)]
+                part = recv(_NOBLOCK, False)
             except zmq.Again:
                 return
-            while more(_RCVMORE):
-                # The payload (part 3) is received zero-copy; headers as bytes.
-                if len(parts) != 3:
-                    parts.append(recv(0, True))
-                    continue
-                last = recv(0, False)
-                parts.append(last)
-                # A zmq.Frame knows whether more parts follow: ~40 ns against ~500 ns for getsockopt(RCVMORE).
-                if not last.more:
-                    break
+            # A zmq.Frame knows whether more parts follow: ~40 ns against ~500 ns for getsockopt(RCVMORE).
+            # The payload (part 3) stays a zero-copy Frame; headers are taken as bytes.
+            parts: list[Any] = [part.bytes]
+            while part.more:
+                part = recv(0, False)
+                parts.append(part.bytes if len(parts) != 3 else part)
             try:
                 flags, channel, error, payload = decode(parts)
             except WireError as exc:

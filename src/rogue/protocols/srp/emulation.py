@@ -8,11 +8,18 @@ import time
 from typing import Iterator
 
 from ..._logging import Logging
-from ..._zmq import register_closer, unregister_closer
+from ..._transport import register_closer, unregister_closer
 from ...interfaces.stream.frame import Frame
 from ...interfaces.stream.master import Master
 from ...interfaces.stream.slave import Slave
-from ._codec import HEADER_LEN, OP_POST, OP_READ, pack_response_into, parse_request, response_length
+from ._codec import (
+    HEADER_LEN,
+    OP_POST,
+    OP_READ,
+    pack_response_into,
+    parse_request,
+    response_length,
+)
 
 __all__ = ["SrpV3Emulation"]
 

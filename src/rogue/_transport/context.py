@@ -14,7 +14,7 @@ import os
 import threading
 import time
 import weakref
-from typing import Callable, Protocol
+from typing import Protocol
 
 import zmq
 
@@ -22,26 +22,8 @@ import zmq
 # here, before ours is registered, that hook runs after ours (atexit is LIFO), so
 # libzmq never flushes memory Python already freed (it crashed the process).
 import zmq.utils.garbage  # noqa: E402,F401
-from zmq.utils.monitor import parse_monitor_message
 
-__all__ = ["LINK_EVENTS", "StopAliases", "context", "parse_event", "register_closer", "tcp_url"]
-
-# The monitor events a bridge asks for: connection events only. libzmq blocks its I/O
-# thread (every bridge of the process) when a monitor queue is full, so periodic events
-# (CONNECT_RETRIED every 100 ms without a server) are not asked for; and BIND_FAILED
-# would overwrite the errno (EADDRINUSE) of the failed bind.
-LINK_EVENTS = (
-    zmq.EVENT_LISTENING
-    | zmq.EVENT_CONNECTED
-    | zmq.EVENT_ACCEPTED
-    | zmq.EVENT_DISCONNECTED
-    | zmq.EVENT_HANDSHAKE_SUCCEEDED
-    | zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL
-    | zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL
-    | zmq.EVENT_HANDSHAKE_FAILED_AUTH
-    # Posted once, by disable_monitor(): how stop() wakes a receive loop that sleeps in poll().
-    | zmq.EVENT_MONITOR_STOPPED
-)
+__all__ = ["context", "register_closer", "tcp_url", "unregister_closer"]
 
 _lock = threading.Lock()
 _ctx: zmq.Context | None = None
@@ -93,16 +75,6 @@ def tcp_url(addr: str, port: int) -> str:
     return f"tcp://{addr}:{port}"
 
 
-def parse_event(msg: list[bytes]) -> tuple[int, int, str]:
-    """``(event, value, endpoint)`` from a ZeroMQ monitor message, parsed by pyzmq's ``parse_monitor_message``.
-
-    Monitor events are per connection, not per frame: pyzmq's parser (~1.5 us) costs nothing that shows.
-    A malformed message raises RuntimeError (pyzmq's).
-    """
-    ev = parse_monitor_message(msg)
-    return int(ev["event"]), int(ev["value"]), ev["endpoint"].decode(errors="replace")
-
-
 def _close_each(objs: list[_Closable]) -> None:
     for obj in objs:
         try:
@@ -135,35 +107,3 @@ def _shutdown() -> None:
         t = threading.Thread(target=ctx.term, name="rogue-bridge:zmq:term", daemon=True)
         t.start()
         t.join(_EXIT_FLUSH_S)
-
-
-class StopAliases:
-    """Rogue's names for stopping a bridge (``close()``, ``_stop()``), its repr and the start of ``stop()``, for every bridge class."""
-
-    _name: str
-    _connected: bool
-    _state_lock: threading.Lock
-    _closed: bool
-    _running: bool
-    stop: Callable[[], None]  # each bridge's own (an annotation only: nothing here shadows it)
-
-    def _begin_stop(self) -> bool:
-        """The common start of every ``stop()``: mark the bridge closed; False if it already was."""
-        with self._state_lock:
-            if self._closed:
-                return False
-            self._closed = True
-            self._running = False
-        unregister_closer(self)
-        return True
-
-    def close(self) -> None:
-        """Stop the bridge (Rogue's name); same as :meth:`stop`."""
-        self.stop()
-
-    def _stop(self) -> None:
-        """Stop the bridge (Rogue's name); same as :meth:`stop`."""
-        self.stop()
-
-    def __repr__(self) -> str:
-        return f"<{type(self).__name__} {self._name} {'connected' if self._connected else 'not connected'}>"

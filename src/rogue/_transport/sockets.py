@@ -1,0 +1,94 @@
+"""Socket creation for every bridge end: one place for options, monitors, bind/connect and their errors."""
+
+from __future__ import annotations
+
+import errno
+import itertools
+import logging
+from typing import Any, Callable
+
+import zmq
+
+from .._errors import GeneralError
+from .._heartbeat import Heartbeat
+from .context import context
+from .monitor import LINK_EVENTS
+
+__all__ = ["close_all", "open_socket", "setup_error"]
+
+_mon_ids = itertools.count(1)
+
+
+def open_socket(kind: int, url: str, bind: bool, name: str, addr: str, port: int,
+                log: logging.Logger, prepare: Callable[[zmq.Socket], Any] | None = None,
+                connect: bool = True, heartbeat: Heartbeat | None = None,
+                rcvtimeo: int | None = None) -> tuple[zmq.Socket, Any]:
+    """A socket of the shared context, bound or connected to ``url``, and its monitor (every bridge end).
+
+    PUSH sockets get ``IMMEDIATE=1`` (nothing is queued for a peer that is not
+    connected: a ``NOBLOCK`` send fails, a blocking one waits, instead of piling
+    up); every socket gets ``LINGER=0``. The monitor (:data:`~.monitor.LINK_EVENTS`)
+    is attached before bind/connect so the first connection's events are not
+    missed. Raises GeneralError naming ``addr`` and the port pair ``port``/``port + 1``
+    when the socket cannot be bound or connected.
+
+    ``prepare(sock)`` runs before bind/connect (security, ZAP); when it returns
+    something, that is the monitor to read: the ZAP service owns the real one
+    and passes its events on. ``connect=False`` leaves a client socket unconnected.
+    ``heartbeat``: the bridge's link checking (``rogue._heartbeat``; PUSH and ROUTER
+    send, PULL and DEALER receive). ``rcvtimeo``: ``RCVTIMEO`` in ms.
+    """
+    sock = context().socket(kind)
+    mon = None
+    try:
+        sock.setsockopt(zmq.LINGER, 0)
+        if heartbeat is not None:
+            heartbeat.apply(sock, kind in (zmq.PUSH, zmq.ROUTER))
+        if ":" in addr:
+            sock.setsockopt(zmq.IPV6, 1)
+        if kind == zmq.PUSH:
+            sock.setsockopt(zmq.IMMEDIATE, 1)
+        if rcvtimeo is not None:
+            sock.setsockopt(zmq.RCVTIMEO, rcvtimeo)
+        if prepare is not None:
+            try:
+                mon = prepare(sock)
+            except Exception:  # bad keys or options: nothing is left open
+                sock.disable_monitor()  # a policy may have attached one: it stops first (see below)
+                sock.close(linger=0)
+                raise
+        if mon is None:
+            # A unique inproc name: a rebuilt socket must not collide with its predecessor's monitor.
+            # LINK_EVENTS has MONITOR_STOPPED: stop() disabling a monitor wakes the loop polling it at once.
+            mon = sock.get_monitor_socket(LINK_EVENTS, f"inproc://rogue-bridge.monitor.{next(_mon_ids)}")
+        role = "push" if kind == zmq.PUSH else "pull"
+        if bind:
+            log.debug("Creating %s server port: %s", role, url)
+            sock.bind(url)
+        elif connect:
+            log.debug("Creating %s client port: %s", role, url)
+            sock.connect(url)
+    except zmq.ZMQError as exc:
+        # The monitor stops before the socket closes, while its reader (ours, or the ZAP
+        # service's) still reads: libzmq's reaper blocks for good sending MONITOR_STOPPED to a
+        # monitor whose reader is gone, and then no socket of the process closes any more.
+        sock.disable_monitor()
+        if mon is not None:
+            mon.close(linger=0)
+        sock.close(linger=0)
+        raise GeneralError(name, setup_error(exc, bind, addr, port)) from exc
+    return sock, mon
+
+
+def setup_error(exc: zmq.ZMQError, bind: bool, addr: str, port: int) -> str:
+    """The text of a failed bind or connect of a bridge on ``addr`` ports ``port``/``port + 1``."""
+    if exc.errno == errno.EADDRINUSE:
+        return f"cannot bind address {addr} port {port} or {port + 1}: already in use"
+    return f"cannot {'bind' if bind else 'connect to'} address {addr} ports {port}/{port + 1}: {exc}"
+
+
+def close_all(*socks: Any) -> None:
+    """Close sockets (``None`` entries skipped) without lingering."""
+    for s in socks:
+        if s is not None:
+            s.close(linger=0)
