@@ -22,10 +22,11 @@ import zmq
 from ..._errors import GeneralError
 from ..._heartbeat import DEFAULT_INTERVAL, DEFAULT_TIMEOUT, Heartbeat, LinkLoss
 from ..._logging import Logging
+from ..._security import BridgeSecurity
 from ..._zmq import StopAliases, register_closer, tcp_url
 from . import _wire as w
 from ._tcp_client_rx import ClientReceiver
-from ._tcp_guard import ClientLink, new_route, secure_client
+from ._tcp_guard import ClientLink, new_route
 from ._tcp_sockets import PeerTracker, WarnLimiter, close_all, open_socket, send_parts
 from .slave import Slave
 from .transaction import Transaction
@@ -99,8 +100,10 @@ class TcpClient(StopAliases, ClientReceiver, Slave):
         self._push_url = tcp_url(self._addr, self._port)
         self._pull_url = tcp_url(self._addr, self._port + 1)
 
+        security = BridgeSecurity.for_client(self._name, clientSecretKey=clientSecretKey, serverPublicKey=serverPublicKey)
+
         def prepare(sock: zmq.Socket) -> None:
-            secure_client(sock, self._name, clientSecretKey, serverPublicKey)
+            security.apply_curve(sock)
             if sock.type == zmq.DEALER:
                 sock.setsockopt(zmq.ROUTING_ID, self._route)
 

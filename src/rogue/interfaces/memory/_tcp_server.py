@@ -35,11 +35,12 @@ from ..._heartbeat import DEFAULT_INTERVAL, DEFAULT_TIMEOUT, Heartbeat, LinkLoss
 from ... import _listener
 from ..._listener import listening_address, release_error, wait_free
 from ..._logging import Logging
+from ..._security import BridgeSecurity
+from ..._socket_guard import SocketGuard
 from ..._zap_policy import EventQueue
 from ..._zmq import StopAliases, register_closer, tcp_url
 from . import _wire as w
 from ._server_core import ServerCore
-from ._tcp_guard import ServerGuard
 from ._tcp_sockets import PeerTracker, WarnLimiter, close_all, drain_events, open_socket, send_parts, waiting_messages
 from .master import Master
 
@@ -87,8 +88,10 @@ class TcpServer(StopAliases, Master):
         self._many = bool(manyClients)
         self._hb = Heartbeat.checked(self._name, heartbeatInterval, heartbeatTimeout)
         self._loss = LinkLoss(self._log, self._hb, f"the client of {tcp_url(self._addr, self._port)}")
-        self._guard = ServerGuard(self._name, self._log, bool(exclusive) and not self._many, allow,
-                                  serverSecretKey, allowedClientKeys)
+        security = BridgeSecurity.for_server(self._name, allow=allow, serverSecretKey=serverSecretKey,
+                                             allowedClientKeys=allowedClientKeys, exclusive=exclusive,
+                                             manyClients=manyClients)
+        self._guard = SocketGuard(security, self._log, f"memory server {self._name}", forward_events=True)
         self._unsent = 0
         self._reply_gave_up = False  # a response found no client to take it: do not wait again until one is seen
         self._connected = False

@@ -40,7 +40,7 @@ def open_socket(kind: int, url: str, bind: bool, name: str, addr: str, port: int
     so the first connection's events are not missed. Raises GeneralError
     naming ``addr`` and ``port`` when the port cannot be bound.
 
-    ``prepare(sock)`` runs before bind/connect (security, ZAP: ``_tcp_guard``);
+    ``prepare(sock)`` runs before bind/connect (security, ZAP: ``rogue._socket_guard``);
     when it returns something, that is the monitor to read: the ZAP service owns
     the real one and passes its events on through an ``EventQueue``. ``connect=False`` leaves a client socket unconnected.
     ``heartbeat``: the bridge's link checking (``rogue._heartbeat``; PUSH and ROUTER send, PULL and DEALER receive).

@@ -26,7 +26,8 @@ from ..._heartbeat import DEFAULT_INTERVAL, DEFAULT_TIMEOUT, Heartbeat, LinkLoss
 from ... import _listener
 from ..._listener import Listen, listening_address, release_error, wait_free
 from ..._logging import Logging
-from ..._security import SocketSecurity
+from ..._security import BridgeSecurity
+from ..._socket_guard import SocketGuard
 from ..._zmq import StopAliases, context, register_closer, tcp_url
 from ._link import LINK_EVENTS, LinkStatus, PeerTracker, WarnLimiter, drain_events
 from ._wire import WireError, decode, encode_header
@@ -117,8 +118,10 @@ class TcpCore(StopAliases, LinkStatus, Master, Slave):
         self._pull: zmq.Socket | None = None
         self._push: zmq.Socket | None = None
         # Opt-in CURVE / allow-list (README, "Security"); keys are checked here, before any socket.
-        self._security = SocketSecurity(self._name, self._log, self._server, allow, serverSecretKey,
-                                        allowedClientKeys, clientSecretKey, serverPublicKey)
+        opts = {"allow": allow, "serverSecretKey": serverSecretKey, "allowedClientKeys": allowedClientKeys,
+                "clientSecretKey": clientSecretKey, "serverPublicKey": serverPublicKey}
+        make = BridgeSecurity.for_server if self._server else BridgeSecurity.for_client
+        self._security = SocketGuard(make(self._name, **opts), self._log)
         try:
             self._pull, self._pull_mon = self._open(zmq.PULL, self._pull_url)
         except GeneralError:
@@ -158,7 +161,7 @@ class TcpCore(StopAliases, LinkStatus, Master, Slave):
                 sock.setsockopt(zmq.RCVTIMEO, _POLL_MS)
             # Monitor before bind/connect, so the first connection's events are not missed.
             # A unique inproc name: a rebuilt socket must not collide with its predecessor's monitor.
-            self._security.apply(sock)
+            self._security.prepare(sock)
             # MONITOR_STOPPED too: stop() disabling the PUSH monitor wakes the rx thread's poll at once.
             mon = sock.get_monitor_socket(LINK_EVENTS | zmq.EVENT_MONITOR_STOPPED,
                                           f"inproc://rogue-bridge.monitor.{next(_mon_ids)}")
