@@ -35,7 +35,6 @@ __all__ = [
     "KeySpec",
     "ServerCurve",
     "apply_client",
-    "apply_server",
     "client_curve",
     "public_keys",
     "secret_key",
@@ -119,21 +118,6 @@ def public_keys(specs: KeySpec | Iterable[KeySpec]) -> frozenset[bytes]:
     return frozenset(keys)
 
 
-def apply_server(sock: zmq.Socket, server_secret: KeySpec) -> None:
-    """Make ``sock`` a CURVE server with ``server_secret`` (before bind)."""
-    _public, secret = secret_key(server_secret, "server secret key")
-    sock.curve_secretkey = secret
-    sock.curve_server = True
-
-
-def apply_client(sock: zmq.Socket, client_secret: KeySpec, server_public: KeySpec) -> None:
-    """Make ``sock`` a CURVE client of the server ``server_public`` (before connect)."""
-    public, secret = secret_key(client_secret, "client secret key")
-    sock.curve_serverkey = z85_public(server_public, "server public key")
-    sock.curve_publickey = public
-    sock.curve_secretkey = secret
-
-
 @dataclass(frozen=True, repr=False)
 class ServerCurve:
     """A CURVE server's parsed keys: its secret (Z85) and the raw 32-byte client public keys it admits."""
@@ -207,3 +191,10 @@ def client_curve(secret: KeySpec | None, server_public: KeySpec | None, name: st
     public, z85_secret = _parsed("clientSecretKey", lambda: secret_key(secret, "client secret key"))  # type: ignore[arg-type]
     far = _parsed("serverPublicKey", lambda: z85_public(server_public, "server public key"))  # type: ignore[arg-type]
     return ClientCurve(public, z85_secret, far)
+
+
+def apply_client(sock: zmq.Socket, client_secret: KeySpec, server_public: KeySpec) -> None:
+    """Make ``sock`` a CURVE client of the server ``server_public`` (before connect)."""
+    curve = client_curve(client_secret, server_public, _SRC)
+    assert curve is not None
+    curve.apply(sock)
