@@ -4,11 +4,13 @@ libzmq consults one ZAP handler per ZeroMQ context (a REP socket bound at
 ``inproc://zeromq.zap.01``) during the handshake of every socket that has a ZAP
 domain or is a CURVE server. rogue-bridge shares one context per process
 (:func:`rogue._zmq.context`), so this module runs one service for all of its
-sockets: :func:`register` gives a server socket its own ZAP domain and a
-:class:`Policy`, and the service answers each ZAP request with that policy's
-decision. The service is pyzmq's :class:`zmq.auth.Authenticator` (its socket and
-reply path) with the decision replaced; its thread starts with the first policy
-and ends with the last.
+sockets: :func:`guard` gives a server socket its own ZAP domain and a
+:class:`Policy` from the bridge's already checked
+:class:`rogue._security.BridgeSecurity` (:func:`register` does the same from
+raw options), and the service answers each ZAP request with that policy's
+decision (:meth:`Policy.admit`). The service is its own REP loop; requests and
+replies are the pure functions of :mod:`rogue._zap_protocol`. Its thread starts
+with the first policy and ends with the last.
 
 Decisions, in this order: the IP allow-list; the mechanism (a CURVE server
 admits only CURVE clients whose public key is listed, a plain socket only NULL
@@ -47,16 +49,15 @@ import logging
 import os
 import threading
 from collections.abc import Iterable
-from typing import Any
 
 import zmq
-import zmq.auth
 
 from . import _keys
 from ._errors import GeneralError
 from ._logging import Logging
 from ._security import BridgeSecurity, allow_networks
 from ._zap_policy import EventQueue, PeerGroup, Policy, handshake_result
+from ._zap_protocol import Request, answer, reply, request_id
 from ._zmq import LINK_EVENTS, context, parse_event
 
 __all__ = ["PeerGroup", "Policy", "allow_networks", "guard", "handshake_result", "register"]
@@ -72,13 +73,14 @@ HANDSHAKE_IVL_MS = 5000  # an exclusive socket's handshake must finish within th
 _ids = itertools.count(1)
 
 
-class _Service(zmq.auth.Authenticator):
-    """pyzmq's ZAP authenticator with rogue-bridge's per-socket decisions, in one thread."""
+class _Service:
+    """The process's ZAP handler: a REP socket at the context's ZAP endpoint and the thread that answers it."""
 
     def __init__(self) -> None:
-        super().__init__(context=context(), log=_log)
+        self.context = context()
         self.pid = os.getpid()
         self.policies: dict[bytes, Policy] = {}  # by ZAP domain; changed under _svc_lock
+        self.zap_socket: zmq.Socket | None = None
         self._dirty = True
         self._stopping = False
         self._wake_lock = threading.Lock()
@@ -91,15 +93,16 @@ class _Service(zmq.auth.Authenticator):
 
     def start(self) -> None:
         """Bind the context's ZAP endpoint and start the service thread."""
+        zap = self.context.socket(zmq.REP)
+        zap.linger = 1
         try:
-            super().start()
+            zap.bind(_ZAP_ENDPOINT)
         except zmq.ZMQError as exc:
-            if self.zap_socket is not None:
-                self.zap_socket.close(linger=0)
-                self.zap_socket = None  # type: ignore[assignment]
+            zap.close(linger=0)
             self._wake_tx.close(linger=0)
             self._wake_rx.close(linger=0)
             raise GeneralError(_SRC, f"cannot serve ZAP on the shared ZeroMQ context ({exc}): another handler is bound") from exc
+        self.zap_socket = zap
         self._thread.start()
 
     def wake(self) -> None:
@@ -121,12 +124,13 @@ class _Service(zmq.auth.Authenticator):
         with self._wake_lock:
             self._wake_tx.close(linger=0)
         self._wake_rx.close(linger=0)
-        if self.zap_socket is not None:
+        zap, self.zap_socket = self.zap_socket, None
+        if zap is not None:
             try:
-                self.zap_socket.unbind(_ZAP_ENDPOINT)  # at once, so a new service can bind
+                zap.unbind(_ZAP_ENDPOINT)  # at once, so a new service can bind
             except zmq.ZMQError:
                 pass
-        super().stop()
+            zap.close()
 
     # -- the thread ------------------------------------------------------------------
     def _run(self) -> None:
@@ -195,36 +199,24 @@ class _Service(zmq.auth.Authenticator):
             if self._dirty:
                 self._sync(poller, watched)
             try:
-                self._handle(msg, poller, watched)
+                frames = answer(msg, lambda req: self._decide(req, poller, watched))
             except Exception:  # noqa: BLE001
                 _log.exception("ZAP decision failed; refusing the connection")
-                if len(msg) > 1:
-                    self._send_zap_reply(msg[1], b"500", b"Internal error")
+                frames = reply(request_id(msg), b"500", b"Internal error")
+            if _log.isEnabledFor(logging.DEBUG):
+                _log.debug("ZAP reply code=%s text=%s", frames[2].decode(), frames[3].decode())
+            zap.send_multipart(frames)
 
-    async def handle_zap_message(self, msg: list[bytes]) -> None:
-        """Answer one ZAP request with rogue-bridge's decision (pyzmq's entry point)."""
-        self._handle(msg, None, None)
-
-    def _handle(self, msg: list[bytes], poller: zmq.Poller | None, watched: dict[zmq.Socket, Policy] | None) -> None:
-        if len(msg) < 6:
-            if len(msg) >= 2:
-                self._send_zap_reply(msg[1], b"400", b"Not enough frames")
-            return
-        version, request_id, domain, address, _identity, mechanism = msg[:6]
-        if version != zmq.auth.base.VERSION:
-            self._send_zap_reply(request_id, b"400", b"Invalid version")
-            return
-        pol = self.policies.get(domain)
+    def _decide(self, req: Request, poller: zmq.Poller, watched: dict[zmq.Socket, Policy]) -> tuple[bytes, bytes]:
+        """The decision of the policy of ``req``'s domain (an unknown domain is refused)."""
+        pol = self.policies.get(req.domain)
         if pol is None:
-            _log.debug("ZAP request for unknown domain %r refused", domain)
-            self._send_zap_reply(request_id, b"400", b"Unknown domain")
-            return
-        if pol.exclusive and poller is not None and watched is not None:
+            _log.debug("ZAP request for unknown domain %r refused", req.domain)
+            return b"400", b"Unknown domain"
+        if pol.exclusive:
             for member in pol.group.members:  # see every connection accepted so far
                 self._drain(member, poller, watched)
-        ip = address.decode("ascii", "replace")
-        code, text = pol.admit(ip, mechanism, msg[6:])
-        self._send_zap_reply(request_id, code, text, ip)
+        return pol.admit(req.address.decode("ascii", "replace"), req.mechanism, req.credentials)
 
 
 _svc_lock = threading.Lock()

@@ -14,6 +14,7 @@ import logging
 import threading
 import time
 from collections import deque
+from collections.abc import Sequence
 from typing import Any, Callable
 
 import zmq
@@ -197,7 +198,7 @@ class Policy:
         self._grant = None
         self._stopped.set()
 
-    def admit(self, ip: str, mechanism: bytes, credentials: list[bytes]) -> tuple[bytes, bytes]:
+    def admit(self, ip: str, mechanism: bytes, credentials: Sequence[bytes]) -> tuple[bytes, bytes]:
         """The ZAP status and text for a handshake from ``ip`` (counted; refusals warned about, rate-limited).
 
         Exclusive: the caller has applied every member's waiting monitor events first.
@@ -209,7 +210,7 @@ class Policy:
             self.refused += 1
         return status, text
 
-    def _decide(self, ip: str, mechanism: bytes, credentials: list[bytes]) -> tuple[bytes, bytes]:
+    def _decide(self, ip: str, mechanism: bytes, credentials: Sequence[bytes]) -> tuple[bytes, bytes]:
         group = self.group
         if self.allow is not None and not self._allows(ip):
             group.warn("allow", ip, "%s refused a connection from %s: address not in its allow-list", self.name, ip)
