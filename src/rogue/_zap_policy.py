@@ -1,10 +1,11 @@
 """The per-socket side of the ZAP service: what a socket admits, and what a client saw.
 
-:class:`Policy` (one server socket's admission rules, its connection state
-and its decision on each handshake),
-:class:`PeerGroup` (the sockets one client uses together, and rate-limited
-refusal warnings) and :func:`handshake_result` (a client's view of its
-handshakes). The service that applies them is :mod:`rogue._zap`.
+:class:`Policy` (one server socket's admission rules, its connection state and
+its decision on each handshake, :meth:`Policy.admit`), :class:`PeerGroup` (the
+sockets one client uses together, and rate-limited refusal warnings) and
+:func:`handshake_result` (a client's view of its handshakes). The service that
+feeds them monitor events and ZAP requests is :mod:`rogue._zap`; it changes a
+policy's state only through the policy's public methods.
 """
 
 from __future__ import annotations
