@@ -7,23 +7,40 @@ path of a ZeroMQ certificate file (``name.key`` holds a public key,
 directory of certificates (every ``*.key`` file in it, as in
 ``zmq.auth.Authenticator.configure_curve``) or a list of any of these.
 
+:func:`server_curve` and :func:`client_curve` turn a bridge's two CURVE options
+into one parsed, frozen :class:`ServerCurve` or :class:`ClientCurve` (or None
+when neither option is given): the only place that checks "CURVE needs both
+keys". Each key is parsed there once, before any socket exists.
+
 Keys are secrets (a secret key) or credentials (a public key on an allow-list):
-no message here ever contains one; errors name the file or the position only.
+no message here ever contains one (nor does a ``repr``); errors name the file
+or the position only.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
-from typing import Union
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import TypeVar, Union
 
 import zmq
 import zmq.auth
 from zmq.utils import z85
 
-from ._errors import GeneralError
+from ._errors import GeneralError, OptionError
 
-__all__ = ["KeySpec", "apply_client", "apply_server", "public_keys", "secret_key", "z85_public"]
+__all__ = [
+    "ClientCurve",
+    "KeySpec",
+    "ServerCurve",
+    "apply_client",
+    "client_curve",
+    "public_keys",
+    "secret_key",
+    "server_curve",
+    "z85_public",
+]
 
 KeySpec = Union[str, bytes, "os.PathLike[str]"]
 _SRC = "rogue.CURVE"
@@ -101,16 +118,83 @@ def public_keys(specs: KeySpec | Iterable[KeySpec]) -> frozenset[bytes]:
     return frozenset(keys)
 
 
-def apply_server(sock: zmq.Socket, server_secret: KeySpec) -> None:
-    """Make ``sock`` a CURVE server with ``server_secret`` (before bind)."""
-    _public, secret = secret_key(server_secret, "server secret key")
-    sock.curve_secretkey = secret
-    sock.curve_server = True
+@dataclass(frozen=True, repr=False)
+class ServerCurve:
+    """A CURVE server's parsed keys: its secret (Z85) and the raw 32-byte client public keys it admits."""
+
+    secret: bytes
+    clients: frozenset[bytes]
+
+    def apply(self, sock: zmq.Socket) -> None:
+        """Make ``sock`` a CURVE server (before bind)."""
+        sock.curve_secretkey = self.secret
+        sock.curve_server = True
+
+    def __repr__(self) -> str:
+        return f"<ServerCurve: {len(self.clients)} client key(s)>"  # never a key
+
+
+@dataclass(frozen=True, repr=False)
+class ClientCurve:
+    """A CURVE client's parsed keys (Z85): its own pair and the server's public key."""
+
+    public: bytes
+    secret: bytes
+    server_public: bytes
+
+    def apply(self, sock: zmq.Socket) -> None:
+        """Make ``sock`` a CURVE client of that server (before connect)."""
+        sock.curve_serverkey = self.server_public
+        sock.curve_publickey = self.public
+        sock.curve_secretkey = self.secret
+
+    def __repr__(self) -> str:
+        return "<ClientCurve>"  # never a key
+
+
+_T = TypeVar("_T")
+
+
+def _parsed(option: str, parse: Callable[[], _T]) -> _T:
+    """``parse()``; its error as an :class:`OptionError` naming ``option`` (same text)."""
+    try:
+        return parse()
+    except OptionError:
+        raise
+    except GeneralError as exc:
+        raise OptionError(exc.src, exc.msg, option=option, kind="value") from None
+
+
+def _pair(name: str, first: tuple[str, object], second: tuple[str, object]) -> bool:
+    """True when both options are given, False when neither; one alone raises (the only such check)."""
+    (first_name, a), (second_name, b) = first, second
+    if (a is None) != (b is None):
+        raise OptionError(name, f"CURVE needs both {first_name} and {second_name}",
+                          option=second_name if a is not None else first_name, kind="pair")
+    return a is not None
+
+
+def server_curve(
+    secret: KeySpec | None, clients: KeySpec | Iterable[KeySpec] | None, name: str
+) -> ServerCurve | None:
+    """The ``serverSecretKey`` and ``allowedClientKeys`` of the bridge ``name``, parsed (None: neither given)."""
+    if not _pair(name, ("serverSecretKey", secret), ("allowedClientKeys", clients)):
+        return None
+    _public, z85_secret = _parsed("serverSecretKey", lambda: secret_key(secret, "server secret key"))  # type: ignore[arg-type]
+    return ServerCurve(z85_secret, _parsed("allowedClientKeys", lambda: public_keys(clients)))  # type: ignore[arg-type]
+
+
+def client_curve(secret: KeySpec | None, server_public: KeySpec | None, name: str) -> ClientCurve | None:
+    """The ``clientSecretKey`` and ``serverPublicKey`` of the bridge ``name``, parsed (None: neither given)."""
+    if not _pair(name, ("clientSecretKey", secret), ("serverPublicKey", server_public)):
+        return None
+    public, z85_secret = _parsed("clientSecretKey", lambda: secret_key(secret, "client secret key"))  # type: ignore[arg-type]
+    far = _parsed("serverPublicKey", lambda: z85_public(server_public, "server public key"))  # type: ignore[arg-type]
+    return ClientCurve(public, z85_secret, far)
 
 
 def apply_client(sock: zmq.Socket, client_secret: KeySpec, server_public: KeySpec) -> None:
     """Make ``sock`` a CURVE client of the server ``server_public`` (before connect)."""
-    public, secret = secret_key(client_secret, "client secret key")
-    sock.curve_serverkey = z85_public(server_public, "server public key")
-    sock.curve_publickey = public
-    sock.curve_secretkey = secret
+    curve = client_curve(client_secret, server_public, _SRC)
+    assert curve is not None
+    curve.apply(sock)

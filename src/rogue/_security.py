@@ -1,84 +1,127 @@
-"""The opt-in security options of a bridge, applied to each socket it opens.
+"""The opt-in security options of a bridge, validated once into one frozen :class:`BridgeSecurity`.
 
-Server side: ``allow`` (IP addresses or networks that may connect) and
+Server side: ``allow`` (IP addresses or networks that may connect),
 ``serverSecretKey`` with ``allowedClientKeys`` (CURVE: encrypted, and only the
-listed client public keys get in), enforced by libzmq's ZAP handshake through
-:mod:`rogue._zap`. Client side: ``clientSecretKey`` with ``serverPublicKey``.
-Keys are Z85 text, raw 32 bytes or ZeroMQ certificate files (:mod:`rogue._keys`).
-With no option given nothing changes: the wire stays Rogue's.
+listed client public keys get in) and, for a memory server, ``exclusive`` (one
+client per port pair; off with ``manyClients``). These are enforced by libzmq's
+ZAP handshake through :mod:`rogue._zap`. Client side: ``clientSecretKey`` with
+``serverPublicKey``. Keys are Z85 text, raw 32 bytes or ZeroMQ certificate
+files (:mod:`rogue._keys`), parsed here once, before any socket exists.
+
+The stream bridges, the memory bridges, :func:`rogue._zap.register` and the
+command line all validate through :meth:`BridgeSecurity.for_server` and
+:meth:`BridgeSecurity.for_client`; a bad option raises
+:class:`rogue._errors.OptionError` (a ``GeneralError``). With no option given
+nothing changes: the wire stays Rogue's. Applying the object to a bridge's
+sockets is :class:`rogue._socket_guard.SocketGuard`.
 """
 
 from __future__ import annotations
 
-import logging
-from typing import Any
+import ipaddress
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, Union
 
 import zmq
 
-from . import _keys
-from ._errors import GeneralError
-from ._zap import PeerGroup, Policy, register
+from ._errors import GeneralError, OptionError
+from ._keys import ClientCurve, ServerCurve, client_curve, server_curve
 
-__all__ = ["SocketSecurity"]
+__all__ = ["BridgeSecurity", "Network", "allow_networks"]
+
+_SRC = "rogue.zap"
+Network = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
 
 
-class SocketSecurity:
-    """The security options of one bridge (server or client), checked once, applied per socket."""
+def allow_networks(allow: str | Iterable[str]) -> tuple[Network, ...]:
+    """The networks of an allow-list (the ``allow`` option of a server bridge).
 
-    def __init__(
-        self,
+    ``allow`` is one address or network (``'10.0.0.5'``, ``'10.0.0.0/24'``,
+    ``'::1'``) or an iterable of them; host bits are ignored. An entry that is
+    neither raises GeneralError naming it.
+    """
+    if isinstance(allow, str):
+        allow = [allow]
+    nets = []
+    for item in allow:
+        try:
+            nets.append(ipaddress.ip_network(str(item).strip(), strict=False))
+        except ValueError:
+            raise GeneralError(_SRC, f"allow-list entry {item!r} is not an IP address or network") from None
+    return tuple(nets)
+
+
+def _other_side(name: str, given: dict[str, Any], text: str) -> None:
+    """Raise ``text`` naming the first option in ``given`` that is set (an option of the other side)."""
+    for option, value in given.items():
+        if value is not None:
+            raise OptionError(name, text, option=option, kind="side")
+
+
+@dataclass(frozen=True)
+class BridgeSecurity:
+    """Who may use one bridge: checked and parsed once, then applied to each of its sockets.
+
+    ``server``: the bridge listens. ``allow``: the networks that may connect
+    (None: any). ``curve``: the parsed CURVE keys of this side (None: plain
+    ZMTP). ``exclusive``: one client at a time (memory servers). Made by
+    :meth:`for_server` or :meth:`for_client`; its ``repr`` never shows a key.
+    """
+
+    name: str
+    server: bool
+    allow: tuple[Network, ...] | None = None
+    curve: ServerCurve | ClientCurve | None = None
+    exclusive: bool = False
+
+    @classmethod
+    def for_server(
+        cls,
         name: str,
-        log: logging.Logger,
-        server: bool,
+        *,
         allow: Any = None,
         serverSecretKey: Any = None,
         allowedClientKeys: Any = None,
+        exclusive: bool = False,
+        manyClients: bool = False,
         clientSecretKey: Any = None,
         serverPublicKey: Any = None,
-    ) -> None:
-        self._name = name
-        self._log = log
-        self._server = server
-        self._policies: list[Policy] = []
-        if server:
-            if clientSecretKey is not None or serverPublicKey is not None:
-                raise GeneralError(name, "clientSecretKey/serverPublicKey are client options (a server takes serverSecretKey)")
-            if (serverSecretKey is None) != (allowedClientKeys is None):
-                raise GeneralError(name, "CURVE needs both serverSecretKey and allowedClientKeys")
-            # Parsed now, so a bad key fails before any socket exists (never echoing the key).
-            if serverSecretKey is not None:
-                _keys.secret_key(serverSecretKey, "server secret key")
-                _keys.public_keys(allowedClientKeys)
-        else:
-            if allow is not None or serverSecretKey is not None or allowedClientKeys is not None:
-                raise GeneralError(name, "allow/serverSecretKey/allowedClientKeys are server options")
-            if (clientSecretKey is None) != (serverPublicKey is None):
-                raise GeneralError(name, "CURVE needs both clientSecretKey and serverPublicKey")
-            if clientSecretKey is not None:
-                _keys.secret_key(clientSecretKey, "client secret key")
-                _keys.z85_public(serverPublicKey, "server public key")
-        self._opts = (allow, serverSecretKey, allowedClientKeys, clientSecretKey, serverPublicKey)
-        self._group = PeerGroup(name, log)
+    ) -> BridgeSecurity:
+        """A listening bridge's options (``manyClients`` turns ``exclusive`` off); client options are refused."""
+        _other_side(name, {"clientSecretKey": clientSecretKey, "serverPublicKey": serverPublicKey},
+                    "clientSecretKey/serverPublicKey are client options (a server takes serverSecretKey)")
+        curve = server_curve(serverSecretKey, allowedClientKeys, name)
+        nets = None
+        if allow is not None:
+            try:
+                nets = allow_networks(allow)
+            except GeneralError as exc:
+                raise OptionError(exc.src, exc.msg, option="allow", kind="value") from None
+        return cls(name, True, nets, curve, bool(exclusive) and not manyClients)
+
+    @classmethod
+    def for_client(
+        cls,
+        name: str,
+        *,
+        clientSecretKey: Any = None,
+        serverPublicKey: Any = None,
+        allow: Any = None,
+        serverSecretKey: Any = None,
+        allowedClientKeys: Any = None,
+    ) -> BridgeSecurity:
+        """A connecting bridge's options; server options are refused."""
+        _other_side(name, {"allow": allow, "serverSecretKey": serverSecretKey, "allowedClientKeys": allowedClientKeys},
+                    "allow/serverSecretKey/allowedClientKeys are server options")
+        return cls(name, False, None, client_curve(clientSecretKey, serverPublicKey, name))
 
     @property
     def enabled(self) -> bool:
-        """True when any option is set."""
-        return any(o is not None for o in self._opts)
+        """True when the bridge's sockets need any setting (an allow-list, CURVE or exclusivity)."""
+        return self.allow is not None or self.curve is not None or self.exclusive
 
-    def apply(self, sock: zmq.Socket) -> None:
-        """Configure ``sock`` before its bind/connect (nothing when no option is set)."""
-        allow, server_secret, client_keys, client_secret, server_public = self._opts
-        if self._server:
-            if allow is not None or server_secret is not None:
-                self._policies.append(
-                    register(sock, name=self._name, log=self._log, group=self._group, allow=allow,
-                             server_secret_key=server_secret, client_keys=client_keys)
-                )
-        elif client_secret is not None:
-            _keys.apply_client(sock, client_secret, server_public)
-
-    def close(self) -> None:
-        """Forget the ZAP policies (after the sockets were closed or while closing)."""
-        for pol in self._policies:
-            pol.close()
-        self._policies.clear()
+    def apply_curve(self, sock: zmq.Socket) -> None:
+        """Set this side's CURVE options on ``sock`` before its bind/connect (nothing without CURVE)."""
+        if self.curve is not None:
+            self.curve.apply(sock)

@@ -4,11 +4,13 @@ libzmq consults one ZAP handler per ZeroMQ context (a REP socket bound at
 ``inproc://zeromq.zap.01``) during the handshake of every socket that has a ZAP
 domain or is a CURVE server. rogue-bridge shares one context per process
 (:func:`rogue._transport.context`), so this module runs one service for all of its
-sockets: :func:`register` gives a server socket its own ZAP domain and a
-:class:`Policy`, and the service answers each ZAP request with that policy's
-decision. The service is pyzmq's :class:`zmq.auth.Authenticator` (its socket and
-reply path) with the decision replaced; its thread starts with the first policy
-and ends with the last.
+sockets: :func:`guard` gives a server socket its own ZAP domain and a
+:class:`Policy` from the bridge's already checked
+:class:`rogue._security.BridgeSecurity` (:func:`register` does the same from
+raw options), and the service answers each ZAP request with that policy's
+decision (:meth:`Policy.admit`). The service is its own REP loop; requests and
+replies are the pure functions of :mod:`rogue._zap_protocol`. Its thread starts
+with the first policy and ends with the last.
 
 Decisions, in this order: the IP allow-list; the mechanism (a CURVE server
 admits only CURVE clients whose public key is listed, a plain socket only NULL
@@ -42,7 +44,6 @@ Keys are never logged, and no request's credentials appear in a message.
 
 from __future__ import annotations
 
-import ipaddress
 import itertools
 import logging
 import os
@@ -50,15 +51,16 @@ import threading
 from collections.abc import Iterable
 
 import zmq
-import zmq.auth
 
 from . import _keys
 from ._errors import GeneralError
 from ._logging import Logging
+from ._security import BridgeSecurity, allow_networks
 from ._transport import LINK_EVENTS, context, parse_event
 from ._zap_policy import EventQueue, PeerGroup, Policy, handshake_result
+from ._zap_protocol import Request, answer, reply, request_id
 
-__all__ = ["PeerGroup", "Policy", "allow_networks", "handshake_result", "register"]
+__all__ = ["PeerGroup", "Policy", "allow_networks", "guard", "handshake_result", "register"]
 
 _log = Logging.create("zap")
 _SRC = "rogue.zap"
@@ -69,16 +71,16 @@ HEARTBEAT_IVL_MS = 2000  # exclusive sockets PING their client this often ...
 HEARTBEAT_TIMEOUT_MS = 10000  # ... and drop it after this long without any traffic
 HANDSHAKE_IVL_MS = 5000  # an exclusive socket's handshake must finish within this
 _ids = itertools.count(1)
-_BUSY = b"500"  # ZAP status for "already serves another client" (400 means not allowed)
 
 
-class _Service(zmq.auth.Authenticator):
-    """pyzmq's ZAP authenticator with rogue-bridge's per-socket decisions, in one thread."""
+class _Service:
+    """The process's ZAP handler: a REP socket at the context's ZAP endpoint and the thread that answers it."""
 
     def __init__(self) -> None:
-        super().__init__(context=context(), log=_log)
+        self.context = context()
         self.pid = os.getpid()
         self.policies: dict[bytes, Policy] = {}  # by ZAP domain; changed under _svc_lock
+        self.zap_socket: zmq.Socket | None = None
         self._dirty = True
         self._stopping = False
         self._wake_lock = threading.Lock()
@@ -91,15 +93,16 @@ class _Service(zmq.auth.Authenticator):
 
     def start(self) -> None:
         """Bind the context's ZAP endpoint and start the service thread."""
+        zap = self.context.socket(zmq.REP)
+        zap.linger = 1
         try:
-            super().start()
+            zap.bind(_ZAP_ENDPOINT)
         except zmq.ZMQError as exc:
-            if self.zap_socket is not None:
-                self.zap_socket.close(linger=0)
-                self.zap_socket = None  # type: ignore[assignment]
+            zap.close(linger=0)
             self._wake_tx.close(linger=0)
             self._wake_rx.close(linger=0)
             raise GeneralError(_SRC, f"cannot serve ZAP on the shared ZeroMQ context ({exc}): another handler is bound") from exc
+        self.zap_socket = zap
         self._thread.start()
 
     def wake(self) -> None:
@@ -121,12 +124,13 @@ class _Service(zmq.auth.Authenticator):
         with self._wake_lock:
             self._wake_tx.close(linger=0)
         self._wake_rx.close(linger=0)
-        if self.zap_socket is not None:
+        zap, self.zap_socket = self.zap_socket, None
+        if zap is not None:
             try:
-                self.zap_socket.unbind(_ZAP_ENDPOINT)  # at once, so a new service can bind
+                zap.unbind(_ZAP_ENDPOINT)  # at once, so a new service can bind
             except zmq.ZMQError:
                 pass
-        super().stop()
+            zap.close()
 
     # -- the thread ------------------------------------------------------------------
     def _run(self) -> None:
@@ -157,15 +161,15 @@ class _Service(zmq.auth.Authenticator):
         """Poll the monitors of newly registered exclusive sockets."""
         self._dirty = False
         for pol in list(self.policies.values()):
-            mon = pol._mon
-            if mon is not None and mon not in watched and not pol._stopped.is_set():
+            mon = pol.monitor
+            if mon is not None and mon not in watched:
                 watched[mon] = pol
                 poller.register(mon, zmq.POLLIN)
 
     def _drain(self, pol: Policy, poller: zmq.Poller, watched: dict[zmq.Socket, Policy]) -> None:
         """Apply every waiting monitor event of ``pol``'s socket."""
-        mon = pol._mon
-        if mon is None or pol._stopped.is_set():
+        mon = pol.monitor
+        if mon is None:
             return
         while True:
             try:
@@ -176,19 +180,13 @@ class _Service(zmq.auth.Authenticator):
                 pol.events.put(msg)
             event, value, _ = parse_event(msg)
             if event == zmq.EVENT_ACCEPTED:
-                pol._open.add(value)
+                pol.accepted(value)
             elif event == zmq.EVENT_DISCONNECTED:
-                pol._open.discard(value)
-                if pol._grant is not None:
-                    # Now, not later: the kernel reuses a closed descriptor for the next connection.
-                    pol._grant.discard(value)
+                pol.disconnected(value)
             elif event == zmq.EVENT_MONITOR_STOPPED:
                 watched.pop(mon, None)
                 poller.unregister(mon)
-                mon.close(linger=0)
-                pol._open.clear()
-                pol._grant = None
-                pol._stopped.set()
+                pol.monitor_stopped()
                 return
 
     def _answer(self, zap: zmq.Socket, poller: zmq.Poller, watched: dict[zmq.Socket, Policy]) -> None:
@@ -201,96 +199,34 @@ class _Service(zmq.auth.Authenticator):
             if self._dirty:
                 self._sync(poller, watched)
             try:
-                self._handle(msg, poller, watched)
+                frames = answer(msg, lambda req: self._decide(req, poller, watched))
             except Exception:  # noqa: BLE001
                 _log.exception("ZAP decision failed; refusing the connection")
-                if len(msg) > 1:
-                    self._send_zap_reply(msg[1], b"500", b"Internal error")
-
-    async def handle_zap_message(self, msg: list[bytes]) -> None:
-        """Answer one ZAP request with rogue-bridge's decision (pyzmq's entry point)."""
-        self._handle(msg, None, None)
-
-    def _handle(self, msg: list[bytes], poller: zmq.Poller | None, watched: dict[zmq.Socket, Policy] | None) -> None:
-        if len(msg) < 6:
-            if len(msg) >= 2:
-                self._send_zap_reply(msg[1], b"400", b"Not enough frames")
-            return
-        version, request_id, domain, address, _identity, mechanism = msg[:6]
-        if version != zmq.auth.base.VERSION:
-            self._send_zap_reply(request_id, b"400", b"Invalid version")
-            return
-        pol = self.policies.get(domain)
-        if pol is None:
-            _log.debug("ZAP request for unknown domain %r refused", domain)
-            self._send_zap_reply(request_id, b"400", b"Unknown domain")
-            return
-        ip = address.decode("ascii", "replace")
-        code, text = self._decide(pol, ip, mechanism, msg[6:], poller, watched)
-        if code == b"200":
-            pol.admitted += 1
-        else:
-            pol.refused += 1
-        self._send_zap_reply(request_id, code, text, ip)
-
-    def _decide(
-        self,
-        pol: Policy,
-        ip: str,
-        mechanism: bytes,
-        credentials: list[bytes],
-        poller: zmq.Poller | None,
-        watched: dict[zmq.Socket, Policy] | None,
-    ) -> tuple[bytes, bytes]:
-        group = pol.group
-        if pol.allow is not None and not pol._allows(ip):
-            group.warn("allow", ip, "%s refused a connection from %s: address not in its allow-list", pol.name, ip)
-            return b"400", b"Address not allowed"
-        if pol.client_keys is not None:
-            if mechanism != b"CURVE" or len(credentials) != 1:
-                group.warn("curve", ip, "%s refused a connection from %s: no CURVE credentials", pol.name, ip)
-                return b"400", b"CURVE required"
-            if credentials[0] not in pol.client_keys:
-                group.warn("key", ip, "%s refused a connection from %s: its CURVE public key is not listed", pol.name, ip)
-                return b"400", b"Unknown key"
-        elif mechanism != b"NULL":
-            return b"400", b"Mechanism not allowed"
-        if pol.exclusive:
-            if poller is not None and watched is not None:
-                for member in group.members:  # see every connection accepted so far
-                    self._drain(member, poller, watched)
-            holder = pol if pol._serving() else None
-            for member in group.members:
-                if holder is None and member is not pol and member._serving() and member._owner_ip != ip:
-                    holder = member
-            if holder is not None:
-                group.warn(
-                    "busy",
-                    ip,
-                    "%s already serves a client (from %s): refused another client from %s (one client per port pair)",
-                    group.name,
-                    holder._owner_ip,
-                    ip,
-                )
-                return _BUSY, b"Busy"
-            pol._grant = set(pol._open)
-            pol._owner_ip = ip
+                frames = reply(request_id(msg), b"500", b"Internal error")
             if _log.isEnabledFor(logging.DEBUG):
-                _log.debug("%s: admitted a client from %s", pol.name, ip)
-        return b"200", b"OK"
+                _log.debug("ZAP reply code=%s text=%s", frames[2].decode(), frames[3].decode())
+            zap.send_multipart(frames)
+
+    def _decide(self, req: Request, poller: zmq.Poller, watched: dict[zmq.Socket, Policy]) -> tuple[bytes, bytes]:
+        """The decision of the policy of ``req``'s domain (an unknown domain is refused)."""
+        pol = self.policies.get(req.domain)
+        if pol is None:
+            _log.debug("ZAP request for unknown domain %r refused", req.domain)
+            return b"400", b"Unknown domain"
+        if pol.exclusive:
+            for member in pol.group.members:  # see every connection accepted so far
+                self._drain(member, poller, watched)
+        return pol.admit(req.address.decode("ascii", "replace"), req.mechanism, req.credentials)
 
 
 _svc_lock = threading.Lock()
 _svc: _Service | None = None
 
 
-def _release(pol: Policy) -> None:
-    """Drop ``pol`` from the service; stop the service after its last policy."""
+def _release(svc: _Service, pol: Policy) -> None:
+    """Drop ``pol`` from ``svc``; stop the service after its last policy."""
     global _svc
     with _svc_lock:
-        svc = pol._service
-        if svc is None:
-            return
         if svc.policies.get(pol.domain) is pol:
             del svc.policies[pol.domain]
         if pol in pol.group.members:
@@ -298,25 +234,6 @@ def _release(pol: Policy) -> None:
         if not svc.policies and svc is _svc:
             svc.stop()
             _svc = None
-
-
-def allow_networks(allow: str | Iterable[str]) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
-    """The networks of an allow-list (the ``allow`` option of a server bridge).
-
-    ``allow`` is one address or network (``'10.0.0.5'``, ``'10.0.0.0/24'``,
-    ``'::1'``) or an iterable of them; host bits are ignored. An entry that is
-    neither raises GeneralError naming it. The bridges and the CLI check
-    ``allow`` with this one function.
-    """
-    if isinstance(allow, str):
-        allow = [allow]
-    nets = []
-    for item in allow:
-        try:
-            nets.append(ipaddress.ip_network(str(item).strip(), strict=False))
-        except ValueError:
-            raise GeneralError(_SRC, f"allow-list entry {item!r} is not an IP address or network") from None
-    return tuple(nets)
 
 
 def register(
@@ -332,58 +249,80 @@ def register(
     heartbeat: bool | None = None,
     forward_events: bool = False,
 ) -> Policy:
-    """Give the server socket ``sock`` an admission policy; call before ``bind``.
+    """Give the server socket ``sock`` an admission policy from raw options; call before ``bind``.
 
-    ``name`` names the socket in warnings (with ``log``, the bridge's logger).
     ``exclusive``: one client at a time (per ``group``). ``allow``: IP addresses
     or networks (``'10.0.0.0/24'``) that may connect; others are refused.
     ``server_secret_key`` and ``client_keys`` make ``sock`` a CURVE server that
-    admits only the listed client public keys (both are needed).
-    ``heartbeat`` (default: when exclusive) sets ZMTP heartbeats so a vanished
-    client is noticed. ``forward_events``: an exclusive socket's monitor belongs
-    to the service; every event is passed on to ``policy.events`` (an
-    :class:`EventQueue`, read like a monitor socket; its ``notify`` wakes the
-    reader; None otherwise). With no
-    option set, the returned policy is inert and ``sock`` is unchanged.
+    admits only the listed client public keys (both are needed). The options
+    are checked by :meth:`BridgeSecurity.for_server`; the rest is :func:`guard`.
+    """
+    security = BridgeSecurity.for_server(name, allow=allow, serverSecretKey=server_secret_key,
+                                         allowedClientKeys=client_keys, exclusive=exclusive)
+    return guard(sock, security, log=log, group=group, heartbeat=heartbeat, forward_events=forward_events)
+
+
+def guard(
+    sock: zmq.Socket,
+    security: BridgeSecurity,
+    *,
+    name: str | None = None,
+    log: logging.Logger | None = None,
+    group: PeerGroup | None = None,
+    heartbeat: bool | None = None,
+    forward_events: bool = False,
+) -> Policy:
+    """Give the server socket ``sock`` the admission policy of ``security`` (already checked); call before ``bind``.
+
+    ``name`` (default ``security.name``) names the socket in warnings (with
+    ``log``, the bridge's logger); ``group``: the sockets one client uses
+    together (default: this one alone). ``heartbeat`` (default: when
+    exclusive) sets ZMTP heartbeats so a vanished client is noticed.
+    ``forward_events``: an exclusive socket's monitor belongs to the service;
+    every event is passed on to ``policy.events`` (an :class:`EventQueue`,
+    read like a monitor socket; its ``notify`` wakes the reader; None
+    otherwise). When ``security`` asks for nothing, the returned policy is
+    inert and ``sock`` is unchanged.
     """
     global _svc
-    if (server_secret_key is None) != (client_keys is None):
-        raise GeneralError(_SRC, f"{name}: CURVE needs both the server secret key and the list of client public keys")
-    nets = None if allow is None else allow_networks(allow)
-    keys = None if client_keys is None else _keys.public_keys(client_keys)
+    if not security.server:
+        raise GeneralError(_SRC, f"{security.name}: a client's security cannot guard a server socket")
+    name = name or security.name
+    exclusive = security.exclusive
+    curve = security.curve
+    keys = curve.clients if isinstance(curve, _keys.ServerCurve) else None
     group = group or PeerGroup(name, log)
-    pol = Policy(sock, name, group, bool(exclusive), nets, keys)
-    if not (exclusive or nets is not None or keys is not None):
+    pol = Policy(sock, name, group, exclusive, security.allow, keys)
+    if not security.enabled:
         return pol
-    if server_secret_key is not None:
-        _keys.apply_server(sock, server_secret_key)
+    security.apply_curve(sock)
     if heartbeat if heartbeat is not None else exclusive:
         sock.setsockopt(zmq.HEARTBEAT_IVL, HEARTBEAT_IVL_MS)
         sock.setsockopt(zmq.HEARTBEAT_TIMEOUT, HEARTBEAT_TIMEOUT_MS)
     if exclusive:
         # A connection that stalls mid-handshake holds the port until this (libzmq's default: 30 s).
         sock.setsockopt(zmq.HANDSHAKE_IVL, HANDSHAKE_IVL_MS)
-    pol.domain = f"rogue-bridge.{os.getpid()}.{next(_ids)}".encode()
-    sock.zap_domain = pol.domain
+    domain = f"rogue-bridge.{os.getpid()}.{next(_ids)}".encode()
+    sock.zap_domain = domain
+    mon = events = None
     if exclusive:
         # An unbounded reader (rcvhwm 0): libzmq blocks its I/O thread on a full monitor.
-        endpoint = f"inproc://rogue-bridge.zap.monitor.{pol.domain.decode()}"
+        endpoint = f"inproc://rogue-bridge.zap.monitor.{domain.decode()}"
         sock.monitor(endpoint, (LINK_EVENTS | _MON_EVENTS) if forward_events else _MON_EVENTS)
         if forward_events:
-            pol.events = EventQueue()
+            events = EventQueue()
         mon = context().socket(zmq.PAIR)
         mon.rcvhwm = 0
         mon.linger = 0
         mon.connect(endpoint)
-        pol._mon = mon
     with _svc_lock:
         if _svc is None or _svc.pid != os.getpid():
-            svc = _Service()
-            svc.start()
-            _svc = svc
-        pol._service = _svc
-        pol._release = _release
-        _svc.policies[pol.domain] = pol
+            new = _Service()
+            new.start()
+            _svc = new
+        svc = _svc
+        pol.attach(domain, svc, lambda p: _release(svc, p), mon, events)
+        svc.policies[domain] = pol
         group.members.append(pol)
-    _svc.wake()
+    svc.wake()
     return pol

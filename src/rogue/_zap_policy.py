@@ -1,9 +1,11 @@
 """The per-socket side of the ZAP service: what a socket admits, and what a client saw.
 
-:class:`Policy` (one server socket's admission rules and connection state),
-:class:`PeerGroup` (the sockets one client uses together, and rate-limited
-refusal warnings) and :func:`handshake_result` (a client's view of its
-handshakes). The service that applies them is :mod:`rogue._zap`.
+:class:`Policy` (one server socket's admission rules, its connection state and
+its decision on each handshake, :meth:`Policy.admit`), :class:`PeerGroup` (the
+sockets one client uses together, and rate-limited refusal warnings) and
+:func:`handshake_result` (a client's view of its handshakes). The service that
+feeds them monitor events and ZAP requests is :mod:`rogue._zap`; it changes a
+policy's state only through the policy's public methods.
 """
 
 from __future__ import annotations
@@ -13,17 +15,19 @@ import logging
 import threading
 import time
 from collections import deque
+from collections.abc import Sequence
 from typing import Any, Callable
 
 import zmq
 
 from ._logging import Logging
 
-__all__ = ["EventQueue", "PeerGroup", "Policy", "handshake_result"]
+__all__ = ["BUSY", "EventQueue", "PeerGroup", "Policy", "handshake_result"]
 
 _log = Logging.create("zap")
 _WARN_PERIOD_S = 60.0  # one warning per refused address and reason in this time
 _FAILED = zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL | zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL
+BUSY = b"500"  # ZAP status for "already serves another client" (400 means not allowed)
 
 
 class EventQueue:
@@ -109,10 +113,11 @@ class PeerGroup:
 
 
 class Policy:
-    """What one server socket admits; made by :func:`register`, ended by :meth:`close`.
+    """What one server socket admits; made by :func:`rogue._zap.guard`, ended by :meth:`close`.
 
     Counters ``admitted`` and ``refused`` count ZAP decisions. The connection
-    state is kept by the service thread only.
+    state is kept by the service thread only, through :meth:`accepted`,
+    :meth:`disconnected`, :meth:`monitor_stopped` and :meth:`admit`.
     """
 
     def __init__(
@@ -143,13 +148,103 @@ class Policy:
         self._stopped = threading.Event()
         self._close_lock = threading.Lock()
         self._closed = False
-        self._service: Any = None  # the rogue._zap service, once registered
+        self._service: Any = None  # the rogue._zap service, once attached
         self._release: Callable[[Policy], None] = lambda pol: None
+
+    def attach(self, domain: bytes, service: Any, release: Callable[[Policy], None],
+               monitor: zmq.Socket | None = None, events: EventQueue | None = None) -> None:
+        """Take part in handshakes under ``domain`` (``service`` wakes on close; ``release`` forgets this policy).
+
+        ``monitor``: the reader of the socket's monitor (exclusive sockets), read by
+        the service; ``events``: where the service passes every monitor event on.
+        """
+        self.domain = domain
+        self._mon = monitor
+        self.events = events
+        self._service = service
+        self._release = release
 
     @property
     def active(self) -> bool:
         """True when this policy takes part in handshakes (it has a ZAP domain)."""
         return self._service is not None
+
+    @property
+    def monitor(self) -> zmq.Socket | None:
+        """The monitor reader the service polls (None when there is none, or it stopped)."""
+        return None if self._stopped.is_set() else self._mon
+
+    @property
+    def owner_ip(self) -> str:
+        """The IP address of the client an exclusive socket serves ("" when none)."""
+        return self._owner_ip
+
+    # -- the service thread --------------------------------------------------------------
+    def accepted(self, fd: int) -> None:
+        """A connection was accepted (monitor event; ``fd`` names it)."""
+        self._open.add(fd)
+
+    def disconnected(self, fd: int) -> None:
+        """A connection closed: it is no longer the admitted client's either."""
+        self._open.discard(fd)
+        if self._grant is not None:
+            # Now, not later: the kernel reuses a closed descriptor for the next connection.
+            self._grant.discard(fd)
+
+    def monitor_stopped(self) -> None:
+        """The socket's monitor ended (after :meth:`close` disabled it): close its reader, forget connections."""
+        if self._mon is not None:
+            self._mon.close(linger=0)
+        self._open.clear()
+        self._grant = None
+        self._stopped.set()
+
+    def admit(self, ip: str, mechanism: bytes, credentials: Sequence[bytes]) -> tuple[bytes, bytes]:
+        """The ZAP status and text for a handshake from ``ip`` (counted; refusals warned about, rate-limited).
+
+        Exclusive: the caller has applied every member's waiting monitor events first.
+        """
+        status, text = self._decide(ip, mechanism, credentials)
+        if status == b"200":
+            self.admitted += 1
+        else:
+            self.refused += 1
+        return status, text
+
+    def _decide(self, ip: str, mechanism: bytes, credentials: Sequence[bytes]) -> tuple[bytes, bytes]:
+        group = self.group
+        if self.allow is not None and not self._allows(ip):
+            group.warn("allow", ip, "%s refused a connection from %s: address not in its allow-list", self.name, ip)
+            return b"400", b"Address not allowed"
+        if self.client_keys is not None:
+            if mechanism != b"CURVE" or len(credentials) != 1:
+                group.warn("curve", ip, "%s refused a connection from %s: no CURVE credentials", self.name, ip)
+                return b"400", b"CURVE required"
+            if credentials[0] not in self.client_keys:
+                group.warn("key", ip, "%s refused a connection from %s: its CURVE public key is not listed", self.name, ip)
+                return b"400", b"Unknown key"
+        elif mechanism != b"NULL":
+            return b"400", b"Mechanism not allowed"
+        if self.exclusive:
+            holder = self if self._serving() else None
+            for member in group.members:
+                if holder is None and member is not self and member._serving() and member._owner_ip != ip:
+                    holder = member
+            if holder is not None:
+                group.warn(
+                    "busy",
+                    ip,
+                    "%s already serves a client (from %s): refused another client from %s (one client per port pair)",
+                    group.name,
+                    holder._owner_ip,
+                    ip,
+                )
+                return BUSY, b"Busy"
+            self._grant = set(self._open)
+            self._owner_ip = ip
+            if _log.isEnabledFor(logging.DEBUG):
+                _log.debug("%s: admitted a client from %s", self.name, ip)
+        return b"200", b"OK"
 
     def _allows(self, ip: str) -> bool:
         assert self.allow is not None

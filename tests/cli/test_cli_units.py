@@ -370,3 +370,35 @@ def test_bridge_options_from_security_arguments(tmp_path) -> None:  # type: igno
         bridge_options(parser.parse_args(["serve-stream", "--port", "1", f"--curve-secret={secret}",
                                           "--curve-client", str(tmp_path / "missing.key")]), server=True)
     assert secret not in str(err.value) and public not in str(err.value)  # keys are never echoed
+
+
+def test_bridge_options_errors_in_the_flags_words(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The bridges' own check (BridgeSecurity) decides; each of its errors is given in the CLI's words."""
+    import zmq
+
+    from rogue.cli._common import EXIT_FAIL, EXIT_USAGE, CliError
+    from rogue.cli._secure import bridge_options
+
+    parser = build_parser()
+    public, secret = (k.decode() for k in zmq.curve_keypair())
+    cases = [
+        (["monitor", "h:1", "--allow", "10.0.0.1"], False, "--allow is for a listening server", EXIT_USAGE),
+        (["monitor", "h:1", f"--curve-client={public}"], False, "--curve-client is for a listening server", EXIT_USAGE),
+        (["read", "h:1", "0", f"--curve-secret={secret}"], False,
+         "CURVE on a client needs both --curve-secret (its secret key) and --curve-server (the server's public key)",
+         EXIT_USAGE),
+        (["serve-stream", "--port", "1", f"--curve-client={public}"], True,
+         "CURVE on a server needs both --curve-secret (its secret key) and --curve-client (who may connect)", EXIT_USAGE),
+        (["serve-stream", "--port", "1", "--allow", "nonsense"], True,
+         "--allow: allow-list entry 'nonsense' is not an IP address or network", EXIT_USAGE),
+        (["serve-stream", "--port", "1", "--curve-secret=~~~~", f"--curve-client={public}"], True,
+         "--curve-secret: the server secret key is not a CURVE key", EXIT_FAIL),
+        (["read", "h:1", "0", f"--curve-secret={secret}", "--curve-server", str(tmp_path / "gone.key")], False,
+         "--curve-server: cannot read CURVE certificate", EXIT_FAIL),
+    ]
+    for argv, server, text, code in cases:
+        with pytest.raises(CliError) as err:
+            bridge_options(parser.parse_args(argv), server=server)
+        assert str(err.value).startswith(text), (argv, str(err.value))
+        assert err.value.code == code, argv
+        assert secret not in str(err.value) and public not in str(err.value)

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 import rogue.interfaces.memory as rim
-from rogue.interfaces.memory import _server_core, _tcp_guard
+from rogue.interfaces.memory import _server_core
 from rogue.interfaces.memory import _wire as w
 from rogue.interfaces.memory._server_core import ServerCore
 
@@ -79,7 +79,9 @@ def _result(reply: tuple[Any, list[Any]]) -> str:
 
 
 def test_route_size_is_the_clients() -> None:
-    assert _server_core.ROUTE_SIZE == _tcp_guard.ROUTE_SIZE
+    route = w.new_route()
+    assert len(route) == _server_core.ROUTE_SIZE == w.ROUTE_SIZE != 4  # never confused with an id part
+    assert route != w.new_route()
 
 
 # -- C++ Rogue's server answers, byte for byte, from an Emulate slave ---------------------------------------

@@ -32,7 +32,7 @@ def open_socket(kind: int, url: str, bind: bool, name: str, addr: str, port: int
     missed. Raises GeneralError naming ``addr`` and the port pair ``port``/``port + 1``
     when the socket cannot be bound or connected.
 
-    ``prepare(sock)`` runs before bind/connect (security, ZAP); when it returns
+    ``prepare(sock)`` runs before bind/connect (security: ``rogue._socket_guard``); when it returns
     something, that is the monitor to read: the ZAP service owns the real one
     and passes its events on. ``connect=False`` leaves a client socket unconnected.
     ``heartbeat``: the bridge's link checking (``rogue._heartbeat``; PUSH and ROUTER

@@ -6,7 +6,8 @@ key, its ``.key`` certificate, or a directory of them); clients take
 ``--curve-secret KEY`` (the client's secret key) and ``--curve-server KEY`` (the
 server's public key). A KEY is a Z85 string or a ZeroMQ certificate file
 (``rogue-bridge keygen`` writes a pair). Keys are checked before any socket is
-opened, and no message ever contains one.
+opened (by the bridges' own check, ``rogue._security.BridgeSecurity``, whose
+errors are given in the flags' words), and no message ever contains one.
 """
 
 from __future__ import annotations
@@ -15,9 +16,9 @@ import argparse
 import os
 from typing import Any
 
-from .._errors import GeneralError
-from .._keys import public_keys, secret_key, z85_public
-from .._zap import allow_networks
+from .._errors import OptionError
+from .._keys import public_keys
+from .._security import BridgeSecurity
 from ._common import EXIT_USAGE, CliError
 from ._linkopts import add_link_options, link_options
 
@@ -54,51 +55,55 @@ def _usage(text: str) -> CliError:
     return CliError(text, code=EXIT_USAGE)
 
 
+_FLAGS = {"allow": "--allow", "serverSecretKey": "--curve-secret", "clientSecretKey": "--curve-secret",
+          "allowedClientKeys": "--curve-client", "serverPublicKey": "--curve-server"}
+
+
 def bridge_options(args: argparse.Namespace, server: bool) -> dict[str, Any]:
     """The security keyword arguments of the bridge ``args`` ask for, keys checked; one-line errors.
 
     ``server``: the command listens (its bridge is a ``TcpServer``).
     """
-    allow = getattr(args, "allow", None)
+    allow = getattr(args, "allow", None) or None
     secret = getattr(args, "curve_secret", None)
     clients = getattr(args, "curve_client", None)
     far = getattr(args, "curve_server", None)
     opts: dict[str, Any] = link_options(args)
+    try:
+        if server:
+            BridgeSecurity.for_server("rogue-bridge", allow=allow, serverSecretKey=secret,
+                                      allowedClientKeys=clients, serverPublicKey=far)
+        else:
+            BridgeSecurity.for_client("rogue-bridge", clientSecretKey=secret, serverPublicKey=far,
+                                      allow=allow, allowedClientKeys=clients)
+    except OptionError as exc:
+        raise _cli_error(exc, server) from None
     if server:
-        if far is not None:
-            raise _usage("--curve-server is for connecting; a server takes --curve-secret and --curve-client")
-        if (secret is None) != (clients is None):
-            raise _usage("CURVE on a server needs both --curve-secret (its secret key) and --curve-client (who may connect)")
         if allow:
-            try:
-                allow_networks(allow)
-            except GeneralError as exc:
-                raise _usage(f"--allow: {exc.msg}") from None
             opts["allow"] = list(allow)
         if secret is not None:
-            _check(lambda: secret_key(secret, "server secret key"), "--curve-secret")
-            _check(lambda: public_keys(clients), "--curve-client")
             opts["serverSecretKey"] = secret
             opts["allowedClientKeys"] = list(clients)
-    else:
-        if allow or clients:
-            raise _usage(f"{'--allow' if allow else '--curve-client'} is for a listening server")
-        if (secret is None) != (far is None):
-            raise _usage("CURVE on a client needs both --curve-secret (its secret key) and --curve-server (the server's public key)")
-        if secret is not None:
-            _check(lambda: secret_key(secret, "client secret key"), "--curve-secret")
-            _check(lambda: z85_public(far, "server public key"), "--curve-server")
-            opts["clientSecretKey"] = secret
-            opts["serverPublicKey"] = far
+    elif secret is not None:
+        opts["clientSecretKey"] = secret
+        opts["serverPublicKey"] = far
     return opts
 
 
-def _check(load: Any, option: str) -> None:
-    """Run ``load()``; a bad key or file becomes a one-line error naming ``option`` (never the key)."""
-    try:
-        load()
-    except GeneralError as exc:
-        raise CliError(f"{option}: {exc.msg}") from None
+def _cli_error(exc: OptionError, server: bool) -> CliError:
+    """The bridge's option error in the words of the command line (a key is never in it)."""
+    flag = _FLAGS.get(exc.option, exc.option)
+    if exc.kind == "side":
+        if server:
+            return _usage("--curve-server is for connecting; a server takes --curve-secret and --curve-client")
+        return _usage(f"{flag} is for a listening server")
+    if exc.kind == "pair":
+        if server:
+            return _usage("CURVE on a server needs both --curve-secret (its secret key) and --curve-client (who may connect)")
+        return _usage("CURVE on a client needs both --curve-secret (its secret key) and --curve-server (the server's public key)")
+    if exc.option == "allow":
+        return _usage(f"--allow: {exc.msg}")
+    return CliError(f"{flag}: {exc.msg}")  # a key or certificate that cannot be read: not a usage error
 
 
 def describe(opts: dict[str, Any]) -> str:

@@ -30,7 +30,7 @@ __all__ = ["MAX_QUEUE", "MAX_READ", "ROUTE_SIZE", "ServerCore", "ServerTransacti
 
 MAX_QUEUE = 4096  # requests waiting for the slave before the server stops reading (back-pressure)
 MAX_READ = 1 << 28  # largest Read/Verify the server allocates a buffer for
-ROUTE_SIZE = 16  # bytes of a many-clients routing id (a transaction id part is 4: never confused)
+ROUTE_SIZE = w.ROUTE_SIZE  # bytes of a many-clients routing id
 
 Reply = tuple[Any, list[Any]]  # (route, response parts)
 

@@ -32,6 +32,7 @@ import zmq
 from ..._errors import GeneralError
 from ..._heartbeat import DEFAULT_INTERVAL, DEFAULT_TIMEOUT, Heartbeat, LinkLoss
 from ..._logging import Logging
+from ..._security import BridgeSecurity
 from ..._transport import (
     PeerTracker,
     StopAliases,
@@ -49,7 +50,6 @@ from ..._warn_limiter import WarnLimiter
 from . import _wire as w
 from ._client_admission import Action, Admission
 from ._client_core import ClientCore
-from ._tcp_guard import new_route, secure_client
 from .slave import Slave
 from .transaction import Transaction
 
@@ -117,15 +117,17 @@ class TcpClient(StopAliases, Slave):
         self._closed = False
         self._notsent = WarnLimiter(self._log, "request not sent")
         self._many = bool(manyClients)
-        self._route = new_route() if self._many else b""
+        self._route = w.new_route() if self._many else b""
         self._core = ClientCore(self._name, self._log, self._route)
         self._inflight = self._core.inflight  # the same dict (read on the hot paths)
         self._admission = Admission(self._addr, self._port, self._many)
         self._push_url = tcp_url(self._addr, self._port)
         self._pull_url = tcp_url(self._addr, self._port + 1)
 
+        security = BridgeSecurity.for_client(self._name, clientSecretKey=clientSecretKey, serverPublicKey=serverPublicKey)
+
         def prepare(sock: zmq.Socket) -> None:
-            secure_client(sock, self._name, clientSecretKey, serverPublicKey)
+            security.apply_curve(sock)
             if sock.type == zmq.DEALER:
                 sock.setsockopt(zmq.ROUTING_ID, self._route)
 

@@ -41,6 +41,8 @@ from ..._heartbeat import (
 )
 from ..._listener import listening_address, release_error, wait_free
 from ..._logging import Logging
+from ..._security import BridgeSecurity
+from ..._socket_guard import SocketGuard
 from ..._transport import (
     PeerTracker,
     StopAliases,
@@ -58,7 +60,6 @@ from ..._warn_limiter import WarnLimiter
 from ..._zap_policy import EventQueue
 from . import _wire as w
 from ._server_core import ServerCore
-from ._tcp_guard import ServerGuard
 from .master import Master
 
 __all__ = ["TcpServer"]
@@ -105,8 +106,10 @@ class TcpServer(StopAliases, Master):
         self._many = bool(manyClients)
         self._hb = Heartbeat.checked(self._name, heartbeatInterval, heartbeatTimeout)
         self._loss = LinkLoss(self._log, self._hb, f"the client of {tcp_url(self._addr, self._port)}")
-        self._guard = ServerGuard(self._name, self._log, bool(exclusive) and not self._many, allow,
-                                  serverSecretKey, allowedClientKeys)
+        security = BridgeSecurity.for_server(self._name, allow=allow, serverSecretKey=serverSecretKey,
+                                             allowedClientKeys=allowedClientKeys, exclusive=exclusive,
+                                             manyClients=manyClients)
+        self._guard = SocketGuard(security, self._log, f"memory server {self._name}", forward_events=True)
         self._unsent = 0
         self._reply_gave_up = False  # a response found no client to take it: do not wait again until one is seen
         self._connected = False

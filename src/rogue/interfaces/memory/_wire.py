@@ -15,6 +15,7 @@ so a server's echo is byte-exact by construction.
 
 from __future__ import annotations
 
+import os
 import struct
 from typing import Any, NamedTuple, Sequence
 
@@ -23,6 +24,7 @@ from ._types import POST, PROBE, READ, VERIFY, WRITE  # re-exported: the type nu
 __all__ = [
     "MAX_RESULT",
     "OK",
+    "ROUTE_SIZE",
     "POST",
     "PROBE",
     "READ",
@@ -36,6 +38,7 @@ __all__ = [
     "encode_request",
     "encode_response",
     "failure_data",
+    "new_route",
     "probe_request",
     "request_parts",
     "response_to",
@@ -44,6 +47,7 @@ __all__ = [
 
 
 OK = b"OK"
+ROUTE_SIZE = 16  # bytes of a many-clients routing id (a transaction id part is 4: never confused)
 MAX_RESULT = 999  # the reference client reads the result into a 1000-byte C string
 
 U32 = struct.Struct("<I")
@@ -203,3 +207,8 @@ def decode_response(parts: Sequence[Any]) -> Response:
         raise WireError(f"response id {U32.unpack(p0)[0]} has a result part of {nres} bytes, expected 1..{MAX_RESULT}")
     result = "OK" if res == OK else bytes(res).decode("ascii", "replace")
     return Response(U32.unpack(p0)[0], U64.unpack(p1)[0], U32.unpack(p2)[0], U32.unpack(p3)[0], data, result)
+
+
+def new_route() -> bytes:
+    """A random routing id for a many-clients client: the extra first part of each of its requests."""
+    return os.urandom(ROUTE_SIZE)

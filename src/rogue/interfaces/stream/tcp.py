@@ -31,7 +31,8 @@ from ..._heartbeat import (
 )
 from ..._listener import Listen, listening_address, release_error, wait_free
 from ..._logging import Logging
-from ..._security import SocketSecurity
+from ..._security import BridgeSecurity
+from ..._socket_guard import SocketGuard
 from ..._transport import (
     PeerTracker,
     StopAliases,
@@ -130,8 +131,10 @@ class TcpCore(StopAliases, LinkStatus, Master, Slave):
         self._pull: zmq.Socket | None = None
         self._push: zmq.Socket | None = None
         # Opt-in CURVE / allow-list (README, "Security"); keys are checked here, before any socket.
-        self._security = SocketSecurity(self._name, self._log, self._server, allow, serverSecretKey,
-                                        allowedClientKeys, clientSecretKey, serverPublicKey)
+        opts = {"allow": allow, "serverSecretKey": serverSecretKey, "allowedClientKeys": allowedClientKeys,
+                "clientSecretKey": clientSecretKey, "serverPublicKey": serverPublicKey}
+        make = BridgeSecurity.for_server if self._server else BridgeSecurity.for_client
+        self._security = SocketGuard(make(self._name, **opts), self._log)
         try:
             self._pull, self._pull_mon = self._open(zmq.PULL, self._pull_url)
         except GeneralError:
@@ -162,7 +165,7 @@ class TcpCore(StopAliases, LinkStatus, Master, Slave):
         """
         # Opt-in CURVE / allow-list first; the monitor is attached before bind/connect (rogue._transport).
         sock, mon = open_socket(kind, url, self._server, self._name, self._addr, self._port, self._log,
-                                self._security.apply, heartbeat=self._hb,
+                                self._security.prepare, heartbeat=self._hb,
                                 rcvtimeo=None if kind == zmq.PUSH else _POLL_MS)
         if self._server:
             where = listening_address(sock)
