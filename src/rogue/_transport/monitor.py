@@ -16,7 +16,7 @@ from typing import Any, Callable
 import zmq
 from zmq.utils.monitor import parse_monitor_message
 
-__all__ = ["LINK_EVENTS", "PeerTracker", "drain_events", "event_name", "parse_event"]
+__all__ = ["LINK_EVENTS", "Monitor", "PeerTracker", "drain_events", "event_name", "parse_event"]
 
 # The monitor events a bridge asks for: connection events only. libzmq blocks its I/O
 # thread (every bridge of the process) when a monitor queue is full, so periodic events
@@ -129,3 +129,32 @@ def drain_events(mon: Any, peers: PeerTracker, log: logging.Logger, role: str,
             on_event(event, value)
         if peers.event(event, value):
             changed = True
+
+
+class Monitor:
+    """One bridge socket's monitor events and the peers they count, whatever delivers them.
+
+    The source is the socket's monitor socket, which the reader polls
+    (:attr:`pollable`), or, for an exclusive server socket whose monitor the
+    ZAP service owns, the queue the service passes its events on to
+    (``rogue._zap_policy.EventQueue``: no file descriptor; :attr:`pollable` is
+    None and ``wake`` is called after each event). Either way :meth:`drain`
+    applies what is waiting.
+    """
+
+    __slots__ = ("source", "role", "peers", "pollable", "_log")
+
+    def __init__(self, source: Any, role: str, log: logging.Logger, wake: Callable[[], None] | None = None) -> None:
+        self.source = source
+        self.role = role
+        self.peers = PeerTracker()
+        self._log = log
+        self.pollable: zmq.Socket | None = source if isinstance(source, zmq.Socket) else None
+        if self.pollable is None:
+            source.notify = wake
+
+    def drain(self, on_event: Callable[[int, int], None] | None = None) -> bool:
+        """Apply every waiting event (see :func:`drain_events`); True when the peer count changed."""
+        if self.pollable is None and not len(self.source):  # a queue is looked at first: an empty read raises
+            return False
+        return drain_events(self.source, self.peers, self._log, self.role, on_event)

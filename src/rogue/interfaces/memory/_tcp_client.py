@@ -34,10 +34,9 @@ from ..._heartbeat import DEFAULT_INTERVAL, DEFAULT_TIMEOUT, Heartbeat, LinkLoss
 from ..._logging import Logging
 from ..._security import BridgeSecurity
 from ..._transport import (
-    PeerTracker,
+    Monitor,
     StopAliases,
     close_all,
-    drain_events,
     open_socket,
     register_closer,
     run_io_loop,
@@ -140,8 +139,11 @@ class TcpClient(StopAliases, Slave):
         except Exception:
             close_all(self._push, self._push_mon)
             raise
-        self._push_peers = PeerTracker()
-        self._pull_peers = PeerTracker()
+        self._request_mon = Monitor(self._push_mon, "push", self._log)
+        self._response_mon = Monitor(self._pull_mon, "pull", self._log)
+        self._push_peers, self._pull_peers = self._request_mon.peers, self._response_mon.peers
+        self._on_request_event = lambda event, value: self._on_event("request", event, value)
+        self._on_response_event = lambda event, value: self._on_event("response", event, value)
         # The response socket is used by whoever holds _rx_lock: the receive thread, or a master
         # waiting for its transaction, which then receives in its own thread (see _lead).
         self._rx_lock = threading.Lock()
@@ -316,7 +318,7 @@ class TcpClient(StopAliases, Slave):
             # Link state first while it is not known up: a response proves its connection's handshake,
             # whose monitor events come before the data, and a caller woken by the response (a probe:
             # waitReady) must find the link up, not fail its next transaction as "link lost".
-            if self._drain_monitor(pull_mon, "response") | self._drain_monitor(push_mon, "request"):
+            if self._response_mon.drain(self._on_response_event) | self._request_mon.drain(self._on_request_event):
                 self._update_link()
         for sock, _ in ready:
             if sock is pull:
@@ -324,10 +326,10 @@ class TcpClient(StopAliases, Slave):
                 if self._core.receive(waiting_messages(pull, _BATCH)):
                     self._ready.set()
             elif sock is pull_mon:
-                if self._drain_monitor(pull_mon, "response"):
+                if self._response_mon.drain(self._on_response_event):
                     self._update_link()
             elif sock is push_mon:
-                if self._drain_monitor(push_mon, "request"):
+                if self._request_mon.drain(self._on_request_event):
                     self._update_link()
 
     def _lead(self, tran: Transaction, deadline: float) -> None:
@@ -364,12 +366,6 @@ class TcpClient(StopAliases, Slave):
             self._lead_until = monotonic() + _LEAD_GRACE_S
 
     # -- admission: the state machine is _client_admission.Admission; this does what it says ------------
-    def _drain_monitor(self, mon: zmq.Socket, role: str) -> bool:
-        """Apply the waiting events of the ``role`` socket's monitor; True when the peer count changed."""
-        peers = self._pull_peers if role == "response" else self._push_peers
-        return drain_events(mon, peers, self._log, "pull" if role == "response" else "push",
-                            lambda event, value: self._on_event(role, event, value))
-
     def _on_event(self, role: str, event: int, value: int) -> None:
         action = self._admission.event(role, event, value, monotonic())
         if action is Action.CONNECT_RESPONSE:

@@ -44,10 +44,9 @@ from ..._logging import Logging
 from ..._security import BridgeSecurity
 from ..._socket_guard import SocketGuard
 from ..._transport import (
-    PeerTracker,
+    Monitor,
     StopAliases,
     close_all,
-    drain_events,
     open_socket,
     register_closer,
     run_io_loop,
@@ -57,7 +56,6 @@ from ..._transport import (
     waiting_messages,
 )
 from ..._warn_limiter import WarnLimiter
-from ..._zap_policy import EventQueue
 from . import _wire as w
 from ._server_core import ServerCore
 from .master import Master
@@ -152,15 +150,14 @@ class TcpServer(StopAliases, Master):
             raise
         # Where the server listens: stop() returns once the kernel has released both ports.
         self._listen = [a for a in (listening_address(self._pull), listening_address(self._push)) if a is not None]
-        self._push_peers = PeerTracker()
-        self._pull_peers = PeerTracker()
         # Completions from other threads write one byte here to wake the I/O thread's poll.
         self._wake_r, self._wake_w = socket.socketpair()
         self._wake_r.setblocking(False)
         self._wake_w.setblocking(False)
-        for mon in (self._pull_mon, self._push_mon):
-            if isinstance(mon, EventQueue):  # exclusive: events come from the ZAP service's thread
-                mon.notify = self._wake_io
+        # Exclusive: events come from the ZAP service's thread, which wakes the I/O thread.
+        self._mons = (Monitor(self._pull_mon, "pull", self._log, self._wake_io),
+                      Monitor(self._push_mon, "push", self._log, self._wake_io))
+        self._pull_peers, self._push_peers = self._mons[0].peers, self._mons[1].peers
 
     def _get_timeout(self) -> float:
         """The timeout of a new transaction, in seconds (``_setTimeout``)."""
@@ -220,10 +217,8 @@ class TcpServer(StopAliases, Master):
 
     def _refresh_peers(self) -> None:
         """Apply the waiting monitor events of both sockets (I/O thread, outside the loop's poll)."""
-        for mon, peers, role in ((self._pull_mon, self._pull_peers, "pull"), (self._push_mon, self._push_peers, "push")):
-            if isinstance(mon, EventQueue) and not mon:  # an empty event queue raises when read
-                continue
-            if drain_events(mon, peers, self._log, role):
+        for mon in self._mons:
+            if mon.drain():
                 self._update_link()
 
     # -- the I/O thread ------------------------------------------------------------------------
@@ -237,12 +232,10 @@ class TcpServer(StopAliases, Master):
         poller.register(pull, zmq.POLLIN)
         # Monitor sockets are polled; event queues (exclusive sockets, fed by the ZAP
         # service, which wakes this thread) are read on every turn of the loop.
-        queues = []
-        for mon, peers, role in ((pull_mon, self._pull_peers, "pull"), (push_mon, self._push_peers, "push")):
-            if isinstance(mon, EventQueue):
-                queues.append((mon, peers, role))
-            else:
-                poller.register(mon, zmq.POLLIN)
+        polled = {mon.pollable: mon for mon in self._mons if mon.pollable is not None}
+        queued = [mon for mon in self._mons if mon.pollable is None]
+        for sock in polled:
+            poller.register(sock, zmq.POLLIN)
         poller.register(wake_r, zmq.POLLIN)
         wake_fd = wake_r.fileno()  # the poller reports plain sockets by file descriptor
         reading = True
@@ -261,14 +254,11 @@ class TcpServer(StopAliases, Master):
                         wake_r.recv(4096)
                     except OSError:
                         pass
-                elif sock is pull_mon:
-                    if drain_events(pull_mon, self._pull_peers, self._log, "pull"):
+                elif sock in polled:
+                    if polled[sock].drain():
                         self._update_link()
-                elif sock is push_mon:
-                    if drain_events(push_mon, self._push_peers, self._log, "push"):
-                        self._update_link()
-            for mon, peers, role in queues:
-                if mon and drain_events(mon, peers, self._log, role):  # len() first: an empty read raises
+            for mon in queued:
+                if mon.drain():
                     self._update_link()
             for route, out in core.poll(monotonic()):
                 reply(route, out)
