@@ -13,10 +13,9 @@ in-flight table, request messages, response matching, probes, counters) is
 ``_client_core.ClientCore`` and admission (whom the server lets in, retries)
 is the state machine ``_client_admission.Admission``, neither with sockets.
 
-Whoever holds ``_rx_lock`` uses the response socket: the receive thread, or a
+One thread at a time reads the response socket: the receive thread, or a
 master waiting for its transaction, which then receives in its own thread
-(``Transaction._waiter`` hook, leader/follower), so a round trip wakes no
-second thread.
+(``_leader_follower``), so a round trip wakes no second thread.
 """
 
 from __future__ import annotations
@@ -49,6 +48,7 @@ from ..._warn_limiter import WarnLimiter
 from . import _wire as w
 from ._client_admission import Action, Admission
 from ._client_core import ClientCore
+from ._leader_follower import LeaderFollower
 from .slave import Slave
 from .transaction import Transaction
 
@@ -61,7 +61,6 @@ _POLL_MS = 100  # how often a wait for room to send, a busy or a refused receive
 _IDLE_MS = 1000
 _BATCH = 256  # responses handled per loop pass before looking at the monitors
 _PRUNE_S = 1.0  # how often in-flight transactions that timed out are forgotten
-_LEAD_GRACE_S = 0.05  # the receive thread keeps off the response socket this long after a master received
 _FLUSH_MS = 2000  # how long requests sent before close() (posts: already reported done) keep draining
 _HAS_WAITER = "_waiter" in getattr(Transaction, "__slots__", ())  # Transaction offers the waiter hook
 _DEBUG = logging.DEBUG
@@ -144,15 +143,12 @@ class TcpClient(StopAliases, Slave):
         self._push_peers, self._pull_peers = self._request_mon.peers, self._response_mon.peers
         self._on_request_event = lambda event, value: self._on_event("request", event, value)
         self._on_response_event = lambda event, value: self._on_event("response", event, value)
-        # The response socket is used by whoever holds _rx_lock: the receive thread, or a master
-        # waiting for its transaction, which then receives in its own thread (see _lead).
-        self._rx_lock = threading.Lock()
-        self._lead_until = 0.0  # masters receive for themselves: the receive thread keeps off until then
-        self._want = False  # a master found the socket busy: the receive thread steps aside when idle
-        self._kick = threading.Event()  # a leaving master hands the socket back to the receive thread at once
         self._poller = zmq.Poller()
         for sock in (self._pull, self._pull_mon, self._push_mon):
             self._poller.register(sock, zmq.POLLIN)
+        # The response socket is used by whoever holds the lock: the receive thread, or a master
+        # waiting for its transaction, which then receives in its own thread (leader/follower).
+        self._reader = LeaderFollower(self._service, self._inflight.__len__, lambda: self._running)
         self._running = True
         self._rx = start_io_thread(self._name, "rx", self._rx_loop)
         register_closer(self)
@@ -176,7 +172,7 @@ class TcpClient(StopAliases, Slave):
         parts = self._core.request(transaction)  # registered as in flight before the send
         if ttype != _POST:
             if _HAS_WAITER:
-                transaction._waiter = self._lead  # the master's wait receives the response itself
+                transaction._waiter = self._reader.lead  # the master's wait receives the response itself
         with self._send_lock:
             push = self._push
             if push is None:
@@ -260,60 +256,43 @@ class TcpClient(StopAliases, Slave):
         if self._wait_ready and not self.waitReady():
             raise GeneralError(self._name, f"memory server at {self._addr}:{self._port} is not answering")
 
-    # -- receiving (the receive thread, or a waiting master: whoever holds _rx_lock) ---------------------
+    # -- receiving (the receive thread, or a waiting master: see _leader_follower) ---------------------
     def _rx_loop(self) -> None:
-        """Receive thread: responses nobody waits for in person, monitor events, retries, pruning.
-
-        While masters receive their own responses (:meth:`_lead`), it keeps off the
-        response socket; it takes over ``_LEAD_GRACE_S`` after the last one, or at
-        once when one leaves with transactions still in flight.
-        """
-        pull, pull_mon, push_mon = self._pull, self._pull_mon, self._push_mon
-        poll = self._poller.poll
-        rx_lock, kick, core, admission = self._rx_lock, self._kick, self._core, self._admission
+        """Receive thread: responses nobody waits for in person, monitor events, retries, pruning."""
+        reader, core, admission = self._reader, self._core, self._admission
         next_prune = monotonic() + _PRUNE_S
 
-        def step() -> None:
+        def housekeeping() -> None:
             nonlocal next_prune
-            if self._want and not self._inflight:
-                # Masters are waiting in person and nothing is outstanding: let them receive.
-                self._want = False
-                self._lead_until = monotonic() + _LEAD_GRACE_S
-            if monotonic() < self._lead_until:
-                if kick.wait(_LEAD_GRACE_S):
-                    kick.clear()
-                return
-            if not rx_lock.acquire(True, _POLL_MS / 1000):
-                return
-            try:
-                if self._running:
-                    # A refused client asks again within RETRY_S: look at the clock more often then.
-                    self._service(poll(_POLL_MS if admission.refusal else _IDLE_MS), pull, pull_mon, push_mon)
-                    now = monotonic()
-                    if admission.tick(now) is Action.RETRY:
-                        self._reconnect()
-                    if now >= next_prune:
-                        next_prune = now + _PRUNE_S
-                        core.prune()
-                        self._notsent.tick()
-            finally:
-                rx_lock.release()
+            now = monotonic()
+            if admission.tick(now) is Action.RETRY:
+                self._reconnect()
+            if now >= next_prune:
+                next_prune = now + _PRUNE_S
+                core.prune()
+                self._notsent.tick()
+
+        def step() -> None:
+            # A refused client asks again within RETRY_S: look at the clock more often then.
+            reader.follow(_POLL_MS if admission.refusal else _IDLE_MS, housekeeping)
 
         def finish() -> None:
-            with rx_lock:  # a master receiving in person notices the stop within one poll period
+            with reader.lock:  # a master receiving in person notices the stop within one poll period
                 # Monitors stop before their sockets close: libzmq's I/O thread blocks on a monitor whose
                 # reader is gone.
                 with self._send_lock:
                     if self._push is not None:
                         self._push.disable_monitor()
-                pull.disable_monitor()
-                close_all(pull, pull_mon, push_mon)
+                self._pull.disable_monitor()
+                close_all(self._pull, self._pull_mon, self._push_mon)
             self._connected = False
 
         run_io_loop(self, self._log, step, finish)
 
-    def _service(self, ready: list, pull: zmq.Socket, pull_mon: zmq.Socket, push_mon: zmq.Socket) -> None:
-        """Handle what a poll of the response socket and the monitors found (``_rx_lock`` held)."""
+    def _service(self, timeout_ms: int) -> None:
+        """Poll the response socket and the monitors, handle what is there (the reader's lock held)."""
+        ready = self._poller.poll(timeout_ms)
+        pull, pull_mon, push_mon = self._pull, self._pull_mon, self._push_mon
         if ready and not self._connected:
             # Link state first while it is not known up: a response proves its connection's handshake,
             # whose monitor events come before the data, and a caller woken by the response (a probe:
@@ -331,39 +310,6 @@ class TcpClient(StopAliases, Slave):
             elif sock is push_mon:
                 if self._request_mon.drain(self._on_request_event):
                     self._update_link()
-
-    def _lead(self, tran: Transaction, deadline: float) -> None:
-        """``Transaction._waiter`` hook: receive in the waiting master's own thread.
-
-        Saves waking the receive thread and then the master on every round trip
-        (leader/follower). One thread at a time uses the response socket. If it
-        is busy, this returns and the master sleeps as usual: the holder (the
-        receive thread, or a master that hands over to it when leaving with
-        transactions in flight) completes the transaction. The receive thread
-        steps aside only while nothing is in flight, so no response is left
-        without a reader.
-        """
-        rx_lock = self._rx_lock
-        if not rx_lock.acquire(False):
-            self._want = True
-            return
-        try:
-            poll = self._poller.poll
-            pull, pull_mon, push_mon = self._pull, self._pull_mon, self._push_mon
-            while self._running and not tran.expired():
-                remaining = deadline - monotonic()
-                if remaining <= 0:
-                    break
-                self._service(poll(min(_POLL_MS, int(remaining * 1000) + 1)), pull, pull_mon, push_mon)
-        finally:
-            rx_lock.release()
-        # After the release: a transaction registered before this check is seen here (then the
-        # receive thread takes over), one registered after it finds the socket free and leads.
-        if self._inflight:
-            self._lead_until = 0.0
-            self._kick.set()
-        else:
-            self._lead_until = monotonic() + _LEAD_GRACE_S
 
     # -- admission: the state machine is _client_admission.Admission; this does what it says ------------
     def _on_event(self, role: str, event: int, value: int) -> None:
@@ -435,7 +381,7 @@ class TcpClient(StopAliases, Slave):
         if not self._begin_stop():
             return
         self._ready.set()  # a waitReady in progress returns (False: not running)
-        self._kick.set()
+        self._reader.wake()
         with self._send_lock:
             if self._push is not None:
                 # Its monitor's MONITOR_STOPPED wakes the receive thread's poll now (not within 0.1 s);
