@@ -5,7 +5,8 @@ from __future__ import annotations
 import errno
 import itertools
 import logging
-from typing import Any, Callable
+import time
+from typing import Any, Callable, TypeVar
 
 import zmq
 
@@ -14,9 +15,10 @@ from .._heartbeat import Heartbeat
 from .context import context
 from .monitor import LINK_EVENTS
 
-__all__ = ["close_all", "open_socket", "setup_error"]
+__all__ = ["close_all", "open_retrying", "open_socket", "setup_error"]
 
 _mon_ids = itertools.count(1)
+T = TypeVar("T")
 
 
 def open_socket(kind: int, url: str, bind: bool, name: str, addr: str, port: int,
@@ -78,6 +80,25 @@ def open_socket(kind: int, url: str, bind: bool, name: str, addr: str, port: int
         sock.close(linger=0)
         raise GeneralError(name, setup_error(exc, bind, addr, port)) from exc
     return sock, mon
+
+
+def open_retrying(open_: Callable[[], T], running: Callable[[], bool], within: float = 1.0) -> T:
+    """``open_()``, retried for up to ``within`` s while the port is still held by a socket just closed.
+
+    libzmq releases a closed socket's listener asynchronously, so a socket
+    rebuilt on the same port may find it in use for a moment. Any other error,
+    a stop (``running()`` false) or the time running out raises the GeneralError.
+    """
+    deadline = time.monotonic() + within
+    while True:
+        try:
+            return open_()
+        except GeneralError as exc:
+            cause = exc.__cause__
+            busy = isinstance(cause, zmq.ZMQError) and cause.errno == errno.EADDRINUSE
+            if not busy or not running() or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
 
 
 def setup_error(exc: zmq.ZMQError, bind: bool, addr: str, port: int) -> str:

@@ -12,7 +12,6 @@ reads the PULL socket and both sockets' monitor events (link state).
 
 from __future__ import annotations
 
-import errno
 import logging
 import threading
 import time
@@ -37,6 +36,7 @@ from ..._transport import (
     PeerTracker,
     StopAliases,
     drain_events,
+    open_retrying,
     open_socket,
     register_closer,
     run_io_loop,
@@ -44,7 +44,9 @@ from ..._transport import (
     tcp_url,
 )
 from ..._warn_limiter import WarnLimiter
+from ._attach_grace import ATTACH_GRACE_S, AttachGrace  # noqa: F401 - ATTACH_GRACE_S: documented here
 from ._link import LinkStatus
+from ._push_monitors import PushMonitors
 from ._wire import WireError, decode, encode_header
 from .frame import Frame
 from .master import Master
@@ -61,17 +63,6 @@ _POLL_MS = 100  # how often a blocked sender looks at the stop flag
 _IDLE_MS = 1000
 _BATCH = 256  # messages received between two looks at the monitor sockets
 _REBIND_S = 1.0  # how long a rebuilt server socket retries a port the old one still holds
-# Frames are not read while the bridge has no slave yet, for at most this long after
-# its creation: ``TcpClient(...)`` connects at once, and frames a waiting far side
-# sends before ``tcp >> slave`` ran would otherwise be given to nobody. They wait in
-# ZeroMQ's queue (the far sender feels back-pressure); past the grace a bridge with
-# no slave drops what it receives, as Rogue does (a send-only bridge).
-ATTACH_GRACE_S = 2.0
-# A bridge within its grace looks for a first slave after 5 ms, then twice as long
-# each time up to 100 ms: a slave attached right after creation is seen at once, and
-# a bridge that never gets one wakes ~25 times in its grace instead of 400.
-_ATTACH_POLL_MS = 5
-_ATTACH_POLL_MAX_MS = 100
 _SNDMORE_NOBLOCK = zmq.SNDMORE | zmq.NOBLOCK
 _NOBLOCK = zmq.NOBLOCK
 _DEBUG = logging.DEBUG
@@ -123,8 +114,6 @@ class TcpCore(StopAliases, LinkStatus, Master, Slave):
         self._closed = False
         self._state_lock = threading.Lock()
         self._send_lock = threading.Lock()
-        self._new_push_mon: zmq.Socket | None = None  # handed from a sender to the rx thread
-        self._push_mon_users = 2  # the rx thread and stop(); the last one closes the monitor
         self._listen: dict[int, Listen] = {}  # a server's listening addresses, by socket type
         self._pull_closed = False
 
@@ -141,7 +130,7 @@ class TcpCore(StopAliases, LinkStatus, Master, Slave):
             self._security.close()
             raise
         try:
-            self._push, self._push_mon = self._open(zmq.PUSH, self._push_url)
+            self._push, push_mon = self._open(zmq.PUSH, self._push_url)
         except GeneralError:
             self._pull.disable_monitor()
             self._pull.close(linger=0)
@@ -149,6 +138,7 @@ class TcpCore(StopAliases, LinkStatus, Master, Slave):
             self._security.close()  # after the socket: the policy forgets a closed socket
             wait_free(list(self._listen.values()))  # P free again when the constructor raises (P+1 was taken)
             raise
+        self._push_mons = PushMonitors(push_mon)
         self._copy_threshold = self._push.copy_threshold
         self._bad = WarnLimiter(self._log, "dropped malformed message")
         self._slave_errors = WarnLimiter(self._log, "slave failed on a received frame", level=logging.ERROR)
@@ -182,24 +172,13 @@ class TcpCore(StopAliases, LinkStatus, Master, Slave):
         old.disable_monitor()  # before its monitor socket may be closed (see _rx_loop)
         old.close(linger=0)
         self._push = None
-        deadline = time.monotonic() + _REBIND_S
-        while True:
-            try:
-                push, mon = self._open(zmq.PUSH, self._push_url)
-                break
-            except GeneralError as exc:
-                # libzmq releases the old listener asynchronously; retry briefly.
-                cause = exc.__cause__
-                busy = isinstance(cause, zmq.ZMQError) and cause.errno == errno.EADDRINUSE
-                if not busy or not self._running or time.monotonic() > deadline:
-                    self._log.error("%s", exc)
-                    raise
-                time.sleep(0.01)
+        try:
+            push, mon = open_retrying(lambda: self._open(zmq.PUSH, self._push_url), lambda: self._running, _REBIND_S)
+        except GeneralError as exc:
+            self._log.error("%s", exc)
+            raise
         self._push = push
-        with self._state_lock:
-            old_mon, self._new_push_mon = self._new_push_mon, mon
-        if old_mon is not None:  # never picked up by the rx thread; its socket is closed
-            old_mon.close(linger=0)
+        self._push_mons.offer(mon)  # the rx thread polls it from its next turn
 
     # -- sending (the hot path) ----------------------------------------------------------
     def _acceptFrame(self, frame: Frame) -> None:
@@ -264,29 +243,28 @@ class TcpCore(StopAliases, LinkStatus, Master, Slave):
     # -- receiving ---------------------------------------------------------------------
     def _rx_loop(self) -> None:
         """Receive thread: frames to the slaves, monitor events to the link state."""
-        pull, pull_mon, push_mon = self._pull, self._pull_mon, self._push_mon
+        pull, pull_mon, push_mons = self._pull, self._pull_mon, self._push_mons
+        push_mon = push_mons.current
         assert pull is not None
         pull_peers, push_peers = PeerTracker(), PeerTracker()
         poller = zmq.Poller()
         for sock in (pull_mon, push_mon):
             poller.register(sock, zmq.POLLIN)
-        reading = False  # the PULL socket is polled once a slave is attached or the grace is over
-        grace_end = self._created + ATTACH_GRACE_S
-        poll_ms = _ATTACH_POLL_MS
+        grace = AttachGrace(self._created)  # the PULL socket is polled once a slave is attached or the grace is over
+        poll_ms = grace.poll_ms
 
         def step() -> None:
-            nonlocal reading, poll_ms, push_mon
-            if not reading:
-                if self._slaves or time.monotonic() >= grace_end:
+            nonlocal poll_ms, push_mon
+            if not grace.reading:
+                if grace.step(bool(self._slaves), time.monotonic()):
                     if not self._slaves:
                         self._log.debug("No slave attached after %.1f s: received frames are dropped", ATTACH_GRACE_S)
                     poller.register(pull, zmq.POLLIN)
-                    reading, poll_ms = True, _IDLE_MS
+                    poll_ms = _IDLE_MS
                 else:
-                    poll_ms = min(2 * poll_ms, _ATTACH_POLL_MAX_MS)
-            if self._new_push_mon is not None:
-                with self._state_lock:
-                    new, self._new_push_mon = self._new_push_mon, None
+                    poll_ms = grace.poll_ms
+            new = push_mons.take()
+            if new is not None:  # a sender rebuilt the PUSH socket
                 poller.unregister(push_mon)
                 push_mon.close(linger=0)
                 push_mon = new
@@ -309,8 +287,7 @@ class TcpCore(StopAliases, LinkStatus, Master, Slave):
             # every bridge of the process). So the monitor is disabled first, by the
             # thread that owns the socket: here for PULL, in stop() for PUSH.
             self._close_pull()
-            self._push_mon = push_mon
-            self._release_push_monitor()
+            push_mons.release()
             self._set_link(False)
 
         run_io_loop(self, self._log, step, finish, pause=_POLL_MS / 1000)
@@ -410,7 +387,7 @@ class TcpCore(StopAliases, LinkStatus, Master, Slave):
                     push.close()
             finally:
                 self._send_lock.release()
-            self._release_push_monitor()
+            self._push_mons.release()
         else:
             self._log.warning("a sender did not release the push socket within 1 s")
         busy = False
@@ -432,18 +409,6 @@ class TcpCore(StopAliases, LinkStatus, Master, Slave):
             held = wait_free(list(self._listen.values()))
             if held:
                 raise release_error(self._name, held)
-
-    def _release_push_monitor(self) -> None:
-        """Close the PUSH monitor sockets once both the rx thread and stop() are done with them."""
-        with self._state_lock:
-            self._push_mon_users -= 1
-            if self._push_mon_users:
-                return
-            mons = (self._push_mon, self._new_push_mon)
-            self._new_push_mon = None
-        for mon in mons:
-            if mon is not None:
-                mon.close(linger=0)
 
 
 class TcpServer(TcpCore):
