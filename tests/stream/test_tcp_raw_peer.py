@@ -137,7 +137,8 @@ def test_malformed_flood_is_rate_limited(port: int, caplog: pytest.LogCaptureFix
             bridge.close()
 
 
-def test_part_way_failed_send_rebuilds_push_socket(port: int, no_thread_leak: None) -> None:
+def test_part_way_failed_send_rebuilds_push_socket(port: int, no_thread_leak: None,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     """A send that fails after the first part is retried whole on a fresh PUSH socket."""
     with raw_peer(port, play_server=True) as (_push, pull):
         bridge = ris.TcpClient("127.0.0.1", port)
@@ -146,27 +147,26 @@ def test_part_way_failed_send_rebuilds_push_socket(port: int, no_thread_leak: No
             src >> bridge
             assert bridge.waitReady(5.0)
 
-            class FailOnce:
-                """Wraps the PUSH socket; the 3rd part of the first message fails like libzmq's rollback."""
+            from rogue.interfaces.stream import tcp as stream_tcp
 
-                def __init__(self, sock: zmq.Socket) -> None:
-                    self.sock, self.calls = sock, 0
+            real_send, calls = stream_tcp._send_part, []
+            failed_on: list[object] = []
 
-                def send(self, data: object, flags: int = 0, copy: bool = True) -> object:
-                    self.calls += 1
-                    if self.calls == 3:
-                        raise zmq.Again()
-                    return self.sock.send(data, flags, copy)
+            def fail_once(sock: zmq.Socket, data: object, flags: int = 0, copy: bool = True) -> object:
+                """The 3rd part of the first message fails like libzmq's rollback."""
+                calls.append(1)
+                if len(calls) == 3:
+                    failed_on.append(sock)
+                    raise zmq.Again()
+                return real_send(sock, data, flags, copy)
 
-                def __getattr__(self, name: str) -> object:
-                    return getattr(self.sock, name)
-
-            bridge._push = FailOnce(bridge._push)  # type: ignore[assignment]
+            monkeypatch.setattr(stream_tcp, "_send_part", fail_once)
+            first = bridge._push
             src.send(b"whole", 0xA55A, 3, 4)
             src.send(b"next", 0, 0, 0)
             assert pull.recv_multipart() == parts_of((b"whole", 0xA55A, 3, 4))
             assert pull.recv_multipart() == parts_of((b"next", 0, 0, 0))
             assert bridge.stats()["pushRebuilds"] == 1
-            assert not isinstance(bridge._push, FailOnce)
+            assert failed_on == [first] and bridge._push is not first  # resent whole on a fresh socket
         finally:
             bridge.close()

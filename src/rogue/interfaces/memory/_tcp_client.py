@@ -302,7 +302,7 @@ class TcpClient(StopAliases, Slave):
         for sock, _ in ready:
             if sock is pull:
                 self._loss.heard()
-                if self._core.receive(waiting_messages(pull, _BATCH)):
+                if self._core.receive(waiting_messages(pull, _BATCH, self._inflight)):
                     self._ready.set()
             elif sock is pull_mon:
                 if self._response_mon.drain(self._on_response_event):
