@@ -149,6 +149,7 @@ class TcpClient(StopAliases, Slave):
         # The response socket is used by whoever holds the lock: the receive thread, or a master
         # waiting for its transaction, which then receives in its own thread (leader/follower).
         self._reader = LeaderFollower(self._service, self._inflight.__len__, lambda: self._running)
+        self._lead = self._reader.lead  # bound once: it is every transaction's waiter
         self._running = True
         self._rx = start_io_thread(self._name, "rx", self._rx_loop)
         register_closer(self)
@@ -172,7 +173,7 @@ class TcpClient(StopAliases, Slave):
         parts = self._core.request(transaction)  # registered as in flight before the send
         if ttype != _POST:
             if _HAS_WAITER:
-                transaction._waiter = self._reader.lead  # the master's wait receives the response itself
+                transaction._waiter = self._lead  # the master's wait receives the response itself
         with self._send_lock:
             push = self._push
             if push is None:
