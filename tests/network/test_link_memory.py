@@ -48,7 +48,7 @@ def test_link_down_fails_fast_then_recovers(netbed: NetBed, port: int) -> None:
     do(cli, "w1", "w", "0x10", "01020304")
     assert result(cli, "w1")[2] == "OK"
     do(cli, "slow", "w", "0x8000", "0a0b0c0d")  # 1.5 s in the server: in flight when the link dies
-    time.sleep(0.3)
+    srv.saw_text("slow 0x8000", 10)  # the server has it
     t_down = time.monotonic()
     netbed.link(False)
     for p in (srv, cli):
