@@ -17,6 +17,15 @@ def free_port_pair() -> int:
     return _ports.free_port_pair()
 
 
+def free_port_pairs(n: int, *taken: int) -> list[int]:
+    """``n`` distinct base ports (P and P+1 free each), none overlapping the pairs at ``taken`` (``rogue._ports``).
+
+    For ports chosen before any of them is bound: separate calls to :func:`free_port_pair` may return the same one.
+    """
+    pairs = [p for p in _ports.free_port_pairs(n + len(taken)) if all(abs(p - q) >= 2 for q in taken)]
+    return pairs[:n]
+
+
 HANG_S = 10.0  # a hang guard, not a speed requirement: generous for a loaded 2-core CI machine
 
 

@@ -22,7 +22,7 @@ import rogue.interfaces.memory as rim
 import rogue.interfaces.stream as ris
 import rogue.protocols.srp as rps
 
-from conftest import HANG_S, free_port_pair, returns
+from conftest import HANG_S, free_port_pair, free_port_pairs, returns
 from reliability_helpers import Sink, wait_until
 
 HERE = Path(__file__).parent
@@ -189,11 +189,7 @@ def test_fifo_stop_under_load(no_thread_leak: None) -> None:
 @pytest.mark.parametrize("mode", ["return", "sysexit", "blocked"])
 def test_interpreter_exit_without_stop(mode: str) -> None:
     """A process that never stops its bridges (under load) still exits promptly and cleanly."""
-    ports: list[int] = []
-    while len(ports) < 3:  # stream, memory, and a port where nobody listens
-        p = free_port_pair()
-        if all(abs(p - q) >= 2 for q in ports):
-            ports.append(p)
+    ports = free_port_pairs(3)  # stream, memory, and a port where nobody listens
     proc = subprocess.Popen([sys.executable, str(HERE / "exit_without_stop.py"), *map(str, ports), mode],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:

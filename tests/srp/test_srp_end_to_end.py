@@ -18,7 +18,7 @@ import pytest
 import rogue.interfaces.memory as rim
 import rogue.interfaces.stream as ris
 import rogue.protocols.srp as rps
-from conftest import free_port_pair
+from conftest import free_port_pairs
 
 
 class MyMemMaster(rim.Master):
@@ -422,9 +422,7 @@ def test_seed_server_and_client_in_two_processes(port: int) -> None:
 def test_seed_topology_with_hardware_behind_a_stream_bridge(port: int) -> None:
     """As above, with SRP frames crossing a ris.TcpClient -> ris.TcpServer to a hardware process."""
     _need_memory_bridge()
-    hw_port = free_port_pair()
-    while abs(hw_port - port) < 2:
-        hw_port = free_port_pair()
+    (hw_port,) = free_port_pairs(1, port)
     hardware = _spawn(HARDWARE_PROCESS.format(hw_port=hw_port))
     procs = [hardware]
     try:
