@@ -40,7 +40,7 @@ class SlowSink(ris.Slave):
         self.count += 1
 
 
-def _timed_stop(obj: object, stop: Callable[[], None]) -> None:
+def _stop_returns(obj: object, stop: Callable[[], None]) -> None:
     """``stop()`` returns (a hang guard of HANG_S, not a speed bound: a loaded CI machine is slow)."""
     returns(stop, HANG_S, f"test:{type(obj).__name__}.stop")
 
@@ -78,7 +78,7 @@ def test_stream_stop_under_load(port: int, first: str, no_thread_leak: None) -> 
         wait_until(lambda: slow.count > 50 and fast.count > 500, 10, "traffic both ways")
         order = [srv, cli] if first == "server" else [cli, srv]
         for bridge in order:
-            _timed_stop(bridge, bridge.stop)
+            _stop_returns(bridge, bridge.stop)
         # Senders blocked in a stopped bridge have returned: their frames are dropped, not stuck.
         for t in threads:
             t.join(HANG_S)
@@ -99,7 +99,7 @@ def test_stream_stop_with_sender_blocked_on_absent_peer(port: int, no_thread_lea
     try:
         time.sleep(0.2)  # let them block (nothing to wait for: they cannot make progress)
         assert cli.getTxFrameCount() == 0
-        _timed_stop(cli, cli.stop)
+        _stop_returns(cli, cli.stop)
         for t in threads:
             t.join(HANG_S)
             assert not t.is_alive()
@@ -150,7 +150,7 @@ def test_memory_and_srp_stop_under_load(first: str, no_thread_leak: None) -> Non
         assert not errors, errors[:3]
         order = [(srv, srv.stop), (cli, cli.stop)] if first == "server" else [(cli, cli.stop), (srv, srv.stop)]
         for obj, stop in order + [(emu, emu.stop), (srp, srp.stop)]:
-            _timed_stop(obj, stop)
+            _stop_returns(obj, stop)
         wait_until(lambda: errors, HANG_S, "a transaction failed after the stops")  # never a silent success
         halt.set()
         for t in threads:
@@ -181,7 +181,7 @@ def test_fifo_stop_under_load(no_thread_leak: None) -> None:
         frame = src._reqFrame(256, True)
         src._sendFrame(frame)
     wait_until(lambda: slow.count > 10, 5, "the worker running")
-    _timed_stop(fifo, fifo.stop)
+    _stop_returns(fifo, fifo.stop)
     fifo.stop()  # idempotent
 
 
