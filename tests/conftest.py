@@ -1,9 +1,10 @@
-"""Shared fixtures: free loopback port pairs, logging reset, leak checks."""
+"""Shared fixtures: free loopback port pairs, logging reset, leak checks; waiting on state and on calls."""
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -14,6 +15,57 @@ from rogue import _ports
 def free_port_pair() -> int:
     """A base port P with P and P+1 both free on 127.0.0.1, below the ephemeral range (``rogue._ports``)."""
     return _ports.free_port_pair()
+
+
+def free_port_pairs(n: int, *taken: int) -> list[int]:
+    """``n`` distinct base ports (P and P+1 free each), none overlapping the pairs at ``taken`` (``rogue._ports``).
+
+    For ports chosen before any of them is bound: separate calls to :func:`free_port_pair` may return the same one.
+    """
+    pairs = [p for p in _ports.free_port_pairs(n + len(taken)) if all(abs(p - q) >= 2 for q in taken)]
+    return pairs[:n]
+
+
+HANG_S = 10.0  # a hang guard, not a speed requirement: generous for a loaded 2-core CI machine
+
+
+def poll_until(cond: Callable[[], object], timeout: float = HANG_S, period: float = 0.005) -> bool:
+    """Poll ``cond`` until it is true (True) or ``timeout`` seconds pass (False); for state with no event."""
+    end = time.monotonic() + timeout
+    while not cond():
+        if time.monotonic() > end:
+            return bool(cond())
+        time.sleep(period)
+    return True
+
+
+def wait_until(cond: Callable[[], object], timeout: float = HANG_S, what: str = "the condition") -> None:
+    """Poll ``cond`` until it is true; fail with ``what`` after ``timeout`` seconds."""
+    if not poll_until(cond, timeout):
+        raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
+
+
+def returns(call: Callable[[], object], timeout: float = HANG_S, name: str = "test:call") -> object:
+    """Run ``call`` in a thread; fail unless it returns within ``timeout`` (a hang guard); its result.
+
+    An exception from ``call`` is raised here.
+    """
+    box: list[object] = []
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            box.append(call())
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the test's thread
+            errors.append(exc)
+
+    t = threading.Thread(target=run, name=name, daemon=True)
+    t.start()
+    t.join(timeout)
+    assert not t.is_alive(), f"{name} still running after {timeout:g} s (hung)"
+    if errors:
+        raise errors[0]
+    return box[0]
 
 
 @pytest.fixture
@@ -33,13 +85,9 @@ def no_thread_leak() -> Iterator[None]:
     """Fail the test if it leaves a thread running."""
     before = set(threading.enumerate())
     yield
-    deadline = 2.0
-    import time
 
-    end = time.monotonic() + deadline
-    while time.monotonic() < end:
-        extra = [t for t in threading.enumerate() if t not in before and t.is_alive()]
-        if not extra:
-            return
-        time.sleep(0.02)
-    raise AssertionError(f"threads left running: {[t.name for t in extra]}")
+    def extra() -> list[threading.Thread]:
+        return [t for t in threading.enumerate() if t not in before and t.is_alive()]
+
+    if not poll_until(lambda: not extra(), HANG_S, 0.02):
+        raise AssertionError(f"threads left running: {[t.name for t in extra()]}")

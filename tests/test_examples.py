@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import free_port_pair
+from conftest import free_port_pair, free_port_pairs
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
@@ -73,7 +73,7 @@ def test_memory_server_and_client() -> None:
 
 @pytest.mark.timeout(30)
 def test_loopback_process_split() -> None:
-    mem, data = free_port_pair(), free_port_pair()
+    mem, data = free_port_pairs(2)
     p = subprocess.run(example("loopback_split.py", str(mem), "--stream-port", str(data), "--frames", "10"),
                        capture_output=True, text=True, timeout=25)
     assert p.returncode == 0, p.stdout + p.stderr
@@ -84,7 +84,7 @@ def test_loopback_process_split() -> None:
 
 @pytest.mark.timeout(30)
 def test_logging_setup() -> None:
-    port, mem = free_port_pair(), free_port_pair()
+    port, mem = free_port_pairs(2)
     p = subprocess.run(example("logging_setup.py", str(port), "--mem-port", str(mem)),
                        capture_output=True, text=True, timeout=25)
     assert p.returncode == 0, p.stderr

@@ -16,7 +16,7 @@ import zmq.auth
 import rogue
 import rogue.interfaces.memory as rim
 import rogue.interfaces.stream as ris
-from conftest import free_port_pair
+from conftest import free_port_pair, free_port_pairs
 from rogue._keys import secret_key
 
 MARKER = b"PLAINTEXT-MARKER-0123456789"
@@ -264,7 +264,7 @@ def _through_proxy(closing: list, port: int, curve: dict[str, str] | None) -> by
     """Run a stream bridge and a memory bridge through wire taps; return every byte seen."""
     server_kw = {} if curve is None else {"serverSecretKey": curve["server_secret"], "allowedClientKeys": curve["clients"]}
     client_kw = {} if curve is None else {"clientSecretKey": curve["listed"], "serverPublicKey": curve["server_public"]}
-    tap_port, mem_port, mem_tap = free_port_pair(), free_port_pair(), free_port_pair()
+    tap_port, mem_port, mem_tap = free_port_pairs(3, port)
     taps = [Proxy(tap_port, port), Proxy(mem_tap, mem_port)]
     closing.extend(taps)
 

@@ -298,7 +298,7 @@ def test_stop_signal_turns_sigterm_into_event() -> None:
     with StopSignal() as stop:
         assert not stop.stopped
         signal.raise_signal(signal.SIGTERM)
-        assert stop.wait(1.0) and stop.signum == signal.SIGTERM
+        assert stop.wait(10.0) and stop.signum == signal.SIGTERM
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
 
 

@@ -20,6 +20,8 @@ import rogue.interfaces.memory as rim
 from rogue._zap import handshake_result
 from rogue._transport import context
 
+from conftest import wait_until
+
 HERE = Path(__file__).parent
 _HS = zmq.EVENT_HANDSHAKE_SUCCEEDED | zmq.EVENT_HANDSHAKE_FAILED_AUTH | zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL
 _HS |= zmq.EVENT_DISCONNECTED
@@ -152,9 +154,7 @@ def test_second_client_refused_fast_first_unaffected_then_admitted(port, no_thre
     assert len(server_warnings) == 1  # one per refused address, not one per attempt
 
     a_tcp.stop()
-    deadline = time.monotonic() + 10
-    while b.read(0)[1] and time.monotonic() < deadline:  # B asks again every second
-        time.sleep(0.05)
+    wait_until(lambda: not b.read(0)[1], what="B admitted (it asks again every second)")
     assert b.read(0) == (pattern[:4], "")
     assert b.write(8, b"BBBB") == ""
     assert b.read(8) == (b"BBBB", "")
@@ -188,15 +188,12 @@ def test_not_exclusive_is_the_reference_round_robin(port, no_thread_leak, closin
     assert b_tcp.waitReady(5)  # its probes may take a few tries: answers alternate between clients
     answered = sum(a.read(0)[1] == "" for _ in range(12))
     assert 0 < answered < 12  # the server's PUSH gives every other answer to B
-    deadline = time.monotonic() + 5
-    while b_tcp.stats()["unknown"] == 0 and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert b_tcp.stats()["unknown"] > 0  # A's responses arrived at B
+    wait_until(lambda: b_tcp.stats()["unknown"] > 0, what="A's responses arriving at B")
 
 
 _MANY_CLIENT = """
 import json, sys
-sys.path.insert(0, {here!r})
+sys.path[:0] = [{here!r}, {tests!r}]  # this module, and conftest beside tests/
 from test_memory_exclusive import many_client_run
 print(json.dumps(many_client_run(int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]))))
 """
@@ -231,7 +228,7 @@ def test_many_clients_each_get_their_own_answers(port, no_thread_leak, closing):
     count = 5_000
     procs = [
         subprocess.Popen(
-            [sys.executable, "-c", _MANY_CLIENT.format(here=str(HERE)), str(port), str(i), str(count)],
+            [sys.executable, "-c", _MANY_CLIENT.format(here=str(HERE), tests=str(HERE.parent)), str(port), str(i), str(count)],
             stdout=subprocess.PIPE,
             text=True,
         )
@@ -262,10 +259,7 @@ def test_many_clients_port_refuses_plain_clients(port, no_thread_leak, closing, 
     closing.append(raw)
     assert raw.outcomes() == ["ok", "dropped"]  # ZMTP: a PULL cannot talk to the ROUTER
     raw.push.send_multipart(raw.write_request(1, 0x20, b"XXXX"))
-    deadline = time.monotonic() + 5
-    while not warnings(caplog, "request without a client route") and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert warnings(caplog, "request without a client route")
+    wait_until(lambda: warnings(caplog, "request without a client route"), what="the 'no client route' warning")
     check = Regs()
     check >> emu
     assert check.read(0x20) == (bytes(4), "")  # the misdirected write did nothing

@@ -8,13 +8,13 @@ arrive. Before the fix 56 of 200 shared-mode cycles failed to bind.
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from resource_baseline import fd_count, heap_in_use, port_states, settles_to, thread_count
 
 import rogue
 import rogue.interfaces.memory as rim
+
+from conftest import poll_until
 
 CYCLES = 200
 HEAP_LIMIT = 4 << 20
@@ -59,13 +59,8 @@ def test_200_cycles_bind_at_once_and_give_everything_back(port: int, exclusive: 
         assert grown < HEAP_LIMIT, f"C heap grew by {grown} bytes over {CYCLES} cycles"
 
 
-def _wait(cond, timeout: float = 5.0) -> bool:  # type: ignore[no-untyped-def]
-    end = time.monotonic() + timeout
-    while not cond():
-        if time.monotonic() > end:
-            return False
-        time.sleep(0.002)
-    return True
+def _wait(cond, timeout: float = 10.0) -> bool:  # type: ignore[no-untyped-def]
+    return poll_until(cond, timeout, 0.002)
 
 
 def test_posts_sent_before_client_close_arrive(port: int) -> None:

@@ -12,6 +12,8 @@ import pytest
 import rogue
 import rogue.interfaces.memory as rim
 
+from conftest import HANG_S, poll_until, returns, wait_until
+
 _TIMEOUT_TEXT = "Timeout waiting for register transaction {} message response."
 
 
@@ -270,10 +272,11 @@ def test_thousand_pipelined_transactions(port: int, closing: list, no_thread_lea
 class _Deferred(rim.Slave):
     """Completes each transaction later from its own thread (as SrpV3 does), recording the order."""
 
-    def __init__(self, delay: float, never: bool = False) -> None:
+    def __init__(self, delay: float, never: bool = False, hold: threading.Event | None = None) -> None:
         super().__init__(4, 4096)
         self.delay = delay
         self.never = never
+        self.hold = hold  # when given, no transaction completes before it is set
         self.started: list[int] = []
         self.active = 0
         self.max_active = 0
@@ -291,6 +294,8 @@ class _Deferred(rim.Slave):
         timer.start()
 
     def _finish(self, tid: int) -> None:
+        if self.hold is not None:
+            self.hold.wait(3 * HANG_S)
         tran = self._getTransaction(tid)
         if tran is None:
             return
@@ -302,8 +307,10 @@ class _Deferred(rim.Slave):
 
 
 def test_async_slave_served_one_at_a_time_in_order(port: int, closing: list, no_thread_leak: None) -> None:
-    slave = _Deferred(0.05)
+    hold = threading.Event()
+    slave = _Deferred(0.0, hold=hold)
     srv = _server(port, slave)
+    srv._setTimeout(int(3 * HANG_S * 1e6))  # the held transaction must not time out at the server
     closing.append(srv)
     tcp = rim.TcpClient("127.0.0.1", port)
     closing.append(tcp)
@@ -314,9 +321,14 @@ def test_async_slave_served_one_at_a_time_in_order(port: int, closing: list, no_
     bufs = [bytearray(4) for _ in range(20)]
     for i, buf in enumerate(bufs):
         regs._reqTransaction(0x100 + 4 * i, buf, 4, 0, rim.Read)
-    # A probe is answered at once even while the slave is busy: before the 20 reads (1 s) are done.
-    assert tcp.waitReady(5.0, 0.5)
-    assert len(slave.started) < 20 or slave.active > 0, "the probe waited for the queue to drain"
+    # The slave holds the first read; the other 19 queue behind it at the server (one at a time).
+    wait_until(lambda: slave.started == [0x100], what="the first read held in the slave")
+    # A probe is answered while the queue is provably not empty: it does not wait for the queue.
+    try:
+        assert tcp.waitReady(HANG_S, 0.5), "the probe waited for the queue to drain"
+        assert slave.started == [0x100] and slave.active == 1, "the queue moved before the probe was answered"
+    finally:
+        hold.set()
     regs._clearError()
     regs._waitTransaction(0)
     assert regs._getError() == ""
@@ -353,15 +365,18 @@ def test_lifecycle(port: int, no_thread_leak: None) -> None:
     regs = Regs()
     regs >> tcp
     assert tcp.waitReady(5.0, 0.05)
-    t0 = time.monotonic()
-    tcp.stop()
-    tcp.close()
-    tcp._stop()
-    srv._stop()
-    srv.stop()
-    srv.close()
-    assert time.monotonic() - t0 < 1.0
-    assert "stopped" in regs.read(0x0)[1]  # fails at once, no timeout
+
+    def stop_all() -> None:  # each name, twice over: idempotent, and none of them waits on the other side
+        tcp.stop()
+        tcp.close()
+        tcp._stop()
+        srv._stop()
+        srv.stop()
+        srv.close()
+
+    returns(stop_all, name="test:stop-all")  # a hang guard
+    regs._setTimeout(int(3 * HANG_S * 1e6))
+    assert "stopped" in returns(lambda: regs.read(0x0)[1])  # fails at once with the stop's text, not by a timeout
     assert not tcp.isConnected() and not srv.isConnected()
 
 
@@ -449,10 +464,9 @@ def test_stop_closes_every_socket_it_opened(port: int, exclusive: bool) -> None:
     assert tcp.waitReady(5.0, 0.05)
     tcp.stop()
     srv.stop()
-    deadline = time.monotonic() + 5  # the ZAP service (exclusive servers) ends in its own thread
-    while time.monotonic() < deadline:
-        left = [s for s in ctx._sockets if not s.closed and s not in before]
-        if not left:
-            break
-        time.sleep(0.02)
-    assert not left, [(s, s.type) for s in left]
+
+    def left() -> list:  # type: ignore[type-arg]
+        return [s for s in ctx._sockets if not s.closed and s not in before]
+
+    # the ZAP service (exclusive servers) ends in its own thread
+    assert poll_until(lambda: not left(), period=0.02), [(s, s.type) for s in left()]

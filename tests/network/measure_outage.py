@@ -14,17 +14,19 @@ import sys
 import time
 
 from netbed import NetBed
+from rogue._ports import free_port_pair
 from test_link_stream import RATE, gaps, status, wait_rx  # noqa: F401
 
 
 def main() -> None:
     outage = float(sys.argv[1])
     ivl, tmo = (sys.argv[2], sys.argv[3]) if len(sys.argv) > 3 else ("1", "5")
+    port = str(free_port_pair())
     bed = NetBed(1)
     bed.open()
     try:
-        srv = bed.run(bed.server, "net_stream_peer.py", "server", "*", "20000", ivl, tmo, str(RATE))
-        cli = bed.run(bed.client(), "net_stream_peer.py", "client", bed.server_ip(), "20000", ivl, tmo, str(RATE))
+        srv = bed.run(bed.server, "net_stream_peer.py", "server", "*", port, ivl, tmo, str(RATE))
+        cli = bed.run(bed.client(), "net_stream_peer.py", "client", bed.server_ip(), port, ivl, tmo, str(RATE))
         for p in (srv, cli):
             p.expect("link 1", 15)
             wait_rx(p, 200, 10)

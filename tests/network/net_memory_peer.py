@@ -43,6 +43,7 @@ class SlowEmulate(rim.Emulate):
 
     def _doTransaction(self, transaction: rim.Transaction) -> None:
         if transaction.address() >= SLOW_FROM:
+            say("slow", f"0x{transaction.address():x}")  # the test waits for this: the transaction is in flight
             time.sleep(1.5)
         super()._doTransaction(transaction)
 

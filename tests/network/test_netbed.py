@@ -8,6 +8,7 @@ import subprocess
 import pytest
 
 import netbed as nb
+from conftest import free_port_pair
 
 
 def test_skip_reasons(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -47,7 +48,8 @@ def test_names_are_unique_and_everything_is_removed() -> None:
     assert str(os.getpid()) in a.server and a.server != b.server
     a.open()
     try:
-        p = a.run(a.client(2), "net_memory_peer.py", "server", a.client_ip(2), "20000", "1", "1")
+        port = str(free_port_pair())  # a fresh namespace has all ports free: the one helper all the same
+        p = a.run(a.client(2), "net_memory_peer.py", "server", a.client_ip(2), port, "1", "1")
         p.expect("ready", 15)
         a.vanish(1)
     finally:

@@ -1,23 +1,16 @@
-"""Helpers shared by the reliability tests: waiting, log counting, RSS, frame sinks."""
+"""Helpers shared by the reliability tests: log counting, RSS, frame sinks (and conftest's wait_until)."""
 
 from __future__ import annotations
 
 import logging
 import threading
-import time
-from collections.abc import Callable
 from typing import Any
 
 import rogue.interfaces.stream as ris
 
+from conftest import wait_until
 
-def wait_until(cond: Callable[[], bool], timeout: float, what: str) -> None:
-    """Poll ``cond`` until true; fail with ``what`` after ``timeout`` seconds."""
-    end = time.monotonic() + timeout
-    while not cond():
-        if time.monotonic() > end:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.005)
+__all__ = ["LogCounter", "Sink", "rss_bytes", "wait_until"]
 
 
 def rss_bytes() -> int:

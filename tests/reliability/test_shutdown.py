@@ -1,8 +1,8 @@
-"""Shutdown: stop() under full load returns within 1 s, leaves no thread, and exit never hangs.
+"""Shutdown: stop() under full load returns, unblocks every waiting thread, leaves no thread; exit never hangs.
 
 Full load: several application threads sending frames both ways as fast as
 they can (some blocked on back-pressure from a slow slave), masters issuing
-transactions back to back. Each stop() is timed; the ``no_thread_leak``
+transactions back to back. Each stop() runs under a hang guard; the ``no_thread_leak``
 fixture then checks ``threading.enumerate()``. Exit is checked in child
 processes that never call stop().
 """
@@ -22,11 +22,10 @@ import rogue.interfaces.memory as rim
 import rogue.interfaces.stream as ris
 import rogue.protocols.srp as rps
 
-from conftest import free_port_pair
+from conftest import HANG_S, free_port_pair, free_port_pairs, returns
 from reliability_helpers import Sink, wait_until
 
 HERE = Path(__file__).parent
-STOP_S = 1.0
 
 
 class SlowSink(ris.Slave):
@@ -41,12 +40,9 @@ class SlowSink(ris.Slave):
         self.count += 1
 
 
-def _timed_stop(obj: object, stop: Callable[[], None]) -> float:
-    t = time.monotonic()
-    stop()
-    took = time.monotonic() - t
-    assert took < STOP_S, f"{obj!r}.stop() took {took:.2f} s under load"
-    return took
+def _stop_returns(obj: object, stop: Callable[[], None]) -> None:
+    """``stop()`` returns (a hang guard of HANG_S, not a speed bound: a loaded CI machine is slow)."""
+    returns(stop, HANG_S, f"test:{type(obj).__name__}.stop")
 
 
 def _senders(bridges: list[ris.TcpCore], per: int, halt: threading.Event) -> list[threading.Thread]:
@@ -82,10 +78,10 @@ def test_stream_stop_under_load(port: int, first: str, no_thread_leak: None) -> 
         wait_until(lambda: slow.count > 50 and fast.count > 500, 10, "traffic both ways")
         order = [srv, cli] if first == "server" else [cli, srv]
         for bridge in order:
-            _timed_stop(bridge, bridge.stop)
+            _stop_returns(bridge, bridge.stop)
         # Senders blocked in a stopped bridge have returned: their frames are dropped, not stuck.
         for t in threads:
-            t.join(STOP_S)
+            t.join(HANG_S)
             assert not t.is_alive(), f"{t.name} still blocked after stop()"
     finally:
         halt.set()
@@ -103,9 +99,9 @@ def test_stream_stop_with_sender_blocked_on_absent_peer(port: int, no_thread_lea
     try:
         time.sleep(0.2)  # let them block (nothing to wait for: they cannot make progress)
         assert cli.getTxFrameCount() == 0
-        _timed_stop(cli, cli.stop)
+        _stop_returns(cli, cli.stop)
         for t in threads:
-            t.join(STOP_S)
+            t.join(HANG_S)
             assert not t.is_alive()
     finally:
         halt.set()
@@ -154,14 +150,17 @@ def test_memory_and_srp_stop_under_load(first: str, no_thread_leak: None) -> Non
         assert not errors, errors[:3]
         order = [(srv, srv.stop), (cli, cli.stop)] if first == "server" else [(cli, cli.stop), (srv, srv.stop)]
         for obj, stop in order + [(emu, emu.stop), (srp, srp.stop)]:
-            _timed_stop(obj, stop)
+            _stop_returns(obj, stop)
+        wait_until(lambda: errors, HANG_S, "a transaction failed after the stops")  # never a silent success
         halt.set()
         for t in threads:
-            t.join(1.0)
+            t.join(HANG_S)
             assert not t.is_alive(), f"{t.name} still waiting after stop()"
         # Transactions cut by the stop failed with a clear text (never hung, never a silent success).
-        assert all(("stopped" in e or "Timeout" in e or "not connected" in e or "refused" in e) for e in errors), \
-            set(errors)
+        # The client stopped first: every failure is its stop. The server first: the client's in-flight
+        # transactions time out or see the link lost, until the client's own stop.
+        texts = ("stopped",) if first == "client" else ("stopped", "Timeout", "not connected", "refused")
+        assert all(any(t in e for t in texts) for e in errors), set(errors)
     finally:
         halt.set()
         for obj in (cli, srv, emu):
@@ -182,7 +181,7 @@ def test_fifo_stop_under_load(no_thread_leak: None) -> None:
         frame = src._reqFrame(256, True)
         src._sendFrame(frame)
     wait_until(lambda: slow.count > 10, 5, "the worker running")
-    _timed_stop(fifo, fifo.stop)
+    _stop_returns(fifo, fifo.stop)
     fifo.stop()  # idempotent
 
 
@@ -190,11 +189,7 @@ def test_fifo_stop_under_load(no_thread_leak: None) -> None:
 @pytest.mark.parametrize("mode", ["return", "sysexit", "blocked"])
 def test_interpreter_exit_without_stop(mode: str) -> None:
     """A process that never stops its bridges (under load) still exits promptly and cleanly."""
-    ports: list[int] = []
-    while len(ports) < 3:  # stream, memory, and a port where nobody listens
-        p = free_port_pair()
-        if all(abs(p - q) >= 2 for q in ports):
-            ports.append(p)
+    ports = free_port_pairs(3)  # stream, memory, and a port where nobody listens
     proc = subprocess.Popen([sys.executable, str(HERE / "exit_without_stop.py"), *map(str, ports), mode],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:

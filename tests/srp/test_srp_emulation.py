@@ -6,7 +6,6 @@ import json
 import logging
 import struct
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +15,8 @@ import rogue
 import rogue.interfaces.stream as ris
 from rogue.protocols.srp import _codec as c
 from rogue.protocols.srp.emulation import SrpV3Emulation
+
+from conftest import HANG_S, wait_until
 
 VECTORS = json.loads((Path(__file__).parent / "vectors" / "srpv3.json").read_text())
 WAIT_S = 5.0
@@ -236,13 +237,32 @@ def test_keeps_serving_after_downstream_raises(no_thread_leak: None) -> None:
 
 
 def test_stop_is_quick_idempotent_and_leaves_no_thread(no_thread_leak: None) -> None:
-    e, tx, rx = SrpV3Emulation(), Sender(), Capture()
+    """stop() discards the queued requests (it does not serve them first), is idempotent, leaves no thread."""
+    held, release = threading.Event(), threading.Event()
+
+    class Held(Capture):
+        def _acceptFrame(self, frame: ris.Frame) -> None:
+            super()._acceptFrame(frame)
+            if len(self.frames) == 1:  # hold the worker in the first response: the other 299 stay queued
+                held.set()
+                release.wait(3 * HANG_S)
+
+    e, tx, rx = SrpV3Emulation(), Sender(), Held()
     tx >> e >> rx
-    for i in range(300):
-        tx.send(_read(i, 0, 4096))
-    t0 = time.monotonic()
-    e.stop()
-    assert time.monotonic() - t0 < 1.0
+    stopper = threading.Thread(target=e.stop, name="test:srp-stop")
+    try:
+        for i in range(300):
+            tx.send(_read(i, 0, 4096))
+        assert held.wait(HANG_S)
+        stopper.start()
+        wait_until(lambda: not e._running, what="stop() under way")
+        release.set()  # the worker ends after the request in hand instead of serving the queue
+        stopper.join(HANG_S)
+        assert not stopper.is_alive(), "stop() hung"
+    finally:
+        release.set()
+        e.stop()
+    assert len(rx.frames) == 1  # the 299 queued requests were discarded, not served
     assert not any(t.name == "rogue-bridge:SrpV3Emulation:worker" for t in threading.enumerate() if t.is_alive())
     n = len(rx.frames)
     e.stop()

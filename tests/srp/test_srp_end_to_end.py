@@ -18,7 +18,7 @@ import pytest
 import rogue.interfaces.memory as rim
 import rogue.interfaces.stream as ris
 import rogue.protocols.srp as rps
-from conftest import free_port_pair
+from conftest import free_port_pairs
 
 
 class MyMemMaster(rim.Master):
@@ -95,14 +95,51 @@ def test_emulator_that_never_answers_gives_the_timeout_text(
     assert mst._getError() == f"Timeout waiting for register transaction {tid} message response."
 
 
+class _HoldRequests(ris.Master, ris.Slave):
+    """Between SrpV3 and the emulation: holds the request frames until :meth:`release`, then passes them on."""
+
+    def __init__(self) -> None:
+        ris.Master.__init__(self)
+        ris.Slave.__init__(self)
+        self.held: list[ris.Frame] = []
+        self._open = False
+
+    def _acceptFrame(self, frame: ris.Frame) -> None:
+        if self._open:
+            self._sendFrame(frame)
+        else:
+            self.held.append(frame)
+
+    def release(self) -> None:
+        self._open = True
+        for frame in self.held:
+            self._sendFrame(frame)
+
+
 @pytest.mark.timeout(30)
-def test_500_pipelined_reads_and_writes(chain: tuple[MyMemMaster, rps.SrpV3, rps.SrpV3Emulation]) -> None:
-    mst, _srp, _emu = chain
+def test_500_pipelined_reads_and_writes(no_thread_leak: None) -> None:
+    mst, srp, emu, hold = MyMemMaster(), rps.SrpV3(), rps.SrpV3Emulation(), _HoldRequests()
+    mst >> srp
+    srp >> hold >> emu
+    emu >> srp
+    mst._setTimeout(5_000_000)
+    try:
+        _pipelined(mst, hold)
+    finally:
+        hold.release()
+        emu.stop()
+        srp._stop()
+
+
+def _pipelined(mst: MyMemMaster, hold: _HoldRequests) -> None:
     n = 500
     values = [struct.pack("<Q", (i * 0x9E3779B97F4A7C15) & (2**64 - 1)) for i in range(n)]
     mst._clearError()
     for i, v in enumerate(values):
         mst._reqTransaction(0x8000 + 8 * i, v, 8, 0, rim.Write)
+    # All 500 requests went out with no response yet: the master did not wait for one before the next.
+    assert len(hold.held) == n
+    hold.release()
     mst._waitTransaction(0)
     assert mst._getError() == ""
     bufs = [bytearray(8) for _ in range(n)]
@@ -385,9 +422,7 @@ def test_seed_server_and_client_in_two_processes(port: int) -> None:
 def test_seed_topology_with_hardware_behind_a_stream_bridge(port: int) -> None:
     """As above, with SRP frames crossing a ris.TcpClient -> ris.TcpServer to a hardware process."""
     _need_memory_bridge()
-    hw_port = free_port_pair()
-    while abs(hw_port - port) < 2:
-        hw_port = free_port_pair()
+    (hw_port,) = free_port_pairs(1, port)
     hardware = _spawn(HARDWARE_PROCESS.format(hw_port=hw_port))
     procs = [hardware]
     try:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -12,6 +11,8 @@ from zmq.utils.garbage import gc as _pyzmq_gc
 
 import rogue.interfaces.stream as ris
 from rogue._transport import context
+
+from conftest import poll_until
 
 # pyzmq starts one process-wide thread for zero-copy sends on first use; start it
 # now so the `no_thread_leak` fixture does not count it against a test.
@@ -84,9 +85,4 @@ def parts_of(frame: tuple[bytes, int, int, int]) -> list[bytes]:
 
 def wait_for(predicate: Callable[[], object], timeout: float) -> bool:
     """Poll ``predicate`` until it is true or ``timeout`` seconds pass (for state with no event to wait on)."""
-    end = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > end:
-            return False
-        time.sleep(0.01)
-    return True
+    return poll_until(predicate, timeout, 0.01)

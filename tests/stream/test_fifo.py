@@ -7,12 +7,13 @@ import subprocess
 import sys
 import textwrap
 import threading
-import time
 
 import pytest
 
 import rogue
 import rogue.interfaces.stream as ris
+
+from conftest import HANG_S, wait_until
 
 WORKER = "rogue-bridge:Fifo:worker"
 
@@ -148,44 +149,48 @@ def test_worker_thread_named_and_stop_idempotent(no_thread_leak: None) -> None:
 
 @pytest.mark.timeout(20)
 def test_stop_under_load_is_prompt(no_thread_leak: None) -> None:
+    """stop() with a backlog and a running producer discards the backlog; it does not drain it."""
     delivered = 0
+    held, release = threading.Event(), threading.Event()
 
-    class SlowSink(ris.Slave):
+    class HeldSink(ris.Slave):
         def _acceptFrame(self, frame: ris.Frame) -> None:
             nonlocal delivered
             delivered += 1
-            time.sleep(0.001)  # a consumer slower than the producer (work, not synchronisation)
+            if delivered == 1:  # hold the worker in the first frame: everything after it queues up
+                held.set()
+                release.wait(3 * HANG_S)
 
     src = ris.Master()
     fifo = ris.Fifo(0, 0, False)
-    src >> fifo >> SlowSink()
-    producing = threading.Event()
+    src >> fifo >> HeldSink()
     halt = threading.Event()
 
     def produce() -> None:
         frame = make_frame(src, bytes(64))
         while not halt.is_set():
             src._sendFrame(frame)
-            producing.set()
 
     producer = threading.Thread(target=produce, name="test:fifo-producer")
     producer.start()
+    stopper = threading.Thread(target=fifo.stop, name="test:fifo-stop")  # with the producer still running
     try:
-        assert producing.wait(5)
-        deadline = time.monotonic() + 5
-        while fifo.size() < 1000 and time.monotonic() < deadline:
-            time.sleep(0.005)
-        assert fifo.size() >= 1000  # a real backlog to walk away from
-        t0 = time.monotonic()
-        fifo.stop()  # with the producer still running
-        elapsed = time.monotonic() - t0
+        assert held.wait(HANG_S)
+        wait_until(lambda: fifo.size() >= 1000, what="a real backlog to walk away from")
+        stopper.start()
+        wait_until(lambda: not fifo._running, what="stop() under way")
+        release.set()  # the worker finishes its frame, then must end rather than take the next one
+        stopper.join(HANG_S)
+        assert not stopper.is_alive(), "stop() hung"
     finally:
+        release.set()
         halt.set()
-        producer.join(5)
-    assert elapsed < 1.0, f"stop took {elapsed:.3f} s"
+        producer.join(HANG_S)
+        fifo.stop()  # idempotent; stops it where the test failed before its own stop()
+    fifo._thread.join(HANG_S)
     assert not fifo._thread.is_alive()
     assert fifo.size() == 0  # the backlog was discarded, not drained
-    assert delivered < 1000
+    assert delivered == 1  # not one frame of the backlog was delivered after the stop
 
 
 def test_raising_slave_does_not_end_the_worker(fifo_chain, caplog: pytest.LogCaptureFixture) -> None:

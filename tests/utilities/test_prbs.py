@@ -13,6 +13,7 @@ import rogue
 import rogue.interfaces.stream as ris
 import rogue.utilities
 from rogue.utilities import Prbs
+from conftest import wait_until
 from test_prbs_lfsr import reference_frame, reference_words
 
 
@@ -265,9 +266,7 @@ def test_blocked_send_blocks_the_generator_nothing_dropped(no_thread_leak: None)
     time.sleep(0.1)
     assert tx.getTxCount() == 0 and rx.getRxCount() == 0  # stuck in the first send
     gate.open.set()
-    deadline = time.monotonic() + 10
-    while rx.getRxCount() < 100 and time.monotonic() < deadline:
-        time.sleep(0.01)
+    wait_until(lambda: rx.getRxCount() >= 100, what="100 frames received")
     tx.disable()
     assert _tx_threads() == []
     assert rx.getRxErrors() == 0 and rx.getRxCount() == tx.getTxCount() >= 100
@@ -278,8 +277,6 @@ def test_generator_error_is_counted_and_ends_the_thread(no_thread_leak: None) ->
     tx.setTxPeriod(1000)
     tx.enable(36)  # fine for width 32 ...
     tx.setWidth(64)  # ... not for 64: the next genFrame fails
-    deadline = time.monotonic() + 10
-    while _tx_threads() and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert _tx_threads() == [] and tx.getTxErrors() == 1
+    wait_until(lambda: not _tx_threads(), what="the generator thread ending")
+    assert tx.getTxErrors() == 1
     tx.disable()

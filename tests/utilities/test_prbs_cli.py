@@ -74,13 +74,14 @@ def test_monitor_prbs_ctrl_c_after_errors_exits_1(port: int) -> None:
     assert "PRBS check failed: 3 errors in 3 frames" in out
 
 
-def test_prbs_option_errors(capsys: pytest.CaptureFixture[str]) -> None:
+def test_prbs_option_errors(port: int, capsys: pytest.CaptureFixture[str]) -> None:
     from rogue.cli import main
 
-    assert main(["send", "127.0.0.1:20000", "--prbs", "--size", "14"]) == 1
+    ep = f"127.0.0.1:{port}"
+    assert main(["send", ep, "--prbs", "--size", "14"]) == 1
     assert "bad --size 14 for --prbs: must be a multiple of 4 bytes" in capsys.readouterr().err
-    assert main(["monitor", "127.0.0.1:20000", "--prbs", "--prbs-width", "48"]) == 1
+    assert main(["monitor", ep, "--prbs", "--prbs-width", "48"]) == 1
     assert "bad --prbs-width 48" in capsys.readouterr().err
     with pytest.raises(SystemExit) as exit_:
-        main(["monitor", "127.0.0.1:20000", "--prbs", "--prbs-taps", "1,300"])
+        main(["monitor", ep, "--prbs", "--prbs-taps", "1,300"])
     assert exit_.value.code == 2 and "taps are bit indices 0..255" in capsys.readouterr().err
