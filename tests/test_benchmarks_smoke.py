@@ -35,7 +35,9 @@ def test_quick_run_writes_the_json(tmp_path: Path) -> None:
     for r in data["memory"]:
         assert {"tx_per_s", "ratio", "client_cpu_us_per_tx", "server_cpu_us_per_tx",
                 "client_peak_rss_MiB", "server_peak_rss_MiB"} <= r.keys()
-    assert len(data["targets"]) == 5 and all({"measured", "goal", "met"} <= t.keys() for t in data["targets"])
+    # Issue 16's targets: the stream at each of its 4 sizes, memory reads at 1, 64 and 1000 in flight.
+    assert [t["goal"] for t in data["targets"]] == [0.90] * 4 + [0.90, 1.0, 0.95]
+    assert all({"target", "measured", "goal", "met"} <= t.keys() for t in data["targets"])
     prbs = data["prbs"]
     assert {(r["mode"], r["width"], r["size"]) for r in prbs["rows"]} == {
         (mode, width, size) for mode in ("generate", "check", "generate+check")
