@@ -30,7 +30,7 @@ import zmq
 
 from ._errors import GeneralError
 
-__all__ = ["RELEASE_S", "Listen", "listening_address", "port_free", "release_error", "wait_free"]
+__all__ = ["RELEASE_S", "Listen", "ensure_released", "listening_address", "port_free", "release_error", "wait_free"]
 
 #: The longest a server's close() waits for its thread to end and libzmq to close its listeners
 #: (generous: on a loaded machine a thread may not run for a second or more).
@@ -151,3 +151,18 @@ def release_error(name: str, held: list[Listen] | None, why: str = "") -> Genera
     """The error a server's close() raises when its ports are still held."""
     ports = ", ".join(f"{a.host} port {a.port}" for a in held) if held else "its ports"
     return GeneralError(name, f"{ports} not released after close(): {why or f'still listening after {RELEASE_S:.0f} s'}")
+
+
+def ensure_released(name: str, listening: list[Listen], busy: str = "", busy_held: list[Listen] | None = None) -> None:
+    """The end of a server's ``stop()``: return once ``listening`` are free, else raise :func:`release_error`.
+
+    ``busy``: why the ports cannot be released now (a thread still busy in a
+    slave, ``busy_held`` the ports it holds); raised at once.
+    """
+    if not listening:
+        return
+    if busy:
+        raise release_error(name, busy_held, busy)
+    held = wait_free(listening)
+    if held:
+        raise release_error(name, held)

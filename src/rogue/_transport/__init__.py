@@ -28,10 +28,10 @@ from .monitor import (
     event_name,
     parse_event,
 )
-from .sockets import close_all, open_retrying, open_socket, setup_error
+from .sockets import close_all, open_pair, open_retrying, open_socket, setup_error
 
 __all__ = [
     "LINK_EVENTS", "Monitor", "PeerTracker", "StopAliases", "close_all", "context", "drain_events", "event_name",
-    "open_retrying", "open_socket", "parse_event", "raw_send", "recv_parts", "register_closer", "run_io_loop", "send_parts", "setup_error",
+    "open_pair", "open_retrying", "open_socket", "parse_event", "raw_send", "recv_parts", "register_closer", "run_io_loop", "send_parts", "setup_error",
     "start_io_thread", "tcp_url", "unregister_closer", "waiting_messages",
 ]

@@ -12,10 +12,11 @@ import zmq
 
 from .._errors import GeneralError
 from .._heartbeat import Heartbeat
+from .._listener import Listen, listening_address
 from .context import context
 from .monitor import LINK_EVENTS
 
-__all__ = ["close_all", "open_retrying", "open_socket", "setup_error"]
+__all__ = ["close_all", "open_pair", "open_retrying", "open_socket", "setup_error"]
 
 _mon_ids = itertools.count(1)
 T = TypeVar("T")
@@ -80,6 +81,34 @@ def open_socket(kind: int, url: str, bind: bool, name: str, addr: str, port: int
         sock.close(linger=0)
         raise GeneralError(name, setup_error(exc, bind, addr, port)) from exc
     return sock, mon
+
+
+def open_pair(first: Callable[[], tuple[zmq.Socket, Any]], second: Callable[[], tuple[zmq.Socket, Any]],
+              release: Callable[[list[Listen]], None]) -> tuple[tuple[zmq.Socket, Any], tuple[zmq.Socket, Any]]:
+    """A bridge end's two sockets with their monitors: ``first()``, then ``second()``.
+
+    When either fails, what was opened is closed (its monitor stopped first)
+    and ``release(listening)`` runs with the addresses the first socket
+    listened on (the caller ends its security and waits for them to be free:
+    P is free again when the constructor raises because P+1 was taken); then
+    the error propagates.
+    """
+    try:
+        a = first()
+    except Exception:
+        release([])
+        raise
+    try:
+        b = second()
+    except Exception:
+        sock, mon = a
+        where = listening_address(sock)
+        sock.disable_monitor()
+        sock.close(linger=0)
+        mon.close(linger=0)
+        release([where] if where is not None else [])
+        raise
+    return a, b
 
 
 def open_retrying(open_: Callable[[], T], running: Callable[[], bool], within: float = 1.0) -> T:

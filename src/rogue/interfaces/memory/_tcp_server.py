@@ -39,7 +39,7 @@ from ..._heartbeat import (
     LinkLoss,
     peer_address,
 )
-from ..._listener import listening_address, release_error, wait_free
+from ..._listener import ensure_released, listening_address, release_error, wait_free
 from ..._logging import Logging
 from ..._security import BridgeSecurity
 from ..._socket_guard import SocketGuard
@@ -47,6 +47,7 @@ from ..._transport import (
     Monitor,
     StopAliases,
     close_all,
+    open_pair,
     open_socket,
     register_closer,
     run_io_loop,
@@ -125,29 +126,19 @@ class TcpServer(StopAliases, Master):
     # -- sockets -----------------------------------------------------------------------------
     def _open_transport(self) -> None:
         """Bind PULL on ``P`` and PUSH (ROUTER with ``manyClients``) on ``P+1``, and the wake-up socket pair."""
-        url = tcp_url
-        prepare = self._guard.prepare
-        try:
-            self._pull, self._pull_mon = open_socket(zmq.PULL, url(self._addr, self._port), True, self._name,
-                                                     self._addr, self._port, self._log, prepare,
-                                                     heartbeat=self._hb)
-        except Exception:
+        def bind(kind: int, port: int) -> tuple[zmq.Socket, Any]:
+            return open_socket(kind, tcp_url(self._addr, port), True, self._name, self._addr, self._port, self._log,
+                               self._guard.prepare, heartbeat=self._hb)
+
+        def release(listening: list[Any]) -> None:
             self._guard.close()
-            raise
-        try:
-            self._push, self._push_mon = open_socket(zmq.ROUTER if self._many else zmq.PUSH,
-                                                     url(self._addr, self._port + 1), True,
-                                                     self._name, self._addr, self._port, self._log, prepare,
-                                                     heartbeat=self._hb)
-            if self._many:  # a full or vanished client is an error to handle, not a silent drop
-                self._push.setsockopt(zmq.ROUTER_MANDATORY, 1)
-        except Exception:
-            where = listening_address(self._pull)
-            close_all(self._pull, self._pull_mon)
-            self._guard.close()
-            if where is not None:
-                wait_free([where])  # P free again when the constructor raises (P+1 was taken)
-            raise
+            wait_free(listening)
+
+        (self._pull, self._pull_mon), (self._push, self._push_mon) = open_pair(
+            lambda: bind(zmq.PULL, self._port), lambda: bind(zmq.ROUTER if self._many else zmq.PUSH, self._port + 1),
+            release)
+        if self._many:  # a full or vanished client is an error to handle, not a silent drop
+            self._push.setsockopt(zmq.ROUTER_MANDATORY, 1)
         # Where the server listens: stop() returns once the kernel has released both ports.
         self._listen = [a for a in (listening_address(self._pull), listening_address(self._push)) if a is not None]
         # Completions from other threads write one byte here to wake the I/O thread's poll.
@@ -367,9 +358,7 @@ class TcpServer(StopAliases, Master):
             self._log.debug("Stopped from the I/O thread: its ports are released when the slave returns")
             return
         self._log.debug("Stopped")
-        held = wait_free(self._listen)
-        if held:
-            raise release_error(self._name, held)
+        ensure_released(self._name, self._listen)
 
     def _start(self) -> None:
         """Start hook (as in Rogue, where the bridge starts with its root): serving began at creation."""

@@ -28,7 +28,7 @@ from ..._heartbeat import (
     LinkLoss,
     peer_address,
 )
-from ..._listener import Listen, listening_address, release_error, wait_free
+from ..._listener import Listen, ensure_released, listening_address, wait_free
 from ..._logging import Logging
 from ..._security import BridgeSecurity
 from ..._socket_guard import SocketGuard
@@ -36,6 +36,7 @@ from ..._transport import (
     PeerTracker,
     StopAliases,
     drain_events,
+    open_pair,
     open_retrying,
     open_socket,
     raw_send,
@@ -126,20 +127,12 @@ class TcpCore(StopAliases, LinkStatus, Master, Slave):
                 "clientSecretKey": clientSecretKey, "serverPublicKey": serverPublicKey}
         make = BridgeSecurity.for_server if self._server else BridgeSecurity.for_client
         self._security = SocketGuard(make(self._name, **opts), self._log)
-        try:
-            self._pull, self._pull_mon = self._open(zmq.PULL, self._pull_url)
-        except GeneralError:
-            self._security.close()
-            raise
-        try:
-            self._push, push_mon = self._open(zmq.PUSH, self._push_url)
-        except GeneralError:
-            self._pull.disable_monitor()
-            self._pull.close(linger=0)
-            self._pull_mon.close(linger=0)
-            self._security.close()  # after the socket: the policy forgets a closed socket
-            wait_free(list(self._listen.values()))  # P free again when the constructor raises (P+1 was taken)
-            raise
+        def release(listening: list[Listen]) -> None:
+            self._security.close()  # after the sockets: the policy forgets a closed socket
+            wait_free(listening)
+
+        (self._pull, self._pull_mon), (self._push, push_mon) = open_pair(
+            lambda: self._open(zmq.PULL, self._pull_url), lambda: self._open(zmq.PUSH, self._push_url), release)
         self._push_mons = PushMonitors(push_mon)
         self._copy_threshold = self._push.copy_threshold
         self._bad = WarnLimiter(self._log, "dropped malformed message")
@@ -405,13 +398,9 @@ class TcpCore(StopAliases, LinkStatus, Master, Slave):
         self._security.close()
         self._set_connected(False)
         self._log.debug("Stopped")
-        if self._listen:
-            if busy:
-                raise release_error(self._name, [self._listen[zmq.PULL]] if zmq.PULL in self._listen else None,
-                                    "the receive thread is busy in a slave's _acceptFrame")
-            held = wait_free(list(self._listen.values()))
-            if held:
-                raise release_error(self._name, held)
+        ensure_released(self._name, list(self._listen.values()),
+                        "the receive thread is busy in a slave's _acceptFrame" if busy else "",
+                        [self._listen[zmq.PULL]] if zmq.PULL in self._listen else None)
 
 
 class TcpServer(TcpCore):
