@@ -147,7 +147,7 @@ def test_part_way_failed_send_rebuilds_push_socket(port: int, no_thread_leak: No
             src >> bridge
             assert bridge.waitReady(5.0)
 
-            from rogue.interfaces.stream import tcp as stream_tcp
+            from rogue.interfaces.stream import _tcp_core as stream_tcp
 
             real_send, calls = stream_tcp._send_part, []
             failed_on: list[object] = []
