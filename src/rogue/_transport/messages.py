@@ -23,8 +23,7 @@ except ImportError:  # pragma: no cover - every pyzmq release has zmq.backend
 
 _NOBLOCK = int(zmq.NOBLOCK)
 _EVENTS = int(zmq.EVENTS)
-_POLLIN = int(zmq.POLLIN)  # plain ints: an IntFlag "&" builds an enum each time (measured ~1 us)
-# Plain ints: pyzmq's flag enums cost an enum construction on every "&" (measured ~1 us).
+_POLLIN = int(zmq.POLLIN)  # plain ints: pyzmq's flag enums cost an enum construction on every "&" (~1 us)
 _FIRST = int(zmq.SNDMORE | zmq.NOBLOCK)
 _MORE = int(zmq.SNDMORE)
 
@@ -33,9 +32,10 @@ def recv_parts(sock: zmq.Socket) -> list[bytes]:
     """Receive one waiting multipart message as bytes without blocking (``zmq.Again``: none waiting).
 
     Each part is received as a ``zmq.Frame``, which knows whether more follow
-    (``Frame.more``, ~40 ns, against ~500 ns for ``getsockopt(RCVMORE)``), then
-    taken as bytes: 4.6 us for a 6-part response against 6.5 us with
-    ``getsockopt`` (measured, inproc), and cheaper than ``recv_multipart``.
+    (``Frame.more``, ~40 ns, against ~1.3 us for ``getsockopt(RCVMORE)``, which
+    pyzmq 27 looks up in an enum), then taken as bytes: 4.6 us for a 6-part
+    response against 6.5 us with ``getsockopt`` and 7.4 us with ``recv_multipart``
+    (measured, inproc: ``benchmarks/profile_memory.py``).
     """
     recv = sock.recv
     frame = recv(_NOBLOCK, False)
@@ -70,10 +70,11 @@ def waiting_messages(sock: zmq.Socket, batch: int, expecting: Sized | None = Non
 def send_parts(sock: zmq.Socket, parts: list[Any]) -> None:
     """Send a multipart message, refusing to block at its start (``zmq.Again``: nothing was sent).
 
-    Same effect as ``sock.send_multipart(parts, zmq.NOBLOCK)`` at a third of the
-    cost (pyzmq's Python-level checks there take ~3.5 us for 4 parts, four plain
-    sends ~1.1 us, measured). Only the first part can meet the high-water mark:
-    libzmq delivers a message whole, so the later parts never wait.
+    Same effect as ``sock.send_multipart(parts, zmq.NOBLOCK)`` at a fifth of the
+    cost (1.1 us against 5.4 us for a 4-part request, measured: pyzmq's
+    Python-level checks there, and :data:`raw_send` per part). Only the first
+    part can meet the high-water mark: libzmq delivers a message whole, so the
+    later parts never wait.
     """
     send = raw_send
     last = len(parts) - 1
