@@ -106,12 +106,23 @@ def memory_row(impl: str, op: str, size: int, window: int, count: int) -> dict[s
     }
 
 
-def best_of(reps: int, measure: Any, key: str) -> dict[str, Any]:
-    """Run ``measure()`` ``reps`` times; keep the fastest row (a shared machine only ever slows a run down)."""
-    rows = [measure() for _ in range(reps)]
-    best = max(rows, key=lambda r: r[key])
-    best["runs"] = [r[key] for r in rows]
-    return best
+def best_of(reps: int, measures: list[Any], key: str) -> list[dict[str, Any]]:
+    """Run each of ``measures`` ``reps`` times, interleaved; keep each one's fastest row.
+
+    Repetition k runs every measure once, in turn, so a ceiling and the bridge it is
+    compared with are measured seconds apart and a slow spell of a shared machine
+    (which only ever slows a run down) hits them alike, not one of them alone.
+    """
+    runs: list[list[dict[str, Any]]] = [[] for _ in measures]
+    for _ in range(reps):
+        for i, measure in enumerate(measures):
+            runs[i].append(measure())
+    out = []
+    for rows in runs:
+        best = max(rows, key=lambda r: r[key])
+        best["runs"] = [r[key] for r in rows]
+        out.append(best)
+    return out
 
 
 def _find(rows: list[dict[str, Any]], **keys: Any) -> dict[str, Any]:
@@ -192,16 +203,22 @@ def main(argv: list[str] | None = None) -> int:
     if opts.only in (None, "stream"):
         for size in SIZES:
             n = max(20, STREAM_COUNT[size] // div)
-            for impl in ("raw-copy", "raw-zerocopy", "bridge", "bridge-fill"):
-                stream.append(best_of(reps, lambda: stream_row(impl, size, n, copy=impl != "raw-zerocopy"),
-                                      "frames_per_s"))
+            impls = ("raw-copy", "raw-zerocopy", "bridge", "bridge-fill")
+            stream += best_of(reps, [lambda impl=impl: stream_row(impl, size, n, copy=impl != "raw-zerocopy")
+                                     for impl in impls], "frames_per_s")
             print(f"stream {size} B done", file=sys.stderr, flush=True)
     if opts.only in (None, "memory"):
-        for impl in ("raw", "bridge", "srp"):
-            for op, size, window in MEM_CASES:
-                n = max(50, (MEM_SEQ if window == 1 else MEM_PIPE) // div)
-                memory.append(best_of(reps, lambda: memory_row(impl, op, size, window, n), "tx_per_s"))
-            print(f"memory {impl} done", file=sys.stderr, flush=True)
+        impls = ("raw", "bridge", "srp")
+        by_impl: dict[str, list[dict[str, Any]]] = {impl: [] for impl in impls}
+        for op, size, window in MEM_CASES:
+            n = max(50, (MEM_SEQ if window == 1 else MEM_PIPE) // div)
+            rows = best_of(reps, [lambda impl=impl: memory_row(impl, op, size, window, n) for impl in impls],
+                           "tx_per_s")
+            for impl, row in zip(impls, rows):
+                by_impl[impl].append(row)
+            print(f"memory {op} {size} B, {window} in flight done", file=sys.stderr, flush=True)
+        for impl in impls:  # the table lists each implementation's rows together
+            memory += by_impl[impl]
     prbs = _prbs.run(opts.quick, reps) if opts.only in (None, "prbs") else None
     fileio = _fileio.run(div, reps) if opts.only in (None, "fileio") else None
     if fileio:
