@@ -62,7 +62,6 @@ _IDLE_MS = 1000
 _BATCH = 256  # responses handled per loop pass before looking at the monitors
 _PRUNE_S = 1.0  # how often in-flight transactions that timed out are forgotten
 _FLUSH_MS = 2000  # how long requests sent before close() (posts: already reported done) keep draining
-_HAS_WAITER = "_waiter" in getattr(Transaction, "__slots__", ())  # Transaction offers the waiter hook
 _DEBUG = logging.DEBUG
 _POST = w.POST
 
@@ -172,8 +171,7 @@ class TcpClient(StopAliases, Slave):
         ttype = transaction._type
         parts = self._core.request(transaction)  # registered as in flight before the send
         if ttype != _POST:
-            if _HAS_WAITER:
-                transaction._waiter = self._lead  # the master's wait receives the response itself
+            transaction._waiter = self._lead  # the master's wait receives the response itself
         with self._send_lock:
             push = self._push
             if push is None:

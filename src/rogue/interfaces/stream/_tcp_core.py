@@ -117,17 +117,18 @@ class TcpCore(StopAliases, LinkStatus, Master, Slave):
         self._listen: dict[int, Listen] = {}  # a server's listening addresses, by socket type
         self._pull_closed = False
 
-        self._pull: zmq.Socket | None = None
-        self._push: zmq.Socket | None = None
         # Opt-in CURVE / allow-list (README, "Security"); keys are checked here, before any socket.
         opts = {"allow": allow, "serverSecretKey": serverSecretKey, "allowedClientKeys": allowedClientKeys,
                 "clientSecretKey": clientSecretKey, "serverPublicKey": serverPublicKey}
         make = BridgeSecurity.for_server if self._server else BridgeSecurity.for_client
         self._security = SocketGuard(make(self._name, **opts), self._log)
+
         def release(listening: list[Listen]) -> None:
             self._security.close()  # after the sockets: the policy forgets a closed socket
             wait_free(listening)
 
+        self._pull: zmq.Socket | None
+        self._push: zmq.Socket | None
         (self._pull, self._pull_mon), (self._push, push_mon) = open_pair(
             lambda: self._open(zmq.PULL, self._pull_url), lambda: self._open(zmq.PUSH, self._push_url), release)
         self._push_mons = PushMonitors(push_mon)
