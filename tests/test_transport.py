@@ -83,6 +83,14 @@ def test_send_parts_recv_parts_and_batches() -> None:
         # With nothing expected any more the batch ends after the first message; the rest waits.
         assert list(waiting_messages(pull, 10, expecting={})) == [[b"1"]]
         assert list(waiting_messages(pull, 10)) == [[b"2"]]
+        # Nothing polled (look_first): an empty socket yields nothing instead of raising inside.
+        assert list(waiting_messages(pull, 10, look_first=True)) == []
+        send_parts(push, [b"3", b"4"])
+        pull.rcvtimeo = 10_000
+        assert recv_parts(pull, 0) == [b"3", b"4"]  # waits for it (flags 0), nothing polled first
+        pull.rcvtimeo = 1
+        with pytest.raises(zmq.Again):  # and gives up at RCVTIMEO
+            recv_parts(pull, 0)
     finally:
         push.close(0)
         pull.close(0)

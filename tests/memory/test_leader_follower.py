@@ -13,13 +13,16 @@ pytestmark = pytest.mark.timeout(30)
 
 
 class Tran:
-    """A transaction stand-in: finished once ``done`` is set."""
+    """A transaction stand-in: finished once its claim is taken (``Transaction._claim``, as the leader tests it)."""
 
     def __init__(self) -> None:
-        self.done = threading.Event()
+        self._claim = threading.Lock()
 
-    def expired(self) -> bool:
-        return self.done.is_set()
+    def finish(self) -> None:
+        self._claim.acquire(False)
+
+    def finished(self) -> bool:
+        return self._claim.locked()
 
 
 class Socket:
@@ -35,7 +38,7 @@ class Socket:
         assert 0 < timeout_ms <= 100
         self.threads.append(threading.current_thread().name)
         if self.tran is not None:
-            self.tran.done.set()
+            self.tran.finish()
             self.pending = 0
 
 
@@ -48,7 +51,7 @@ def test_a_waiting_master_receives_its_response_in_its_own_thread() -> None:
     lf = _lf(sock)
     sock.tran, sock.pending = Tran(), 1
     lf.lead(sock.tran, monotonic() + 5)
-    assert sock.tran.done.is_set() and sock.threads == [threading.current_thread().name]
+    assert sock.tran.finished() and sock.threads == [threading.current_thread().name]
     # Nothing in flight after it: the receive thread keeps off the socket for the grace.
     after: list[int] = []
     lf.follow(100, lambda: after.append(1))
@@ -61,7 +64,7 @@ def test_a_master_finding_the_socket_busy_returns_and_the_holder_serves() -> Non
     tran = Tran()
     with lf.lock:  # the receive thread holds the socket
         lf.lead(tran, monotonic() + 5)
-    assert sock.threads == [] and not tran.done.is_set()
+    assert sock.threads == [] and not tran.finished()
     assert lf._want  # the receive thread steps aside once nothing is in flight
 
 
@@ -69,7 +72,7 @@ def test_a_master_leaving_with_transactions_in_flight_hands_over_at_once() -> No
     sock = Socket()
     lf = _lf(sock)
     tran = Tran()
-    tran.done.set()  # its own transaction finished; another is still in flight
+    tran.finish()  # its own transaction finished; another is still in flight
     sock.pending = 1
     lf.lead(tran, monotonic() + 5)
     after: list[int] = []

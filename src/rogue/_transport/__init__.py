@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from .context import context, register_closer, tcp_url, unregister_closer
 from .lifecycle import StopAliases, run_io_loop, start_io_thread
-from .messages import raw_send, recv_parts, send_parts, waiting_messages
+from .messages import poll_items, raw_send, recv_parts, send_parts, waiting_messages
 from .monitor import (
     LINK_EVENTS,
     Monitor,
@@ -32,6 +32,6 @@ from .sockets import close_all, open_pair, open_retrying, open_socket, setup_err
 
 __all__ = [
     "LINK_EVENTS", "Monitor", "PeerTracker", "StopAliases", "close_all", "context", "drain_events", "event_name",
-    "open_pair", "open_retrying", "open_socket", "parse_event", "raw_send", "recv_parts", "register_closer", "run_io_loop", "send_parts", "setup_error",
+    "open_pair", "open_retrying", "open_socket", "parse_event", "poll_items", "raw_send", "recv_parts", "register_closer", "run_io_loop", "send_parts", "setup_error",
     "start_io_thread", "tcp_url", "unregister_closer", "waiting_messages",
 ]

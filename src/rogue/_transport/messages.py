@@ -6,7 +6,7 @@ from typing import Any, Iterator, Sized
 
 import zmq
 
-__all__ = ["raw_send", "recv_parts", "send_parts", "waiting_messages"]
+__all__ = ["poll_items", "raw_send", "recv_parts", "send_parts", "waiting_messages"]
 
 # ``zmq.Socket.send`` is pyzmq's Python-level wrapper over the Cython send of its
 # backend, adding only DRAFT routing_id/group handling the bridges never use: one
@@ -21,6 +21,11 @@ try:
 except ImportError:  # pragma: no cover - every pyzmq release has zmq.backend
     raw_send = zmq.Socket.send
 
+# ``poll_items(poller.sockets, timeout_ms)``: what ``zmq.Poller.poll(timeout_ms)`` calls,
+# without its Python frame (a timeout in whole milliseconds, -1 for none; the same
+# ``[(socket or fd, events), ...]`` result). A bridge's I/O loop polls once per wake-up.
+from zmq.backend import zmq_poll as poll_items  # noqa: E402
+
 _NOBLOCK = int(zmq.NOBLOCK)
 _EVENTS = int(zmq.EVENTS)
 _POLLIN = int(zmq.POLLIN)  # plain ints: pyzmq's flag enums cost an enum construction on every "&" (~1 us)
@@ -28,17 +33,19 @@ _FIRST = int(zmq.SNDMORE | zmq.NOBLOCK)
 _MORE = int(zmq.SNDMORE)
 
 
-def recv_parts(sock: zmq.Socket) -> list[bytes]:
-    """Receive one waiting multipart message as bytes without blocking (``zmq.Again``: none waiting).
+def recv_parts(sock: zmq.Socket, flags: int = _NOBLOCK) -> list[bytes]:
+    """Receive one multipart message as bytes, by default without blocking (``zmq.Again``: none waiting).
 
-    Each part is received as a ``zmq.Frame``, which knows whether more follow
-    (``Frame.more``, ~40 ns, against ~1.3 us for ``getsockopt(RCVMORE)``, which
-    pyzmq 27 looks up in an enum), then taken as bytes: 4.6 us for a 6-part
-    response against 6.5 us with ``getsockopt`` and 7.4 us with ``recv_multipart``
-    (measured, inproc: ``benchmarks/profile_memory.py``).
+    ``flags=0`` waits for one instead, up to the socket's ``RCVTIMEO`` (then
+    ``zmq.Again``), as one blocking ``recv`` would. Each part is received as a
+    ``zmq.Frame``, which knows whether more follow (``Frame.more``, ~40 ns,
+    against ~1.3 us for ``getsockopt(RCVMORE)``, which pyzmq 27 looks up in an
+    enum), then taken as bytes: 4.6 us for a 6-part response against 6.5 us
+    with ``getsockopt`` and 7.4 us with ``recv_multipart`` (measured, inproc:
+    ``benchmarks/profile_memory.py``).
     """
     recv = sock.recv
-    frame = recv(_NOBLOCK, False)
+    frame = recv(flags, False)
     parts = [frame.bytes]
     while frame.more:
         frame = recv(0, False)
@@ -46,7 +53,8 @@ def recv_parts(sock: zmq.Socket) -> list[bytes]:
     return parts
 
 
-def waiting_messages(sock: zmq.Socket, batch: int, expecting: Sized | None = None) -> Iterator[list[bytes]]:
+def waiting_messages(sock: zmq.Socket, batch: int, expecting: Sized | None = None,
+                     look_first: bool = False) -> Iterator[list[bytes]]:
     """Yield up to ``batch`` waiting multipart messages of ``sock`` without blocking.
 
     For a receive loop whose poll found a message: before each further one it
@@ -54,11 +62,12 @@ def waiting_messages(sock: zmq.Socket, batch: int, expecting: Sized | None = Non
     the GIL, which bounces it between threads (measured). ``EVENTS`` itself
     costs ~1.3 us (pyzmq looks the option up in an enum); with ``expecting``
     (e.g. a client's in-flight table), an empty one ends the batch without
-    asking: anything else waiting is read after the next poll.
+    asking: anything else waiting is read after the next poll. ``look_first``:
+    look before the first one too (nothing polled: e.g. after a blocking receive).
     """
     events = sock.getsockopt
     for i in range(batch):
-        if i and ((expecting is not None and not expecting) or not events(_EVENTS) & _POLLIN):
+        if (i or look_first) and ((expecting is not None and not expecting) or not events(_EVENTS) & _POLLIN):
             return
         try:
             parts = recv_parts(sock)

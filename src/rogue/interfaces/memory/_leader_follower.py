@@ -30,11 +30,15 @@ class LeaderFollower:
     ``service(timeout_ms)`` polls the socket for up to ``timeout_ms`` and
     handles what it finds (called with :attr:`lock` held); ``pending()`` is
     true while transactions are in flight; ``running()`` false once stopping.
+    ``lead_service(timeout_ms)``, if given, is what a waiting master calls
+    instead of ``service`` (e.g. a cheaper wait for the response alone).
     """
 
-    def __init__(self, service: Callable[[int], Any], pending: Callable[[], Any], running: Callable[[], bool]) -> None:
+    def __init__(self, service: Callable[[int], Any], pending: Callable[[], Any], running: Callable[[], bool],
+                 lead_service: Callable[[int], Any] | None = None) -> None:
         self.lock = threading.Lock()
         self._service = service
+        self._lead_service = lead_service or service
         self._pending = pending
         self._running = running
         self._lead_until = 0.0  # masters receive for themselves: the receive thread keeps off until then
@@ -42,14 +46,19 @@ class LeaderFollower:
         self._kick = threading.Event()  # a leaving master hands the socket back to the receive thread at once
 
     def lead(self, tran: Any, deadline: float) -> None:
-        """``Transaction._waiter`` hook: receive in the waiting master's own thread until ``tran`` finished."""
+        """``Transaction._waiter`` hook: receive in the waiting master's own thread until ``tran`` finished.
+
+        ``tran`` is a ``Transaction``; this returns once it finished, at ``deadline``
+        (a ``time.monotonic`` value), or when stopping.
+        """
         lock = self.lock
         if not lock.acquire(False):
             self._want = True
             return
         try:
-            service, running = self._service, self._running
-            while running() and not tran.expired():
+            service, running = self._lead_service, self._running
+            finished = tran._claim.locked  # a Transaction's own test: taken once it finished
+            while not finished() and running():
                 remaining = deadline - monotonic()
                 if remaining <= 0:
                     break

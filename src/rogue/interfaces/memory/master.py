@@ -117,7 +117,8 @@ class Master:
         the rest of the buffer after ``offset``. Errors of the slave (including
         exceptions it raises) become the transaction's error text.
         """
-        mv = _byte_view(data, "memory.Master._reqTransaction")
+        # A bytearray (the usual register buffer) is a flat byte buffer already.
+        mv = memoryview(data) if data.__class__ is bytearray else _byte_view(data, "memory.Master._reqTransaction")
         length = mv.nbytes
         if size == 0:
             size = length - offset

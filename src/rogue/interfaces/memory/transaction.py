@@ -103,7 +103,8 @@ class Transaction:
                  "_claim", "_wake", "_deadline", "_timeout", "_rlock", "_waiter", "__weakref__")
 
     def __init__(self, address: int, view: memoryview | None, size: int, type: int, timeout: float) -> None:
-        self._id = _next_id()
+        tid = next(_id_counter) & 0xFFFFFFFF  # _next_id(), inline: a transaction is made per access
+        self._id = tid if tid else _next_id()
         self._address = address
         self._size = size
         self._type = type
@@ -241,12 +242,13 @@ class Transaction:
                     waiter(self, self._deadline)
                 except Exception as exc:  # a bridge's bug must not escape into the caller's thread
                     self._complete(None, f"Transaction {self._id}: waiting failed: {exc!r}")
-            remaining = self._deadline - monotonic()
-            if remaining > 0:
-                # lock.acquire accepts at most TIMEOUT_MAX seconds.
-                got = wake.acquire(True, min(remaining, threading.TIMEOUT_MAX))
+                got = wake.acquire(False)  # the waiter usually received the response itself
             else:
                 got = False
+            if not got:
+                remaining = self._deadline - monotonic()
+                # lock.acquire accepts at most TIMEOUT_MAX seconds.
+                got = remaining > 0 and wake.acquire(True, min(remaining, threading.TIMEOUT_MAX))
             if not got:
                 # Take the user lock so a slave between setData and done finishes first.
                 with self.lock():
