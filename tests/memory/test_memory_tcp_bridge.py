@@ -269,6 +269,100 @@ def test_thousand_pipelined_transactions(port: int, closing: list, no_thread_lea
     assert stats["unsent"] == 0  # a burst past the high-water mark waits for room, it is not dropped
 
 
+def test_a_waiting_master_receives_on_the_response_socket_alone(
+        port: int, closing: list, monkeypatch: pytest.MonkeyPatch, no_thread_leak: None) -> None:
+    # While the link is up a master waits in a plain receive on the response socket, as a raw
+    # pyzmq client does; the poll of all three sockets (responses and both monitors) that
+    # follows the link comes at most every _LOOK_S s (50 ms), not once per transaction.
+    me = threading.get_ident()
+    full: list[int] = []
+    service = rim.TcpClient._service
+
+    def counting(self: rim.TcpClient, timeout_ms: int) -> None:
+        if threading.get_ident() == me:
+            full.append(timeout_ms)
+        service(self, timeout_ms)
+
+    monkeypatch.setattr(rim.TcpClient, "_service", counting)
+    closing.append(_server(port, rim.Emulate(4, 0x1000)))
+    tcp = rim.TcpClient("127.0.0.1", port)
+    closing.append(tcp)
+    regs = Regs()
+    regs >> tcp
+    assert tcp.waitReady(timeout=5.0, period=0.05)
+    assert poll_until(tcp.isConnected)
+    full.clear()
+    n = 400
+    for _ in range(n):
+        assert regs.read(0x200) == (bytes(4), "")
+    assert len(full) < n / 4, len(full)
+    assert tcp.stats()["completed"] >= n
+
+
+def test_masters_receiving_in_person_still_follow_the_link(port: int, closing: list, no_thread_leak: None) -> None:
+    # Back-to-back reads keep the receive thread off the socket; the monitors are still
+    # followed (every _LOOK_S), so the server going away is noticed while they run.
+    srv = _server(port, rim.Emulate(4, 0x1000))
+    tcp = rim.TcpClient("127.0.0.1", port)
+    closing.append(tcp)
+    regs = Regs()
+    regs._setTimeout(200_000)
+    regs >> tcp
+    assert tcp.waitReady(timeout=5.0, period=0.05)
+    assert poll_until(tcp.isConnected)
+    for _ in range(50):
+        assert regs.read(0x10) == (bytes(4), "")
+    srv.stop()
+    end = time.monotonic() + HANG_S
+    while tcp.isConnected() and time.monotonic() < end:
+        regs.read(0x10)  # fails with the timeout text once the server is gone
+    assert not tcp.isConnected()
+
+
+def test_server_looks_for_more_requests_only_when_they_come_in_bursts(
+        port: int, closing: list, monkeypatch: pytest.MonkeyPatch, no_thread_leak: None) -> None:
+    # Asking whether another request waits (EVENTS) costs a call per request; a sequential
+    # client never has one waiting, so the server takes one per wake-up and looks again
+    # only every _LOOK-th time or after it found a burst.
+    from rogue.interfaces.memory import _tcp_server
+
+    batches: list[int] = []
+    real = _tcp_server.waiting_messages
+
+    def recording(sock: object, batch: int, *args: object) -> object:
+        batches.append(batch)
+        return real(sock, batch, *args)
+
+    monkeypatch.setattr(_tcp_server, "waiting_messages", recording)
+    emu = _Gated()
+    srv = _server(port, emu)
+    closing.append(srv)
+    tcp = rim.TcpClient("127.0.0.1", port)
+    closing.append(tcp)
+    regs = Regs()
+    regs._setTimeout(10_000_000)
+    regs >> tcp
+    assert tcp.waitReady(timeout=5.0, period=0.05)
+    emu.gate.set()
+    batches.clear()
+    for _ in range(80):
+        assert regs.read(0x40) == (bytes(4), "")
+    assert batches.count(1) >= 60 and batches.count(_tcp_server._BATCH) <= 12, batches
+    # A burst: the server holds the first write until all 300 are queued in ZeroMQ.
+    emu.gate.clear()
+    regs._clearError()
+    for i in range(300):
+        regs._reqTransaction(0x1000 + 4 * i, i.to_bytes(4, "little"), 4, 0, rim.Write)
+    assert poll_until(lambda: emu.held is not None)
+    batches.clear()
+    emu.gate.set()
+    regs._waitTransaction(0)
+    assert regs._getError() == ""
+    assert emu.held is not None
+    emu.held.join(5)
+    assert _tcp_server._BATCH in batches and srv.getServedCount() >= 300 + 80
+
+
 class _Deferred(rim.Slave):
     """Completes each transaction later from its own thread (as SrpV3 does), recording the order."""
 

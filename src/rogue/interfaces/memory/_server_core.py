@@ -199,7 +199,8 @@ class ServerCore:
 
     def _answer(self, route: Any, req: w.Request, tran: Transaction, buf: Any) -> Reply:
         """The response to a finished (or due) transaction, counted."""
-        err = tran._wait()  # returns at once: finished, or past its deadline (then times it out)
+        # Finished: its error text is final; else it is past its deadline, which _wait times out.
+        err = tran._wait() if tran._wake.locked() else tran._error
         tran._view = None
         self.served += 1
         if err:

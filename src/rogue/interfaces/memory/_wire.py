@@ -102,7 +102,12 @@ def _check_fields(tid: int, address: int, size: int, ttype: int) -> None:
 
 _pack32 = U32.pack
 _pack64 = U64.pack
+_unpack32 = U32.unpack
+_unpack64 = U64.unpack
 _type_part = TYPE_PART.get
+# The decoders build their named tuples as ``tuple.__new__(cls, fields)``: the same
+# object as ``cls(*fields)`` without the Python frame of a namedtuple's ``__new__``.
+_new = tuple.__new__
 
 
 def request_parts(tid: int, address: int, size: int, ttype: int, data: Any) -> list[Any]:
@@ -146,9 +151,9 @@ def decode_request(parts: Sequence[Any]) -> Request:
     p0, p1, p2, p3 = parts[0], parts[1], parts[2], parts[3]
     if len(p0) != 4 or len(p1) != 8 or len(p2) != 4 or len(p3) != 4:
         raise WireError(f"request header part sizes {len(p0)}, {len(p1)}, {len(p2)}, {len(p3)}, expected 4, 8, 4, 4")
-    tid = U32.unpack(p0)[0]
-    size = U32.unpack(p2)[0]
-    ttype = U32.unpack(p3)[0]
+    tid = _unpack32(p0)[0]
+    size = _unpack32(p2)[0]
+    ttype = _unpack32(p3)[0]
     data = None
     if ttype == WRITE or ttype == POST:
         if n != 5:
@@ -160,7 +165,7 @@ def decode_request(parts: Sequence[Any]) -> Request:
         raise WireError(f"type {ttype:#x} request id {tid} has a data part ({n} parts, expected 4)")
     elif ttype == PROBE and size != 0:
         raise WireError(f"probe id {tid} has size {size}, expected 0")
-    return Request(tid, U64.unpack(p1)[0], size, ttype, data, (p0, p1, p2, p3))
+    return _new(Request, (tid, _unpack64(p1)[0], size, ttype, data, (p0, p1, p2, p3)))
 
 
 def result_bytes(result: str) -> bytes:
@@ -179,7 +184,7 @@ def failure_data(ttype: int, size: int, data: Any) -> Any:
 def response_to(request: Request, data: Any, result: str = "") -> list[Any]:
     """The 6 parts answering ``request``: its header parts echoed, ``data``, the result part."""
     head = request.head
-    return [head[0], head[1], head[2], head[3], data, result_bytes(result)]
+    return [head[0], head[1], head[2], head[3], data, result_bytes(result) if result else OK]
 
 
 def encode_response(tid: int, address: int, size: int, ttype: int, data: Any, result: str = "") -> list[Any]:
@@ -206,7 +211,7 @@ def decode_response(parts: Sequence[Any]) -> Response:
     if nres == 0 or nres > MAX_RESULT:
         raise WireError(f"response id {U32.unpack(p0)[0]} has a result part of {nres} bytes, expected 1..{MAX_RESULT}")
     result = "OK" if res == OK else bytes(res).decode("ascii", "replace")
-    return Response(U32.unpack(p0)[0], U64.unpack(p1)[0], U32.unpack(p2)[0], U32.unpack(p3)[0], data, result)
+    return _new(Response, (_unpack32(p0)[0], _unpack64(p1)[0], _unpack32(p2)[0], _unpack32(p3)[0], data, result))
 
 
 def new_route() -> bytes:
