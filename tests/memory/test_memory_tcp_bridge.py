@@ -251,11 +251,12 @@ def test_thousand_pipelined_transactions(port: int, closing: list, no_thread_lea
     regs._clearError()
     for i in range(n):
         regs._reqTransaction(0x1000 + 4 * i, (i * 2654435761 & 0xFFFFFFFF).to_bytes(4, "little"), 4, 0, rim.Write)
-    # The server holds the first write: every request was sent without waiting for a response.
+    # Every request was sent without waiting for a response; the server holds the first write
+    # (once its I/O thread got that far: waited for, not assumed).
     assert tcp.stats()["inFlight"] == n and tcp.stats()["unsent"] == 0
+    assert poll_until(lambda: emu.held is not None)
     emu.gate.set()
     regs._waitTransaction(0)
-    assert emu.held is not None
     emu.held.join(5)
     assert regs._getError() == ""
     bufs = [bytearray(4) for _ in range(n)]
