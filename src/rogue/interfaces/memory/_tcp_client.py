@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import itertools
 import logging
-from itertools import chain
 import threading
+from itertools import chain
 from time import monotonic
 from typing import Any
 
