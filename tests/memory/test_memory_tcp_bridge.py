@@ -352,10 +352,10 @@ def test_server_looks_for_more_requests_only_when_they_come_in_bursts(
     # A burst: the server holds the first write until all 300 are queued in ZeroMQ.
     emu.gate.clear()
     regs._clearError()
+    batches.clear()
     for i in range(300):
         regs._reqTransaction(0x1000 + 4 * i, i.to_bytes(4, "little"), 4, 0, rim.Write)
     assert poll_until(lambda: emu.held is not None)
-    batches.clear()
     emu.gate.set()
     regs._waitTransaction(0)
     assert regs._getError() == ""
