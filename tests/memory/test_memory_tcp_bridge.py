@@ -58,6 +58,19 @@ def closing(no_thread_leak: None) -> Iterator[list]:
         item.stop()
 
 
+def _bridge(port: int, closing: list, slave: object, timeout_us: int = 0) -> tuple[rim.TcpServer, rim.TcpClient, Regs]:
+    """A server on ``port`` over ``slave``, a client and a ``Regs`` master on it, ready (all stopped at the end)."""
+    srv = _server(port, slave)
+    closing.append(srv)
+    tcp = rim.TcpClient("127.0.0.1", port)
+    closing.append(tcp)
+    regs = Regs()
+    regs._setTimeout(timeout_us)
+    regs >> tcp
+    assert tcp.waitReady(timeout=5.0, period=0.05)
+    return srv, tcp, regs
+
+
 @pytest.fixture
 def bridge(port: int, closing: list, no_thread_leak: None) -> tuple[Regs, rim.TcpClient, rim.TcpServer, rim.Emulate]:
     emu = rim.Emulate(4, 0x10000)
@@ -239,14 +252,7 @@ class _Gated(rim.Emulate):
 @pytest.mark.timeout(30)
 def test_thousand_pipelined_transactions(port: int, closing: list, no_thread_leak: None) -> None:
     emu = _Gated()
-    srv = _server(port, emu)
-    closing.append(srv)
-    tcp = rim.TcpClient("127.0.0.1", port)
-    closing.append(tcp)
-    regs = Regs()
-    regs._setTimeout(10_000_000)
-    regs >> tcp
-    assert tcp.waitReady(timeout=5.0, period=0.05)
+    srv, tcp, regs = _bridge(port, closing, emu, 10_000_000)
     n = 1000
     regs._clearError()
     for i in range(n):
@@ -285,12 +291,7 @@ def test_a_waiting_master_receives_on_the_response_socket_alone(
         service(self, timeout_ms)
 
     monkeypatch.setattr(rim.TcpClient, "_service", counting)
-    closing.append(_server(port, rim.Emulate(4, 0x1000)))
-    tcp = rim.TcpClient("127.0.0.1", port)
-    closing.append(tcp)
-    regs = Regs()
-    regs >> tcp
-    assert tcp.waitReady(timeout=5.0, period=0.05)
+    _, tcp, regs = _bridge(port, closing, rim.Emulate(4, 0x1000))
     assert poll_until(tcp.isConnected)
     full.clear()
     n = 400
@@ -303,13 +304,7 @@ def test_a_waiting_master_receives_on_the_response_socket_alone(
 def test_masters_receiving_in_person_still_follow_the_link(port: int, closing: list, no_thread_leak: None) -> None:
     # Back-to-back reads keep the receive thread off the socket; the monitors are still
     # followed (every _LOOK_S), so the server going away is noticed while they run.
-    srv = _server(port, rim.Emulate(4, 0x1000))
-    tcp = rim.TcpClient("127.0.0.1", port)
-    closing.append(tcp)
-    regs = Regs()
-    regs._setTimeout(200_000)
-    regs >> tcp
-    assert tcp.waitReady(timeout=5.0, period=0.05)
+    srv, tcp, regs = _bridge(port, closing, rim.Emulate(4, 0x1000), 200_000)
     assert poll_until(tcp.isConnected)
     for _ in range(50):
         assert regs.read(0x10) == (bytes(4), "")
@@ -336,14 +331,7 @@ def test_server_looks_for_more_requests_only_when_they_come_in_bursts(
 
     monkeypatch.setattr(_tcp_server, "waiting_messages", recording)
     emu = _Gated()
-    srv = _server(port, emu)
-    closing.append(srv)
-    tcp = rim.TcpClient("127.0.0.1", port)
-    closing.append(tcp)
-    regs = Regs()
-    regs._setTimeout(10_000_000)
-    regs >> tcp
-    assert tcp.waitReady(timeout=5.0, period=0.05)
+    srv, tcp, regs = _bridge(port, closing, emu, 10_000_000)
     emu.gate.set()
     batches.clear()
     for _ in range(80):

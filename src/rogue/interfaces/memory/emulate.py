@@ -46,21 +46,6 @@ class Emulate(Slave):
         addr = transaction._address
         size = transaction._size
         pages = self._pages
-        base = addr & ~(_PAGE - 1)
-        off = addr - base
-        if off + size <= _PAGE:  # within one page (a register access): no loop
-            with self._mem_lock:
-                page = pages.get(base)
-                if write:
-                    if page is None:
-                        page = pages[base] = bytearray(_PAGE)
-                    page[off:off + size] = view
-                elif page is None:
-                    view[:] = _ZEROS[:size]
-                else:
-                    view[:] = memoryview(page)[off:off + size]
-            transaction._complete(None, "")
-            return
         pos = 0
         with self._mem_lock:
             while pos < size:
