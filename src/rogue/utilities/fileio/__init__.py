@@ -8,6 +8,8 @@ Rogue 6.15. :class:`FileReader` is pyrogue's reader (``records()``,
 
 from __future__ import annotations
 
+from rogue import _exports
+
 from ._format import HEADER_SIZE, RecordIndex, RogueHeader, ScanProblem, decode_header, encode_header, scan, scan_chunks
 from .file_reader import FileReader, FileReaderException
 from .stream_reader import StreamReader
@@ -16,3 +18,5 @@ from .stream_writer import StreamWriter, StreamWriterChannel
 __all__ = ["HEADER_SIZE", "FileReader", "FileReaderException", "RecordIndex", "RogueHeader", "ScanProblem",
            "StreamReader", "StreamWriter", "StreamWriterChannel", "decode_header", "encode_header", "scan",
            "scan_chunks"]
+
+_exports.publish(__name__, globals())  # every class above reports this module, as in C++ Rogue
