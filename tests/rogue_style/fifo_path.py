@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 # A stream path written the way Rogue's own tests are (tests/interfaces/test_fifo.py
 # in Rogue): the only imports are rogue.interfaces.stream and rogue, and the
-# utilities are reached as attributes, as C++ Rogue's extension module allows.
+# utilities are reached as attributes, as C++ Rogue's extension module allows;
+# nothing is stopped by hand, and the process must still exit.
 import rogue.interfaces.stream
 import rogue
 import time
@@ -33,7 +34,6 @@ def fifo_path():
     if prbsRx.getRxBytes() != FRAME_COUNT * FRAME_SIZE:
         raise AssertionError('Byte count error. Got = {}'.format(prbsRx.getRxBytes()))
 
-    fifo._stop()
     print("rx {} frames, {} errors".format(prbsRx.getRxCount(), prbsRx.getRxErrors()))
 
 
