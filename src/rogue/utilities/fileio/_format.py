@@ -2,13 +2,13 @@
 
 A file is a sequence of records, all little-endian::
 
-    offset 0  uint32  size = payload bytes + 4
+    offset 0  uint32  size field = payload bytes + 4
     offset 4  uint16  frame flags
     offset 6  uint8   frame error
     offset 7  uint8   channel
-    offset 8  ...     payload (size - 4 bytes)
+    offset 8  ...     payload (size field - 4 bytes)
 
-In Python, a record's ``size`` is always its payload bytes, as pyrogue's
+In Python, a record's ``size`` is always its payload bytes, never the field, as pyrogue's
 ``FileReader`` gives it (it subtracts the 4): :class:`RogueHeader`,
 :func:`decode_header`, :func:`encode_header` and :class:`RecordIndex` agree;
 only the bytes on disk hold payload + 4.
