@@ -148,7 +148,7 @@ def test_ctrl_c_leaves_a_complete_file(procs: list[Proc], tmp_path: Path) -> Non
     _wait_size(out, 2 << 20, rec)
     rec.p.send_signal(signal.SIGINT)
     rc, stdout, stderr = rec.finish()
-    assert rc == 0, stdout + stderr
+    assert rc == 130, stdout + stderr  # Ctrl-C, after a clean stop: the file is complete
     assert "file complete" in stdout and "Traceback" not in stderr
     frames = int(re.search(r"^record \S+: (\d+) frames", stdout, re.M).group(1))  # type: ignore[union-attr]
     idx = fileio.scan(out.read_bytes())
@@ -220,6 +220,8 @@ def test_bad_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
         assert rc == 1 and "Traceback" not in err and len(err.splitlines()) == 1, err
         if kind == "zero_size":
             assert "nothing answering" in err  # one complete record to play, nobody to play it to
+        elif kind == "random":
+            assert "not a Rogue data file" in err
         else:
             assert "no records to play" in err
 
@@ -242,9 +244,9 @@ def test_play_warns_of_a_cut_record(procs: list[Proc], tmp_path: Path) -> None:
 def test_record_usage_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from rogue.cli import main
 
-    assert main(["record", f"{HERE}:{free_port_pair()}", str(tmp_path / "no" / "x.dat")]) == 1
+    assert main(["record", f"{HERE}:{free_port_pair()}", str(tmp_path / "no" / "x.dat")]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("rogue-bridge: error: cannot record to") and len(err.splitlines()) == 1
+    assert err.startswith("rogue-bridge record: error: bad FILE") and len(err.splitlines()) == 1
     assert main(["info", str(tmp_path / "missing.dat")]) == 1
     err = capsys.readouterr().err
     assert "no such file" in err and "Traceback" not in err
@@ -262,7 +264,7 @@ def test_play_loop_and_rate(procs: list[Proc], tmp_path: Path) -> None:
     assert rc == 0, out + err
     play.p.send_signal(signal.SIGINT)  # Ctrl-C is how a loop ends
     rc, out, err = play.finish()
-    assert rc == 0 and "Traceback" not in err, out + err
+    assert rc == 130 and "Traceback" not in err, out + err
     loops = int(re.search(r"in (\d+) loops?", out).group(1))  # type: ignore[union-attr]
     assert loops >= 2
     with fileio.FileReader(str(got)) as r:
