@@ -48,9 +48,9 @@ def parse_channel(text: str) -> int:
 
 
 def _frame_size(text: str) -> int:
-    value = parse_size(text, "frame size")
+    value = parse_size(text, "--size")
     if value > _MAX_FRAME:
-        raise UsageError(f"bad frame size {text!r}: at most {_MAX_FRAME} bytes (1Gi)")
+        raise UsageError(f"bad --size {text!r}: at most {_MAX_FRAME} bytes (1Gi)")
     return value
 
 
@@ -328,7 +328,8 @@ def add_parsers(sub: Any) -> None:
     mode.add_argument("--echo", action="store_true", help="send every received frame back")
     mode.add_argument(
         "--generate", metavar="SIZE@RATE", type=argtype(parse_gen_spec),
-        help="send SIZE-byte test frames at RATE frames/s, e.g. 4k@100 (SIZE alone: as fast as possible)",
+        help="send SIZE-byte test frames at RATE frames/s, e.g. 4k@100 (SIZE alone: as fast as possible; "
+        "default: send nothing)",
     )
     add_channel_options(p, send=True)
     p.add_argument("--seconds", type=seconds, metavar="S", help="stop after S seconds (default: run until Ctrl-C)")
