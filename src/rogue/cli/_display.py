@@ -47,10 +47,12 @@ def fmt_bytes(n: float) -> str:
 
 
 def fmt_seconds(s: float) -> str:
-    """``0.25`` -> ``0.25 s``, ``75`` -> ``75 s``, ``4000`` -> ``1h06m40s``."""
+    """``0.25`` -> ``0.2 s``, ``5.0`` -> ``5 s``, ``75`` -> ``75 s``, ``4000`` -> ``1h06m40s``."""
     if s >= 3600:
         return f"{int(s // 3600)}h{int(s % 3600 // 60):02d}m{int(s % 60):02d}s"
-    return f"{s:.2g} s" if s < 10 else f"{s:.0f} s"
+    if s < 10:
+        return f"{s:.1f}".rstrip("0").rstrip(".") + " s"
+    return f"{s:.0f} s"
 
 
 class RateMeter:
@@ -178,6 +180,8 @@ class Display:
     the live view is erased at the end.
     """
 
+    WAIT_SHOWN_AFTER_S = 0.25  # a plain "waiting for ..." line comes this soon, then every ``interval``
+
     def __init__(
         self,
         title: str,
@@ -205,6 +209,7 @@ class Display:
         self._console = console
         self._t0 = time.monotonic()
         self._last: list[str] = []
+        self._waiting_shown = ""
 
     def __enter__(self) -> "Display":
         if self.live:
@@ -242,20 +247,16 @@ class Display:
             parts.append(table)
         if status.notes:
             parts.append(Text("  ".join(f"{k} {v}" for k, v in status.notes)))
-        bar: tuple[float | None, float, str] | None = None
         if status.waiting:
-            p = status.progress
-            bar = ((p.total or None) if p else None, p.done if p else 0, f"{status.waiting}: {p.text() if p else ''}")
-        elif status.progress is not None:
-            p = status.progress
-            bar = (p.total or None, p.done, p.text())
-        if bar is not None:
-            total, done, text = bar
+            parts.append(Text(status.waiting + ":"))
+        p = status.progress
+        if p is not None:
+            total = p.total or None
             grid = Table.grid(padding=(0, 1))
-            grid.add_column(width=24, no_wrap=True)
+            grid.add_column(width=30, no_wrap=True)
             grid.add_column(overflow="fold")
-            grid.add_row(ProgressBar(total=total, completed=min(done, total) if total else 0, width=24),
-                         Text(text.rstrip(": ")))
+            grid.add_row(ProgressBar(total=total, completed=min(p.done, p.total) if total else 0, width=30),
+                         Text(p.text()))
             parts.append(grid)
         return Group(*parts)
 
@@ -283,6 +284,10 @@ class Display:
             self._live.update(self.render(status))
             return
         now = time.monotonic()
+        if status.waiting and status.waiting != self._waiting_shown and status.progress is not None \
+                and status.progress.done >= self.WAIT_SHOWN_AFTER_S:
+            self._waiting_shown = status.waiting  # a wait is told as soon as it is not a blink
+            force = True
         if self.quiet or (not force and now < self._next_plain):
             return
         self._next_plain = now + self.interval

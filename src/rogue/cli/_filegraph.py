@@ -57,7 +57,7 @@ class Recorder(ris.Master, ris.Slave):
         if self.max_size and n and n + self.overhead > self.max_size:
             what = f"a {n + self.overhead}-byte record" if self.overhead else f"{n} bytes"
             self._fail(f"a frame of {n} bytes ({what}) does not fit in files of --max-size {self.max_size} bytes; "
-                       f"recording stopped after {self.frames} frames")
+                       f"recording stopped after {self.writer.getFrameCount()} frames")
             return
         if not self.opened:
             self.open()
@@ -66,7 +66,8 @@ class Recorder(ris.Master, ris.Slave):
         try:
             self._sendFrame(frame)
         except Exception as exc:  # noqa: BLE001 - one line for the command, not a traceback per frame
-            self._fail(f"recording stopped after {self.frames} frames: {getattr(exc, 'msg', None) or exc}")
+            self._fail(f"recording stopped after {self.writer.getFrameCount()} frames: "
+                       f"{getattr(exc, 'msg', None) or exc}")
             return
         self.frames += 1
         self.bytes += n

@@ -112,7 +112,8 @@ def cmd_record(args: argparse.Namespace) -> int:
             close_all(bridge)  # no more frames: the file is complete once closed
             bridge = None
             writer.close()
-            display.update(status(final=True), force=True)
+            if linked == "ready":
+                display.update(status(final=True), force=True)
     finally:
         close_all(bridge)
         writer.close()
@@ -164,7 +165,7 @@ def cmd_play(args: argparse.Namespace) -> int:
     reader = fileio.StreamReader()
     bridge = None
     loops = 0
-    why = "done"
+    why = linked = "signal"
     traffic = Traffic()
     first = [0]
     try:
@@ -178,8 +179,8 @@ def cmd_play(args: argparse.Namespace) -> int:
                           Progress(pacer.frames - first[0], total, "frames"))
 
         with Display(f"play {args.file} -> {ep}{describe(opts)}", Traffic.COLUMNS) as display:
-            why = await_stream_peer(stop, display, bridge, ep, server=args.server, timeout=args.timeout,
-                                    status=status)
+            why = linked = await_stream_peer(stop, display, bridge, ep, server=args.server, timeout=args.timeout,
+                                             status=status)
             traffic.start()
             while why == "ready" or why == "done":
                 first[0] = pacer.frames
@@ -194,13 +195,18 @@ def cmd_play(args: argparse.Namespace) -> int:
             if why != "done":
                 close_all(bridge)  # a send blocked on a vanished peer returns; the reader can then stop
             reader.close()
-            display.update(status(final=True), force=True)
+            if linked == "ready":
+                display.update(status(final=True), force=True)
         for p in reader.getProblems():
             _warn(p)
     finally:
         halt.set()
         close_all(bridge)  # frames already handed over are still sent, within flushTimeout
         reader.close()
+    if linked != "ready":
+        peer = "a stream client to connect" if args.server else "the stream server to accept"
+        print(f"play {args.file} -> {ep}: stopped while waiting for {peer}; nothing sent")
+        return EXIT_OK
     print(f"play {args.file} -> {ep}: sent {pacer.frames} frames ({pacer.bytes} bytes)"
           + (f" in {loops} loop{'s' if loops != 1 else ''}" if args.loop else ""))
     return EXIT_OK

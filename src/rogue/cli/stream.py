@@ -208,7 +208,7 @@ def cmd_monitor(args: argparse.Namespace) -> int:
                 traffic.start()
                 left = None if args.seconds is None else max(0.0, args.seconds - (time.monotonic() - t_start))
                 why = run_until(stop, display, status, seconds=left, until=stats.done.is_set)
-            display.update(status(final=True), force=True)
+                display.update(status(final=True), force=True)
     finally:
         close_all(bridge)
     print(f"monitor {ep}: {stats.frames} frames, {stats.bytes} bytes, {stats.errors} with errors, "
@@ -250,7 +250,7 @@ def cmd_send(args: argparse.Namespace) -> int:
 
     opts = bridge_options(args, server=args.server)
     traffic = Traffic()
-    why = "done"
+    why = linked = "signal"
     echo_phase = False
     try:
         bridge = open_bridge(_stream_factory(args.server), ep, server=args.server, **opts)
@@ -267,7 +267,8 @@ def cmd_send(args: argparse.Namespace) -> int:
             return Status(rows, progress=Progress(sent, args.count, "frames") if args.count else None)
 
         with Display(f"send to {ep}{describe(opts)}", Traffic.COLUMNS) as display:
-            why = await_stream_peer(stop, display, bridge, ep, server=args.server, timeout=args.timeout, status=status)
+            why = linked = await_stream_peer(stop, display, bridge, ep, server=args.server, timeout=args.timeout,
+                                             status=status)
             if why == "ready":
                 traffic.start()
                 gen.start()
@@ -278,12 +279,13 @@ def cmd_send(args: argparse.Namespace) -> int:
                 echo_phase = True
                 until = back.done.is_set if prbs is None else lambda: received() >= sent
                 why = run_until(stop, display, status, seconds=args.timeout or None, until=until)
-            display.update(status(final=True), force=True)
+            if linked == "ready":
+                display.update(status(final=True), force=True)
     finally:
         gen.stop()
         close_all(bridge)
         gen.join(2.0)
-    if not gen.done.is_set() and not bridge.getTxFrameCount():
+    if linked != "ready":
         peer = "a stream client to connect" if args.server else "the stream server to accept"
         print(f"send {ep}: stopped while waiting for {peer}; nothing sent")
         return EXIT_OK
