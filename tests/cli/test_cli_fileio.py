@@ -282,3 +282,39 @@ def test_record_write_error(procs: list[Proc]) -> None:
     assert len(lines) == 2, err  # the writer's one logged error, and the command's own line
     assert "No space left on device" in lines[0] and "stopped by a write error" in lines[1]
     assert "record 127.0.0.1" in out and " 0 frames, 0 bytes" in out
+
+
+def test_info_does_not_invent_records_from_a_raw_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A --raw recording's payloads are not records: info says so, without a table of invented ones."""
+    from rogue.cli import main
+    from rogue.cli._pattern import payload
+
+    raw = tmp_path / "raw.dat"  # what record --raw writes of send's frames 100..104: the first 4 bytes read as size 100
+    raw.write_bytes(b"".join(payload(100 + i, 1000) for i in range(5)))
+    assert main(["info", str(raw)]) == 1
+    out, err = capsys.readouterr()
+    assert out.splitlines()[0] == f"{raw}: 5000 bytes, not a Rogue data file"
+    assert "channel" not in out and "107" not in out  # byte 7 of the payload would have been "channel 107"
+    assert err.count("\n") == 1 and err.startswith(f"rogue-bridge: warning: {raw}: not a Rogue data file (its first "
+                                                   "104 bytes would read as 1 record, then record at offset 104")
+    assert "a --raw recording (payloads only)" in err
+    assert main(["play", str(raw), f"{HERE}:{free_port_pair()}"]) == 1
+    assert "cannot play" in capsys.readouterr().err
+
+
+def test_readme_recording_example_reads_what_it_records(procs: list[Proc], tmp_path: Path) -> None:
+    """The README's `rogue-bridge record ...` then its FileReader snippet, as written (only the port differs)."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    command = re.search(r"`(rogue-bridge record 127\.0\.0\.1:8000 run\.dat[^`]*)`", readme)
+    snippet = re.search(r"```python\n(from rogue\.utilities\.fileio import FileReader.*?)```", readme, re.S)
+    assert command and snippet, "the README's recording section has changed shape"
+    port = free_port_pair()
+    s = sender(procs, port, count=300)
+    args = command.group(1).replace("127.0.0.1:8000", f"{HERE}:{port}").split()[1:]
+    rec = subprocess.run([*CLI, *args, "--count", "300"], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    s.p.stdin.close()  # type: ignore[union-attr]
+    assert rec.returncode == 0, rec.stdout + rec.stderr
+    read = subprocess.run([sys.executable, "-c", snippet.group(1)], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=60)
+    assert read.returncode == 0, read.stderr
+    assert len(read.stdout.splitlines()) == n_records(300)

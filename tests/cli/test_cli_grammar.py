@@ -136,3 +136,35 @@ def test_many_clients_refusal_in_the_options_words() -> None:
                "on both sides)")
     assert _cli_words(refusal) == ("memory server at h:1 does not accept plain clients (it serves many clients): "
                                    "use --many-clients on both sides or neither")
+
+
+def test_no_traceback_unless_v(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """An unexpected failure and a library record with a traceback: one line each, the traceback only with -v."""
+    import logging
+
+    import rogue.cli.keygen as keygen
+
+    def boom(args: argparse.Namespace) -> int:
+        raise RuntimeError("boom")
+
+    def logs(args: argparse.Namespace) -> int:
+        try:
+            raise ValueError("deep inside")
+        except ValueError:
+            logging.getLogger("pyrogue.stream.TcpCore.test").error("slave failed on a received frame", exc_info=True)
+        return 0
+
+    monkeypatch.setattr(keygen, "cmd_keygen", boom)
+    assert main(["keygen", "d", "n"]) == 1
+    assert capsys.readouterr().err == "rogue-bridge keygen: error: RuntimeError: boom (run with -v for the traceback)\n"
+    assert main(["keygen", "d", "n", "-v"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("Traceback (most recent call last)") and err.endswith("rogue-bridge keygen: error: "
+                                                                                "RuntimeError: boom\n")
+    monkeypatch.setattr(keygen, "cmd_keygen", logs)
+    assert main(["keygen", "d", "n"]) == 0
+    assert capsys.readouterr().err == "rogue-bridge keygen: error: slave failed on a received frame\n"
+    assert main(["-v", "keygen", "d", "n"]) == 0
+    err = capsys.readouterr().err
+    assert ":pyrogue.stream.TcpCore.test:ERROR: slave failed on a received frame\nTraceback" in err
+    assert "ValueError: deep inside" in err
