@@ -42,7 +42,7 @@ def _option(action: argparse.Action) -> str:
 
 
 def _shared(parser: argparse.ArgumentParser) -> set[int]:
-    ids = set()
+    ids: set[int] = set()
     for group in parser._action_groups:
         if (group.title or "").startswith(_SHARED_GROUPS):
             ids.update(id(a) for a in group._group_actions)

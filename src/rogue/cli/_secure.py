@@ -85,7 +85,7 @@ def bridge_options(args: argparse.Namespace, server: bool) -> dict[str, Any]:
             opts["allow"] = list(allow)
         if secret is not None:
             opts["serverSecretKey"] = secret
-            opts["allowedClientKeys"] = list(clients)
+            opts["allowedClientKeys"] = list(clients or ())
     elif secret is not None:
         opts["clientSecretKey"] = secret
         opts["serverPublicKey"] = far

@@ -78,7 +78,7 @@ def cmd_record(args: argparse.Namespace) -> int:
     rx = {"frames": 0}
     linked = "signal"
     try:
-        bridge = open_bridge(ris.TcpServer if args.server else ris.TcpClient, ep, server=args.server, **opts)
+        bridge = tcp = open_bridge(ris.TcpServer if args.server else ris.TcpClient, ep, server=args.server, **opts)
         rec >> writer.getChannel(0)
         bridge >> rec
 
@@ -100,7 +100,7 @@ def cmd_record(args: argparse.Namespace) -> int:
                                                          if args.max_size else ""))
             why = await_stream_peer(stop, display, bridge, ep, server=args.server, timeout=args.timeout,
                                     status=status, seconds=args.seconds,
-                                    ready=lambda: bridge.isConnected() or rec.frames > 0 or rec.done.is_set())
+                                    ready=lambda: tcp.isConnected() or rec.frames > 0 or rec.done.is_set())
             linked = why
             if why == "ready":
                 rec.open()
