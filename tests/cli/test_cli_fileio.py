@@ -208,7 +208,7 @@ def test_bad_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     for kind, path in paths.items():  # one at a time: each its own exit code
         rc = main(["info", str(path)])
         out, err = capsys.readouterr()
-        assert "Traceback" not in err and err.startswith("rogue-bridge: warning: ") and str(path) in err
+        assert "Traceback" not in err and err.startswith("rogue-bridge info: warning: ") and str(path) in err
         assert len(err.splitlines()) == 1, err
         if kind == "empty":
             assert rc == 0 and "empty" in err and "end: empty file" in out
@@ -295,7 +295,7 @@ def test_info_does_not_invent_records_from_a_raw_file(tmp_path: Path, capsys: py
     out, err = capsys.readouterr()
     assert out.splitlines()[0] == f"{raw}: 5000 bytes, not a Rogue data file"
     assert "channel" not in out and "107" not in out  # byte 7 of the payload would have been "channel 107"
-    assert err.count("\n") == 1 and err.startswith(f"rogue-bridge: warning: {raw}: not a Rogue data file (its first "
+    assert err.count("\n") == 1 and err.startswith(f"rogue-bridge info: warning: {raw}: not a Rogue data file (its first "
                                                    "104 bytes would read as 1 record, then record at offset 104")
     assert "a --raw recording (payloads only)" in err
     assert main(["play", str(raw), f"{HERE}:{free_port_pair()}"]) == 1

@@ -418,3 +418,34 @@ def test_bridge_options_errors_in_the_flags_words(tmp_path) -> None:  # type: ig
         assert str(err.value).startswith(text), (argv, str(err.value))
         assert err.value.code == code, argv
         assert secret not in str(err.value) and public not in str(err.value)
+
+
+def test_display_live_view_fits_80_columns() -> None:
+    """The widest views the commands make (demo's labels, big counters, long notes, a wait) at 80 columns."""
+    from rich.console import Console
+
+    from rogue.cli._display import Progress, Status
+
+    out = io.StringIO()
+    console = Console(file=out, width=80, force_terminal=True, color_system=None)
+    big = ["123.45M", "123.45M/s", "123456.78"]
+    views = [
+        (["traffic", "count", "per s", "MB/s", "bad"],
+         Status([["memory (SRPv3 transactions)", *big, "12345"], ["stream server->client", *big, "0"]],
+                progress=Progress(2.5, 3, "s"))),
+        (["", "frames", "frames/s", "MB/s"],
+         Status([["received", *big], ["prbs ok", *big]],
+                [("size min/avg/max", "1048576/1048576/1048576"), ("errors", "12345"),
+                 ("channels", "0:123456 1:123456 2:123456 3:123456 ..."), ("connected", "yes"),
+                 ("prbs errors", "0")], Progress(123_456_789, 1_000_000_000, "frames"))),
+        (["", "frames", "frames/s", "MB/s"],
+         Status([["sent", "0", "0/s", "0.00"]], waiting="waiting for the stream server at "
+                "[fe80::1234:5678:9abc:def0]:65534 to accept; Ctrl-C to stop", progress=Progress(1234.5, 0, "s"))),
+    ]
+    for columns, status in views:
+        d = Display("monitor: connected to [fe80::1234:5678:9abc:def0]:65534 [CURVE; allow 10.0.0.0/8]; Ctrl-C "
+                    "to stop", columns, console=console)
+        console.print(d.render(status))
+    lines = out.getvalue().splitlines()
+    assert lines and max(len(ln) for ln in lines) <= 80 and not any("…" in ln for ln in lines), "\n".join(lines)
+    assert "memory (SRPv3 transactions)" in out.getvalue() and "123456.78" in out.getvalue()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import threading
 import time
 from collections import Counter
@@ -40,8 +39,8 @@ __all__ = ["add_parsers", "file_summary", "not_records"]
 DEFAULT_BUFFER = 1 << 20  # record's write buffer: one write per MiB (flushed at least every REFRESH)
 
 
-def _warn(text: str) -> None:
-    print(f"rogue-bridge: warning: {text}", file=sys.stderr, flush=True)
+def _warn(text: str, cmd: str = "info") -> None:
+    warn(f"rogue-bridge {cmd}", text)
 
 
 def _max_size(text: str) -> int:
@@ -69,7 +68,7 @@ def cmd_record(args: argparse.Namespace) -> int:
     rec = Recorder(writer, path, args.channel, args.count, args.max_size, args.raw)
     opts = bridge_options(args, server=args.server)
     if not args.server:
-        warn_if_served(ep)
+        warn_if_served(ep, "record")
     bridge = None
     why = "done"
     traffic = Traffic()
@@ -198,7 +197,7 @@ def cmd_play(args: argparse.Namespace) -> int:
             if linked == "ready":
                 display.update(status(final=True), force=True)
         for p in reader.getProblems():
-            _warn(p)
+            _warn(p, "play")
     finally:
         halt.set()
         close_all(bridge)  # frames already handed over are still sent, within flushTimeout

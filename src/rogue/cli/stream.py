@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from typing import Any
 
@@ -23,7 +22,7 @@ from ._common import (
     stop_of,
 )
 from ._display import Display, Progress, Status, Traffic
-from ._grammar import Deprecated, add_endpoint, add_timeout, listen_endpoint
+from ._grammar import Deprecated, add_endpoint, add_timeout, listen_endpoint, warn
 from ._graph import CheckingSlave, Echo, FrameStats, Generator
 from ._peers import stream_clients
 from ._prbs import PrbsSender, add_prbs_options, make_prbs, prbs_notes, prbs_row
@@ -136,7 +135,7 @@ def cmd_serve_stream(args: argparse.Namespace) -> int:
 
 
 # -- monitor -----------------------------------------------------------------------------
-def warn_if_served(ep: Endpoint) -> None:
+def warn_if_served(ep: Endpoint, cmd: str = "monitor") -> None:
     """Warn on stderr when the server already has a client: this monitor would take every other frame."""
     try:
         n = stream_clients(ep.host, ep.port)
@@ -144,9 +143,9 @@ def warn_if_served(ep: Endpoint) -> None:
         n = None
     if n is None or n == 0:
         return
-    print(f"rogue-bridge: warning: the stream server at {ep} already has {n} client{'s' if n > 1 else ''}; "
-          "a stream server sends each frame to one client (round-robin), so this monitor takes "
-          f"frames away from {'them' if n > 1 else 'it'}", file=sys.stderr, flush=True)
+    warn(f"rogue-bridge {cmd}", f"the stream server at {ep} already has {n} client{'s' if n > 1 else ''}; a stream "
+         f"server sends each frame to one client (round-robin), so this {cmd} takes frames away from "
+         f"{'them' if n > 1 else 'it'}")
 
 
 def silent_peer_text(ep: Endpoint, server: bool) -> str:
@@ -223,7 +222,7 @@ def cmd_monitor(args: argparse.Namespace) -> int:
         hint = f" ({silent_peer_text(ep, args.server)})" if silent else ""
         raise CliError(f"received {stats.frames} of {args.count} frames from {ep} {timeout_text(args.seconds)}{hint}")
     if silent:
-        print(f"rogue-bridge monitor: warning: {silent_peer_text(ep, args.server)}", file=sys.stderr, flush=True)
+        warn("rogue-bridge monitor", silent_peer_text(ep, args.server))
     return EXIT_OK
 
 
