@@ -202,7 +202,7 @@ def test_nothing_there_is_never_success(procs: list, tmp_path: Path) -> None:  #
         mem >> rim.Emulate(4, 0x1000)
         rec = start(procs, "record", f"{HOST}:{dead}", str(tmp_path / "x.dat"), "--timeout", "1")
         mon = start(procs, "monitor", f"{HOST}:{dead}", "--count", "5", "--timeout", "1")
-        at_mem = start(procs, "monitor", f"{HOST}:{mem_port}", "--seconds", "1.5")
+        at_mem = start(procs, "monitor", f"{HOST}:{mem_port}", "--seconds", "2")
         out = {name: p.communicate(timeout=HANG_S) for name, p in (("rec", rec), ("mon", mon), ("mem", at_mem))}
     finally:
         mem.stop()
