@@ -402,3 +402,15 @@ def test_bridge_options_errors_in_the_flags_words(tmp_path) -> None:  # type: ig
         assert str(err.value).startswith(text), (argv, str(err.value))
         assert err.value.code == code, argv
         assert secret not in str(err.value) and public not in str(err.value)
+
+
+def test_cli_masters_keep_rogues_stop_method() -> None:
+    # Rogue's Master._stop() is a method: the CLI's masters keep their stop events under another name.
+    import threading
+
+    from rogue.cli._graph import Generator
+    from rogue.cli.demo import MemoryTester
+    from rogue.cli.fileio import _Pacer
+
+    for obj in (Generator("t", lambda seq: 8), MemoryTester(), _Pacer(0.0, threading.Event())):
+        obj._stop()  # callable, not an Event
