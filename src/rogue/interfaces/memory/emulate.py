@@ -18,6 +18,7 @@ __all__ = ["Emulate"]
 _PAGE = 0x1000
 _ZEROS = memoryview(bytes(_PAGE))
 _DEBUG = logging.DEBUG
+_log = Logging.create("memory.Emulate")  # one logger for every instance, as Rogue's name
 
 
 class Emulate(Slave):
@@ -38,7 +39,6 @@ class Emulate(Slave):
         # Mangled names: subclasses own the plain ones.
         self.__pages: dict[int, bytearray] = {}
         self.__lock = threading.Lock()
-        self.__log = Logging.create("memory.Emulate")
 
     def _doTransaction(self, transaction: Transaction) -> None:
         """Execute ``transaction`` against the emulated memory."""
@@ -63,9 +63,9 @@ class Emulate(Slave):
                 if write:
                     if page is None:
                         page = pages[base] = bytearray(_PAGE)
-                        if self.__log.isEnabledFor(_DEBUG):
-                            self.__log.debug("Allocating block at 0x%x. Total Blocks %i, Total Size = %i",
-                                             base, len(pages), len(pages) * _PAGE)
+                        if _log.isEnabledFor(_DEBUG):
+                            _log.debug("Allocating block at 0x%x. Total Blocks %i, Total Size = %i",
+                                       base, len(pages), len(pages) * _PAGE)
                     page[off:off + n] = view[pos:pos + n]
                 elif page is None:
                     view[pos:pos + n] = _ZEROS[:n]

@@ -15,6 +15,7 @@ __all__ = ["Hub"]
 _ADDR_MASK = 0xFFFFFFFFFFFFFFFF
 _MAX_ACCESS = 0xFFFFFFFF  # a non-root hub splits, so it takes any size (Rogue's Hub::doMaxAccess)
 _DEBUG = logging.DEBUG
+_log = Logging.create("memory.Hub")  # one logger for every hub, as Rogue's name; used when splitting
 
 
 class Hub(Master, Slave):
@@ -48,7 +49,6 @@ class Hub(Master, Slave):
         Slave.__init__(self, minAccess, maxAccess)
         self.__offset = int(offset)
         self.__root = bool(minAccess) and bool(maxAccess)
-        self.__log = Logging.create("memory.Hub")
 
     def _getOffset(self) -> int:
         """The offset this hub adds."""
@@ -110,7 +110,7 @@ class Hub(Master, Slave):
                 for i, off in enumerate(range(0, size, most))]
         split.subs = subs
         tran._waiter = split.lead  # also keeps the split alive as long as the parent
-        log = self.__log
+        log = _log
         if log.isEnabledFor(_DEBUG):
             log.debug("Splitting transaction %d into %d subtransactions", tran._id, count)
             for sub in subs:
