@@ -242,19 +242,22 @@ def test_chain_under_a_root_hub_splits_at_the_roots_maximum() -> None:
     assert mem.seen == [(0x40, 8, rim.Write), (0x48, 8, rim.Write), (0x50, 4, rim.Write)]
 
 
-def test_split_over_srpv3_into_4096_byte_requests() -> None:
+def test_split_over_srpv3_into_4096_byte_requests(no_thread_leak: None) -> None:
     srp, emu = rps.SrpV3(), rps.SrpV3Emulation()
-    srp == emu
-    mst = rim.Master()
-    mst >> rim.Hub(0x10000, 0, 0) >> srp
-    data = bytes(i & 0xFF for i in range(10000))
-    assert xfer(mst, 0, data, rim.Write) == ""
-    buf = bytearray(10000)
-    assert xfer(mst, 0, buf, rim.Read) == "" and bytes(buf) == data
-    direct = rim.Master()
-    direct >> srp
-    back = bytearray(16)
-    assert xfer(direct, 0x10000 + 8192, back, rim.Read) == "" and bytes(back) == data[8192:8208]
+    try:
+        srp == emu
+        mst = rim.Master()
+        mst >> rim.Hub(0x10000, 0, 0) >> srp
+        data = bytes(i & 0xFF for i in range(10000))
+        assert xfer(mst, 0, data, rim.Write) == ""
+        buf = bytearray(10000)
+        assert xfer(mst, 0, buf, rim.Read) == "" and bytes(buf) == data
+        direct = rim.Master()
+        direct >> srp
+        back = bytearray(16)
+        assert xfer(direct, 0x10000 + 8192, back, rim.Read) == "" and bytes(back) == data[8192:8208]
+    finally:
+        emu.stop()
 
 
 @pytest.mark.timeout(30)
