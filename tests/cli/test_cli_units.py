@@ -449,3 +449,15 @@ def test_display_live_view_fits_80_columns() -> None:
     lines = out.getvalue().splitlines()
     assert lines and max(len(ln) for ln in lines) <= 80 and not any("…" in ln for ln in lines), "\n".join(lines)
     assert "memory (SRPv3 transactions)" in out.getvalue() and "123456.78" in out.getvalue()
+
+
+def test_cli_masters_keep_rogues_stop_method() -> None:
+    # Rogue's Master._stop() is a method: the CLI's masters keep their stop events under another name.
+    import threading
+
+    from rogue.cli._graph import Generator
+    from rogue.cli.demo import MemoryTester
+    from rogue.cli._filegraph import Pacer
+
+    for obj in (Generator("t", lambda seq: 8), MemoryTester(), Pacer(0.0, threading.Event())):
+        obj._stop()  # callable, not an Event
