@@ -151,15 +151,27 @@ class Block(Master):
     def _startTransaction(self, type: int, forceWr: bool, check: bool, var: Any, index: int) -> None:
         """Start a Read/Write/Post/Verify of the block, or of ``var``'s range; wait and check if ``check``."""
         b = self.__rb
-        vs = None if var is None else _var_state(var)
-        if self.__run(b, type, forceWr, check, vs, index):
+        if var is None:
+            vs = None
+        else:
+            try:
+                vs = var._Variable__rb
+            except AttributeError:
+                vs = _var_state(var)
+        if not check and not b.retryCount:  # pyrogue's usual call: start only (one attempt, no wait)
+            self.__start(b, type, forceWr, vs, index)
+        elif self.__run(b, type, forceWr, check, vs, index):
             self.__varUpdate(b)
 
     def _checkTransaction(self) -> None:
         """Wait for the block's transactions, raise Rogue's error texts, then notify the variables."""
         b = self.__rb
         if self.__check(b):
-            self.__varUpdate(b)
+            for var in b.notify:
+                try:
+                    var._queueUpdate()
+                except Exception:  # Rogue prints the Python error and carries on
+                    (b.log or _undefined_logger()).error("Exception in _queueUpdate of %s", b.path, exc_info=True)
 
     def __run(self, b: _State, type: int, forceWr: bool, check: bool, vs: Any, index: int) -> bool:
         """Rogue's retry loop (``startTransaction``); True when the variables should be notified."""

@@ -138,7 +138,6 @@ class Variable:
         s.stale = False
         s.block = s.bst = None
         s.owner = self
-        _dispatch(s)
         self.__rb = s
         self._shiftOffsetDown(0, 1)
 
@@ -164,6 +163,7 @@ class Variable:
         s.staleLow, s.staleHigh = s.low[0], s.high[-1]
         s.lay = Layout(s.bitOffset, s.bitSize, s.numValues, s.valueBits, s.valueStride, s.valueBytes,
                        s.byteReverse, s.fast)
+        _dispatch(s)
 
     def _updatePath(self, path: str) -> None:
         """Set the path used in the block's name and in ``_getDumpValue``."""
@@ -259,3 +259,4 @@ def _dispatch(s: _State) -> None:
         s.setter, s.getter = _access.set_pyfunc, _access.get_pyfunc
     else:  # Custom and unknown ids: set does nothing, get gives None
         s.setter, s.getter = _access.set_none, _access.get_none
+    _access.specialise(s)
