@@ -456,8 +456,9 @@ NUMERIC: dict[int, NumCodec] = {
         arr_cvals=lambda a: a.astype("=f8"), list_cvals=_list_f64, encode=_enc_ufixed, encode_many=_enc_many_ufixed,
         decode=_dec_ufixed, decode_many=_dec_many_ufixed),
 }
-# The numpy-scalar branch of the two float32 models that have one.
+# The numpy-scalar branch of the two float32 models that have one; Rogue's spelling of Float's array error.
 NUMERIC[FLOAT].np_scalar_value = _np_f32
+NUMERIC[FLOAT].arr_err_src = "Block::setFLoatPy"
 NUMERIC[FLOAT16].np_scalar_value = _np_f16
 NUMERIC[FLOAT16].arr_nums = frozenset((NPY_F16,))
 NUMERIC[FLOAT16].arr_err = "Passed nparray is not of type (float16) for %s"
