@@ -295,6 +295,32 @@ def test_transaction_error_text_and_retry(caplog: pytest.LogCaptureFixture) -> N
     assert any(m.levelno == logging.ERROR and "Error on try 3 out of 3" in m.getMessage() for m in caplog.records)
 
 
+def test_a_retried_verify_verifies_again() -> None:
+    rec, hub = bus(0)
+    v = variable(rim.UInt, 32, name="A", retryCount=1)
+    blk = block_of(v, slave=hub)
+    v._set(0x55, -1)
+    blk._startTransaction(W, True, False, v, -1)
+    rec.flip = {0: 0x01}
+    rec.log.clear()
+    with ge("Verify error for block A"):  # Rogue's retry finds no verify pending and reports success (2.9 item 3)
+        blk._startTransaction(V, False, False, None, -1)
+    assert [t for t, _, _ in rec.log] == [V, V]
+    rec.flip = {}
+    blk._startTransaction(V, False, False, None, -1)  # still pending: verified now
+    blk._startTransaction(V, False, False, None, -1)  # and no longer pending
+    assert [t for t, _, _ in rec.log] == [V, V, V]
+
+
+def test_chunks_out_of_order() -> None:
+    v = variable(rim.UInt, [8, 8], [24, 0], minimum=0, maximum=0xFFFF)
+    v._shiftOffsetDown(0, 4)
+    assert v._varBytes() == 4  # Rogue takes the last chunk's end: 1 byte, and writes past its block
+    block_of(v)
+    v._set(0xABCD, -1)
+    assert staged(v) == bytes.fromhex("ab0000cd") and v._get(-1) == 0xABCD
+
+
 def test_a_failed_write_is_retried_forced() -> None:
     rec, hub = bus(0)
     v = variable(rim.UInt, 32, retryCount=1)

@@ -97,7 +97,7 @@ def test_float16_round_trips_every_code() -> None:
 # -- Float8 E4M3 ----------------------------------------------------------------------------------------
 @pytest.mark.parametrize("value, code", [
     (1.0, 0x38), (-1.5, 0xBC), (448.0, 0x7E), (-448.0, 0xFE),
-    (480.0, 0x7F),   # Rogue's encoder gives the NaN code from 480 up when range checking is off (bug 9)
+    (479.0, 0x7E), (480.0, 0x7E), (-511.0, 0xFE),  # Rogue gives the NaN code 0x7F here (2.9 item 9): saturated
     (1000.0, 0x7E), (math.inf, 0x7E), (-math.inf, 0xFE), (float("nan"), 0x7F), (-float("nan"), 0x7F),
     (2.0 ** -7, 0x04), (2.0 ** -9, 0x01), (2.0 ** -10, 0x00), (-(2.0 ** -11), 0x80),
     (0.3, 0x29),     # 1.2 * 2**-2: mantissa .2 truncated to 1/8

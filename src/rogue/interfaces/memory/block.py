@@ -272,8 +272,9 @@ class Block(Master):
             if not b.enable:
                 return False
             if b.verifyInp:
-                b.verifyReq = b.verifyInp = False
-                self.__compare(b)
+                b.verifyInp = False
+                self.__compare(b)  # unlike Rogue, a failed verify stays pending, so a retry verifies again
+                b.verifyReq = False
             upd = b.doUpdate
             b.doUpdate = False
         return upd

@@ -151,9 +151,9 @@ class Variable:
             s.offset -= shift
             s.bitOffset = [x + shift * 8 for x in s.bitOffset]
         unit = 8 * minSize
-        if s.numValues == 0:
-            s.varBytes = -(-(s.bitOffset[-1] + s.bitSize[-1]) // unit) * minSize
-            s.low = [(s.bitOffset[0] // unit) * minSize]
+        if s.numValues == 0:  # Rogue uses the first and last chunks, wrong for chunks out of order
+            s.varBytes = -(-max(o + n for o, n in zip(s.bitOffset, s.bitSize)) // unit) * minSize
+            s.low = [(min(s.bitOffset) // unit) * minSize]
             s.high = [s.varBytes - 1]
         else:
             first, stride, bits = s.bitOffset[0], s.valueStride, s.valueBits

@@ -120,14 +120,18 @@ def v_f16_from_f32(f: U32) -> Arr:
 
 # -- Float8 E4M3 (bias 7, no infinity) -------------------------------------------------------------
 def f8_from_f32(f: int) -> int:
-    """Rogue's ``floatToFloat8``: float32 bits -> E4M3 byte, truncating; NaN 0x7F, overflow +-448."""
+    """Rogue's ``floatToFloat8``: float32 bits -> E4M3 byte, truncating; NaN 0x7F, overflow +-448.
+
+    Unlike Rogue (registers.md 2.9 item 9), 480 <= |x| < 512, whose truncated
+    code is the NaN pattern, saturate to +-448 as every other overflow does.
+    """
     sign = (f >> 24) & 0x80
     biased = (f >> 23) & 0xFF
     exponent = biased - 127 + 7
     mantissa = f & 0x7FFFFF
     if biased == 0xFF and mantissa:
         return 0x7F
-    if biased == 0xFF or exponent > 15:
+    if biased == 0xFF or exponent > 15 or (exponent == 15 and mantissa >> 20 == 0x07):
         return sign | 0x7E
     if exponent <= 0:
         if exponent < -3:
@@ -165,7 +169,8 @@ def v_f8_from_f32(f: U32) -> Arr:
     sub = sign | ((((mantissa | 0x800000) >> shift) >> 20) & 0x07)
     normal = sign | (np.clip(exponent, 0, 15).astype(np.uint32) << 3) | ((mantissa >> 20) & 0x07)
     out = np.where(exponent <= 0, np.where(exponent < -3, sign, sub), normal)
-    out = np.where((biased == 0xFF) | (exponent > 15), sign | 0x7E, out)
+    nan_code = (exponent == 15) & ((mantissa >> 20) == 0x07)
+    out = np.where((biased == 0xFF) | (exponent > 15) | nan_code, sign | 0x7E, out)
     out = np.where((biased == 0xFF) & (mantissa != 0), 0x7F, out)
     return out.astype(np.uint8)
 
