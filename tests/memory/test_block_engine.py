@@ -498,3 +498,25 @@ def test_user_lock_is_not_the_engine_lock() -> None:
             super().__init__(0, 4)
 
     assert Custom()._lock == "mine"
+
+
+# -- the rest of the Python API -------------------------------------------------------------------------------
+def test_dump_with_read_log_level_rate_tests(capsys: pytest.CaptureFixture[str]) -> None:
+    rec, hub = bus(0x100)
+    v = variable(rim.UInt, 16, 8, name="A", minimum=0, maximum=0xFFFF)
+    blk = block_of(v, slave=hub, minAccess=4)
+    rec.poke(0x100, bytes([0, 0x34, 0x12, 0]))
+    assert v._getDumpValue(False) == "A = 0\n"
+    assert v._getDumpValue(True) == "A = 4660\n"  # read first
+    v._setLogLevel(logging.DEBUG)
+    assert logging.getLogger("pyrogue.memory.block.A").level == logging.DEBUG
+    variable(rim.UInt, 8)._setLogLevel(logging.DEBUG)  # no block yet: nothing to do
+    v._rateTest(3)
+    blk._rateTest(3)
+    out = capsys.readouterr().out
+    assert "Variable get: Read 3 times in" in out and "Variable set: Wrote 3 times in" in out
+    assert "Block raw: Read 3 times in" in out and "Block raw: Wrote 3 times in" in out
+    with pytest.raises(TypeError, match="is not a rogue.interfaces.memory.Variable"):
+        blk._startTransaction(R, False, False, object(), -1)
+    with pytest.raises(TypeError, match="is not a rogue.interfaces.memory.Variable"):
+        rim.Block(0, 4).addVariables([object()])
