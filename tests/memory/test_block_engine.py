@@ -520,3 +520,18 @@ def test_dump_with_read_log_level_rate_tests(capsys: pytest.CaptureFixture[str])
         blk._startTransaction(R, False, False, object(), -1)
     with pytest.raises(TypeError, match="is not a rogue.interfaces.memory.Variable"):
         rim.Block(0, 4).addVariables([object()])
+
+
+def test_building_blocks_does_not_reset_every_logger(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A block's logger costs no pass over all loggers (setLevel clears every logger's cache): building stays linear."""
+    block_of(variable(rim.UInt, 32, name="First"))  # the library loggers exist from here on
+    calls: list[int] = []
+    manager = logging.Logger.manager
+    real = manager._clear_cache  # type: ignore[attr-defined]
+    monkeypatch.setattr(manager, "_clear_cache", lambda: (calls.append(1), real())[1])
+    for k in range(50):
+        v = variable(rim.UInt, 32, name=f"V{k}")
+        v._updatePath(f"root.Dev.Many{k}")
+        block_of(v)
+    assert len(calls) <= 2
+    assert logging.getLogger("pyrogue.memory.block.root.Dev.Many3").getEffectiveLevel() == logging.ERROR  # Rogue's default

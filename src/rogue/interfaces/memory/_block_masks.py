@@ -11,7 +11,6 @@ from typing import Any
 
 import numpy as np
 
-from ..._logging import Logging
 from ._models import rogue_error
 
 __all__ = ["add_variables", "fields_mask"]
@@ -60,6 +59,7 @@ def _exclusive(s: Any, exc: int, fail: Any) -> int:
 
 def add_variables(block: Any, b: Any, variables: list[Any], states: list[Any]) -> None:
     """Rogue's ``Block::addVariables`` on the block state ``b`` (``states`` are the variables' states)."""
+    from .block import logger_for
     for s in states:
         end = s.lay.bit_end()
         if end > 8 * b.size:
@@ -73,7 +73,7 @@ def add_variables(block: Any, b: Any, variables: list[Any], states: list[Any]) -
         s.block, s.bst = block, b
         if k == 0:
             b.path = s.path
-            b.log = Logging.create("memory.block." + b.path)
+            b.log = logger_for(b.path)
             b.mode = s.mode
         b.bulkOpEn = b.bulkOpEn or s.bulkOpEn
         b.updateEn = b.updateEn or s.updateNotify

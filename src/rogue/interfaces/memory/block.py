@@ -31,17 +31,27 @@ from ._types import VERIFY as _VERIFY
 from ._types import WRITE as _WRITE
 from .master import Master
 
-__all__ = ["Block", "block_logger", "block_read", "block_write"]
+__all__ = ["Block", "block_logger", "block_read", "block_write", "logger_for"]
 
 _DEBUG = logging.DEBUG
-_undefined_log: logging.Logger | None = None
+_family: logging.Logger | None = None
+
+
+def logger_for(path: str) -> logging.Logger:
+    """A block's logger, ``pyrogue.memory.block.<path>`` (Rogue's ``memory.block.<path>``).
+
+    It is a child of one library logger (``pyrogue.memory.block``), so Rogue's
+    global level and filters reach it through the logging tree; giving every
+    block a level of its own would cost a pass over every logger per block.
+    """
+    global _family
+    if _family is None:
+        _family = Logging.create("memory.block")
+    return logging.getLogger(Logging.normalizeName("memory.block." + path))
 
 
 def _undefined_logger() -> logging.Logger:
-    global _undefined_log
-    if _undefined_log is None:
-        _undefined_log = Logging.create("memory.block.Undefined")
-    return _undefined_log
+    return logger_for("Undefined")
 
 
 class _State:
