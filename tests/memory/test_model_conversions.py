@@ -305,3 +305,17 @@ def test_buffer_rules() -> None:
         buffer_raw(np.arange(8, dtype=np.uint8)[::2], 2, "S", "refused %s", "V")  # not contiguous
     with pytest.raises(GeneralError, match="shorter than the 4 bytes of V"):
         buffer_raw(b"\x01", 4, "S", "refused %s", "V")
+
+
+def test_encode_many_range_with_nans_and_long_arrays() -> None:
+    f16 = NUMERIC[ids.FLOAT16]
+    bits_ = sf.v_f32_bits(np.array([math.nan, 1.0, 7e4, -math.nan]))
+    assert f16.encode_many(V(-65504, 65504, 16), bits_)[1] == 2  # NaN is never out of range
+    assert f16.encode_many(V(-65504, 65504, 16), sf.v_f32_bits(np.array([math.nan, 1.0])))[1] == -1
+    u = NUMERIC[ids.UINT]
+    long = np.arange(1000, dtype=np.uint64)
+    assert u.encode_many(V(0, 999, 10), long)[1] == -1
+    long[700] = 1000
+    assert u.encode_many(V(0, 999, 10), long)[1] == 700
+    d = NUMERIC[ids.DOUBLE]
+    assert d.encode_many(V(-1, 1, 64), np.array([0.5, math.nan, -2.0]))[1] == 2

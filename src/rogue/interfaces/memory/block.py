@@ -293,6 +293,8 @@ class Block(Master):
         """Compare the verify read with the written bytes under the verify mask (lock held)."""
         lo, hi = b.verifyBase, b.verifyBase + b.verifySize
         got, exp, mask = b.vdata, b.expected, b.vmask
+        if got[lo:hi] == exp[lo:hi]:
+            return
         diff = (int.from_bytes(got[lo:hi], "little") ^ int.from_bytes(exp[lo:hi], "little")) \
             & int.from_bytes(mask[lo:hi], "little")
         if diff:

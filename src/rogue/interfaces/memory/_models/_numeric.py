@@ -45,6 +45,28 @@ def _first_bad(bad: npt.NDArray[Any]) -> int:
     return int(bad.argmax()) if bad.any() else -1
 
 
+def _first_out_of_range(v: Any, values: npt.NDArray[Any]) -> int:
+    """Index of the first value outside [lo, hi] compared as doubles (NaN never is), or -1.
+
+    The extremes decide (converting to double does not change the order), so
+    the common all-valid case costs two reductions; integers of a short array
+    go through Python's min/max, cheaper than numpy's for a few values.
+    """
+    if values.dtype.kind == "f":
+        top, bottom = np.fmax.reduce(values), np.fmin.reduce(values)  # NaN ignored
+        if not (float(top) > v.hi or float(bottom) < v.lo):
+            return -1
+    else:
+        if len(values) <= 64:
+            items = values.tolist()
+            top, bottom = max(items), min(items)
+        else:
+            top, bottom = values.max().item(), values.min().item()
+        if not (float(top) > v.hi or float(bottom) < v.lo):
+            return -1
+    return _first_bad(_range_bad(v, values))
+
+
 def _range_bad(v: Any, values: npt.NDArray[Any]) -> npt.NDArray[Any]:
     with np.errstate(invalid="ignore"):
         f = values.astype(np.float64)
@@ -111,7 +133,7 @@ def _enc_uint(v: Any, val: int) -> int:
 
 
 def _enc_many_uint(v: Any, vals: U64) -> tuple[U64, int]:
-    return vals, _first_bad(_range_bad(v, vals)) if v.rng else -1
+    return vals, _first_out_of_range(v, vals) if v.rng and len(vals) else -1
 
 
 def _list_uint(lst: list[Any]) -> U64 | None:
@@ -148,7 +170,7 @@ def _enc_int(v: Any, val: int) -> int:
 
 
 def _enc_many_int(v: Any, vals: npt.NDArray[Any]) -> tuple[U64, int]:
-    return vals.view(np.uint64), _first_bad(_range_bad(v, vals)) if v.rng else -1
+    return vals.view(np.uint64), _first_out_of_range(v, vals) if v.rng and len(vals) else -1
 
 
 def _list_int(lst: list[Any]) -> npt.NDArray[Any] | None:
@@ -231,7 +253,7 @@ def _f32_family(src: str, conv: Callable[[int], int],
     def encode_many(v: Any, bits: npt.NDArray[Any]) -> tuple[U64, int]:
         bad = -1
         if v.rng:
-            bad = _first_bad(_range_bad(v, bits.view(np.float32)))
+            bad = _first_out_of_range(v, bits.view(np.float32)) if len(bits) else -1
         return vconv(bits).astype(np.uint64), bad
     return encode, encode_many
 
@@ -305,7 +327,7 @@ def _enc_double(v: Any, val: float) -> int:
 
 
 def _enc_many_double(v: Any, vals: npt.NDArray[Any]) -> tuple[U64, int]:
-    return vals.view(np.uint64), _first_bad(_range_bad(v, vals)) if v.rng else -1
+    return vals.view(np.uint64), _first_out_of_range(v, vals) if v.rng and len(vals) else -1
 
 
 def _dec_double(v: Any, raw: int) -> float:
