@@ -1,10 +1,13 @@
-"""Building rim.Variable / rim.Block for tests without pyrogue: the arguments pyrogue would pass."""
+"""Building rim.Variable / rim.Block for tests without pyrogue (the arguments pyrogue would pass), and a recording bus."""
 
 from __future__ import annotations
 
 from typing import Any, Callable
 
+import pytest
+
 import rogue.interfaces.memory as rim
+from rogue import GeneralError
 
 
 class Model:
@@ -62,3 +65,54 @@ def block_of(*variables: rim.Variable, size: int | None = None, offset: int = 0,
 def staged(v: Any) -> bytes:
     """The block image the variable lives in (tests look at what _set staged)."""
     return bytes(v._Variable__rb.bst.data)
+
+
+W, P = rim.Write, rim.Post
+R, V = rim.Read, rim.Verify
+
+
+class Recorder(rim.Slave):
+    """Sparse memory that records (type, address, bytes) of every transaction; can corrupt or fail them."""
+
+    def __init__(self) -> None:
+        super().__init__(4, 0x10000)
+        self.mem = rim.Emulate(4, 0x10000)
+        self.log: list[tuple[int, int, bytes]] = []
+        self.flip: dict[int, int] = {}  # address -> xor mask applied to what Read/Verify return
+        self.fail = 0  # fail this many transactions
+
+    def _doTransaction(self, t: Any) -> None:
+        data = bytearray(t.size())
+        if t.type() in (W, P):
+            t.getData(data, 0)
+        self.log.append((t.type(), t.address(), bytes(data)))
+        if self.fail:
+            self.fail -= 1
+            t.error("boom")
+            return
+        if t.type() in (R, V) and self.flip:
+            self.mem._doTransaction(t)
+            got = bytearray(t.size())
+            t.getData(got, 0)
+            for k in range(len(got)):
+                got[k] ^= self.flip.get(t.address() + k, 0)
+            t.setData(got, 0)
+            return
+        self.mem._doTransaction(t)
+
+    def poke(self, address: int, data: bytes) -> None:
+        raw = rim.Master()
+        raw._setSlave(self.mem)
+        raw._reqTransaction(address, bytearray(data), len(data), 0, W)
+        raw._waitTransaction(0)
+
+
+def bus(offset: int = 0x100) -> tuple[Recorder, rim.Hub]:
+    rec = Recorder()
+    hub = rim.Hub(offset, 0, 0)
+    hub._setSlave(rec)
+    return rec, hub
+
+
+def ge(pattern: str) -> Any:
+    return pytest.raises(GeneralError, match=pattern)

@@ -43,7 +43,7 @@ class _State:
                  "verifyEn", "byteReverse", "bitReverse", "bulkOpEn", "updateNotify", "lo", "hi", "rng", "binPoint",
                  "numValues", "valueBits", "valueStride", "retryCount", "bitTotal", "valueBytes", "fast", "vec",
                  "varBytes", "low", "high", "staleLow", "staleHigh", "stale", "lay", "codec", "setter", "getter",
-                 "block", "bst", "owner")
+                 "block", "bst")
 
     name: str
     path: str
@@ -84,7 +84,6 @@ class _State:
     getter: Callable[[Any, int], Any]
     block: Any
     bst: Any
-    owner: Any
 
 
 class Variable:
@@ -137,7 +136,6 @@ class Variable:
                   and (s.numValues == 0 or (s.valueBits % 8 == 0 and s.valueStride % 8 == 0)))
         s.stale = False
         s.block = s.bst = None
-        s.owner = self
         self.__rb = s
         self._shiftOffsetDown(0, 1)
 
