@@ -40,7 +40,7 @@ def attached(s: Any) -> Any:
     return bs
 
 
-def _mark_stale(s: Any, bs: Any, low: int, high: int) -> None:
+def _mark_stale(s: Any, low: int, high: int) -> None:
     """Rogue's stale bookkeeping of a staged list element range (lock held)."""
     if s.stale:
         if low < s.staleLow:
@@ -66,7 +66,7 @@ def store(s: Any, raw: int, index: int) -> None:
                 raise rogue_error("Block::setBytes", f"Index {u32(index)} is out of range for {s.name}")
             pack(bs.data, s.lay, raw, index)
             if not s.ro:
-                _mark_stale(s, bs, s.low[index], s.high[index])
+                _mark_stale(s, s.low[index], s.high[index])
         else:
             if not s.ro:
                 s.staleLow, s.staleHigh = s.low[0], s.high[0]
@@ -154,7 +154,7 @@ def _set_many(s: Any, codec: Any, cvals: Any, index: int) -> None:
                 bs.stale = True
             pack_many(bs.data, s.lay, index, raws[:ok])
             if not s.ro:
-                _mark_stale(s, bs, s.low[index], s.high[index + ok - 1])
+                _mark_stale(s, s.low[index], s.high[index + ok - 1])
     if bad >= 0:
         codec.encode(s, cvals[bad].item())  # raises Rogue's error for that element
         raise AssertionError(f"{s.name}: element {bad} was refused in bulk but not alone")  # pragma: no cover

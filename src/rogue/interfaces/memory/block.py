@@ -177,11 +177,7 @@ class Block(Master):
         """Wait for the block's transactions, raise Rogue's error texts, then notify the variables."""
         b = self.__rb
         if self.__check(b):
-            for var in b.notify:
-                try:
-                    var._queueUpdate()
-                except Exception:  # Rogue prints the Python error and carries on
-                    (b.log or _undefined_logger()).error("Exception in _queueUpdate of %s", b.path, exc_info=True)
+            self.__varUpdate(b)
 
     def __run(self, b: _State, type: int, forceWr: bool, check: bool, vs: Any, index: int) -> bool:
         """Rogue's retry loop (``startTransaction``); True when the variables should be notified."""
