@@ -137,31 +137,12 @@ class Variable:
         s.stale = False
         s.block = s.bst = None
         self.__rb = s
-        self._shiftOffsetDown(0, 1)
+        _shift(s, 0, 1)
 
     # -- geometry -------------------------------------------------------------------------
     def _shiftOffsetDown(self, shift: int, minSize: int) -> None:
         """Move the variable ``shift`` bytes down (bit offsets grow) and align its ranges to ``minSize`` bytes."""
-        s = self.__rb
-        if minSize <= 0:
-            raise GeneralError("Variable._shiftOffsetDown", f"minimum access size of {s.name} must be > 0")
-        if shift:
-            s.offset -= shift
-            s.bitOffset = [x + shift * 8 for x in s.bitOffset]
-        unit = 8 * minSize
-        if s.numValues == 0:  # Rogue uses the first and last chunks, wrong for chunks out of order
-            s.varBytes = -(-max(o + n for o, n in zip(s.bitOffset, s.bitSize)) // unit) * minSize
-            s.low = [(min(s.bitOffset) // unit) * minSize]
-            s.high = [s.varBytes - 1]
-        else:
-            first, stride, bits = s.bitOffset[0], s.valueStride, s.valueBits
-            s.low = [((first + x * stride) // unit) * minSize for x in range(s.numValues)]
-            s.high = [-(-(first + x * stride + bits) // unit) * minSize - 1 for x in range(s.numValues)]
-            s.varBytes = s.high[-1] + 1
-        s.staleLow, s.staleHigh = s.low[0], s.high[-1]
-        s.lay = Layout(s.bitOffset, s.bitSize, s.numValues, s.valueBits, s.valueStride, s.valueBytes,
-                       s.byteReverse, s.fast)
-        _dispatch(s)
+        _shift(self.__rb, shift, minSize)
 
     def _updatePath(self, path: str) -> None:
         """Set the path used in the block's name and in ``_getDumpValue``."""
@@ -237,6 +218,29 @@ class Variable:
     def _rateTest(self, count: int = 1000000) -> None:
         """Rogue's rate test: ``count`` UInt reads then writes through the block, rates printed."""
         _access.rate_test(self.__rb, count)
+
+
+def _shift(s: _State, shift: int, minSize: int) -> None:
+    """Rogue's ``shiftOffsetDown`` in integers: offset, transaction byte ranges, stale range, layout."""
+    if minSize <= 0:
+        raise GeneralError("Variable._shiftOffsetDown", f"minimum access size of {s.name} must be > 0")
+    if shift:
+        s.offset -= shift
+        s.bitOffset = [x + shift * 8 for x in s.bitOffset]
+    unit = 8 * minSize
+    if s.numValues == 0:  # Rogue uses the first and last chunks, wrong for chunks out of order
+        s.varBytes = -(-max(o + n for o, n in zip(s.bitOffset, s.bitSize)) // unit) * minSize
+        s.low = [(min(s.bitOffset) // unit) * minSize]
+        s.high = [s.varBytes - 1]
+    else:
+        first, stride, bits = s.bitOffset[0], s.valueStride, s.valueBits
+        s.low = [((first + x * stride) // unit) * minSize for x in range(s.numValues)]
+        s.high = [-(-(first + x * stride + bits) // unit) * minSize - 1 for x in range(s.numValues)]
+        s.varBytes = s.high[-1] + 1
+    s.staleLow, s.staleHigh = s.low[0], s.high[-1]
+    s.lay = Layout(s.bitOffset, s.bitSize, s.numValues, s.valueBits, s.valueStride, s.valueBytes,
+                   s.byteReverse, s.fast)
+    _dispatch(s)
 
 
 def _dispatch(s: _State) -> None:
