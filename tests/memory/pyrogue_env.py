@@ -51,17 +51,11 @@ def pyrogue_or_skip() -> Any:
     return pyrogue
 
 
-def _needs_shim() -> bool:
-    hub = rim.Hub(0, 4, 4)
-    return "_root" in vars(hub) or "_timeout" in vars(hub)
-
-
 @contextlib.contextmanager
 def hygiene_shim() -> Iterator[None]:
     """Keep Hub's root flag and a pre-set ``_timeout`` away from pyrogue's attributes (see the module text)."""
-    if not _needs_shim():
-        yield
-        return
+    probe = rim.Hub(0, 4, 4)
+    hub_clash, master_clash = "_root" in vars(probe), "_timeout" in vars(probe)
     hub, master, slave = rim.Hub, rim.Master, rim.Slave
     saved = {name: hub.__dict__[name] for name in ("__init__", "_doSlaveId", "_doSlaveName", "_doMinAccess",
                                                      "_doMaxAccess", "_doAddress")}
@@ -80,13 +74,18 @@ def hygiene_shim() -> Iterator[None]:
     def is_root(self: Any) -> bool:
         return bool(self.__dict__.get("_shimHubRoot", False))
 
-    master.__init__ = master_init  # type: ignore[method-assign]
-    hub.__init__ = hub_init  # type: ignore[method-assign]
-    hub._doSlaveId = lambda self: slave._doSlaveId(self) if is_root(self) else self._reqSlaveId()  # type: ignore
-    hub._doSlaveName = lambda self: slave._doSlaveName(self) if is_root(self) else self._reqSlaveName()  # type: ignore
-    hub._doMinAccess = lambda self: self._min if is_root(self) else self._reqMinAccess()  # type: ignore
-    hub._doMaxAccess = lambda self: self._max if is_root(self) else self._reqMaxAccess()  # type: ignore
-    hub._doAddress = lambda self: 0 if is_root(self) else self._getAddress()  # type: ignore
+    if master_clash:
+        master.__init__ = master_init  # type: ignore[method-assign]
+    if hub_clash:
+        hub.__init__ = hub_init  # type: ignore[method-assign]
+        hub._doSlaveId = lambda self: slave._doSlaveId(self) if is_root(self) else self._reqSlaveId()  # type: ignore
+        hub._doSlaveName = lambda self: (slave._doSlaveName(self) if is_root(self)  # type: ignore
+                                         else self._reqSlaveName())
+        hub._doMinAccess = lambda self: (slave._doMinAccess(self) if is_root(self)  # type: ignore
+                                         else self._reqMinAccess())
+        hub._doMaxAccess = lambda self: (slave._doMaxAccess(self) if is_root(self)  # type: ignore
+                                         else self._reqMaxAccess())
+        hub._doAddress = lambda self: 0 if is_root(self) else self._getAddress()  # type: ignore
     try:
         yield
     finally:
