@@ -58,7 +58,7 @@ def hygiene_shim() -> Iterator[None]:
     hub_clash, master_clash = "_root" in vars(probe), "_timeout" in vars(probe)
     hub, master, slave = rim.Hub, rim.Master, rim.Slave
     saved = {name: hub.__dict__[name] for name in ("__init__", "_doSlaveId", "_doSlaveName", "_doMinAccess",
-                                                     "_doMaxAccess", "_doAddress")}
+                                                     "_doMaxAccess", "_doAddress") if name in hub.__dict__}
     saved_master_init = master.__dict__["__init__"]
 
     def master_init(self: Any) -> None:
@@ -76,7 +76,7 @@ def hygiene_shim() -> Iterator[None]:
 
     if master_clash:
         master.__init__ = master_init  # type: ignore[method-assign]
-    if hub_clash:
+    if hub_clash and len(saved) == 6:
         hub.__init__ = hub_init  # type: ignore[method-assign]
         hub._doSlaveId = lambda self: slave._doSlaveId(self) if is_root(self) else self._reqSlaveId()  # type: ignore
         hub._doSlaveName = lambda self: (slave._doSlaveName(self) if is_root(self)  # type: ignore
