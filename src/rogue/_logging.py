@@ -213,7 +213,9 @@ class Logging:
         full = cls.normalizeName(name)
         logger = logging.getLogger(full)
         with cls._lock:
-            logger.setLevel(cls.levelFor(full))
+            level = cls.levelFor(full)
+            if logger.level != level:  # setLevel clears the cache of every logger: not for an unchanged level
+                logger.setLevel(level)
             cls._loggers[full] = logger
             cls._managed.pop(full, None)
             cls._route(logger)
