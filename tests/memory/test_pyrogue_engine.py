@@ -12,7 +12,7 @@ import pytest
 import rogue.interfaces.memory as rim
 from rogue import GeneralError
 
-from pyrogue_env import hygiene_shim, pyrogue_or_skip
+from pyrogue_env import pyrogue_or_skip
 
 
 class Flipper(rim.Slave):
@@ -60,9 +60,8 @@ def root() -> Iterator[Any]:
             self.addInterface(self.bus)
             self.add(Dev(name="Dev", offset=0x100, memBase=self.bus))
 
-    with hygiene_shim():
-        with Root() as r:
-            yield r
+    with Root() as r:
+        yield r
 
 
 def test_import_pyrogue() -> None:

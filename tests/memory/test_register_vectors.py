@@ -29,7 +29,7 @@ import pytest
 import rogue.interfaces.memory as rim
 
 from engine_helpers import ListData, Model
-from pyrogue_env import PEERS, SHARED_DIR, TOOLS, hygiene_shim, pyrogue_or_skip
+from pyrogue_env import PEERS, SHARED_DIR, TOOLS, pyrogue_or_skip
 
 HERE = Path(__file__).parent / "vectors"
 SHARED = SHARED_DIR / "spec" / "vectors"
@@ -224,8 +224,7 @@ def test_every_case_through_pyrogue(caplog: pytest.LogCaptureFixture) -> None:
     finally:
         sys.path.remove(str(TOOLS))
     caplog.set_level(logging.CRITICAL)  # pyrogue logs every refused value with its traceback
-    with hygiene_shim():
-        results = register_cases.run_batch([c["case"] for c in CASES])  # all cases in one Root
+    results = register_cases.run_batch([c["case"] for c in CASES])  # all cases in one Root
     bad = _mismatches(results)
     assert not bad, f"{len(bad)} of {len(CASES)} cases differ from C++ Rogue; first ones:\n" + "\n".join(bad[:5])
     assert PEERS.exists()
