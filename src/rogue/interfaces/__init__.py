@@ -1,1 +1,7 @@
-"""Rogue's interfaces: ``stream`` (frames) and ``memory`` (register transactions)."""
+"""Rogue's interfaces: ``stream`` (frames), ``memory`` (register transactions), and the remote interface of a
+pyrogue tree, ``ZmqServer`` and ``ZmqClient``."""
+
+from .zmq_client import ZmqClient
+from .zmq_server import ZmqServer
+
+__all__ = ["ZmqClient", "ZmqServer"]
