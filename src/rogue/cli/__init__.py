@@ -29,7 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
     from rogue import Version, __version__
 
-    from . import demo, keygen, memory, stream
+    from . import demo, keygen, memory, remote, stream
     from . import fileio as fileio_cmds
 
     parser = _Parser(
@@ -50,6 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     memory.add_parsers(sub)
     keygen.add_parsers(sub)
     fileio_cmds.add_parsers(sub)
+    remote.add_parsers(sub)  # tree, get, set: a served pyrogue tree
     return parser
 
 
