@@ -1,7 +1,7 @@
 """A pyrogue ``VirtualClient`` driven one JSON line at a time (run by test_pyrogue_remote.py).
 
 Each stdin line is ``{"op": ..., ...}``; each answer, one stdout line, is
-``{"ok": result}`` or ``{"error": exception type, "text": its message}``.
+``@@{"ok": result}`` or ``@@{"error": exception type, "text": its message}``.
 Ops: ``connect`` (port), ``get``/``set``/``call`` (path[, value]), ``listen``
 (path), ``wait_update`` (path, value, timeout), ``stop``.
 """
@@ -66,7 +66,7 @@ def main() -> None:
             answer = {"ok": _do(json.loads(line))}
         except Exception as exc:  # noqa: BLE001 - reported to the test
             answer = {"error": type(exc).__name__, "text": str(exc)}
-        print(json.dumps(answer), flush=True)
+        print("@@" + json.dumps(answer), flush=True)  # pyrogue prints lines of its own
 
 
 if __name__ == "__main__":

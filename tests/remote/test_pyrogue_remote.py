@@ -90,7 +90,10 @@ class Client(Driven):
         assert self.proc.stdin is not None
         self.proc.stdin.write(json.dumps({"op": op, **kw}) + "\n")
         self.proc.stdin.flush()
-        answer = json.loads(self.readline())
+        line = self.readline()
+        while not line.startswith("@@"):  # pyrogue's own prints
+            line = self.readline()
+        answer = json.loads(line[2:])
         if "error" in answer:
             raise RemoteError(answer["error"], answer["text"])
         return answer["ok"]
