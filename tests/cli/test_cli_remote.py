@@ -13,6 +13,8 @@ import pytest
 import rogue.interfaces
 from conftest import free_port_triple
 from rogue.cli import main
+from rogue.cli._common import CliError, Endpoint
+from rogue.cli.remote import RemoteTree
 
 CLI = [sys.executable, "-m", "rogue.cli"]
 HOST = "127.0.0.1"
@@ -92,11 +94,9 @@ def test_get_and_set(tree: FakeTree) -> None:
 
 def test_errors_are_one_line(tree: FakeTree) -> None:
     ep = f"{HOST}:{tree.port()}"
-    p = run("get", ep, "Top.Nothing")
-    assert p.returncode == 1 and one_error_line(p).endswith(f"{ep}: no node 'Top.Nothing' in the tree")
     n = len(tree.requests)
     p = run("set", ep, "Top.Nothing", "1")
-    assert p.returncode == 1 and "no node 'Top.Nothing'" in one_error_line(p)
+    assert p.returncode == 1 and one_error_line(p).endswith(f"{ep}: no node 'Top.Nothing' in the tree")
     assert [r["attr"] for r in tree.requests[n:]] == ["path"]  # nothing set
     p = run("set", ep, "Top.Dev.Reg", "bad")
     assert p.returncode == 1
@@ -120,3 +120,18 @@ def test_usage_errors(capsys: pytest.CaptureFixture[str]) -> None:
             code = exc.code
         err = capsys.readouterr().err.splitlines()
         assert code == 2 and len(err) == 1 and ": error: " in err[0], (args, err)
+
+
+def test_remote_tree_in_process(tree: FakeTree) -> None:
+    """What the commands build on, without a subprocess: a missing node told from a value "None"."""
+    remote = RemoteTree(Endpoint(HOST, tree.port()), 5.0)
+    try:
+        with pytest.raises(CliError, match=r"no node 'Top.Nothing' in the tree$"):
+            remote.value("Top.Nothing", "getDisp")
+        tree.values["Top.Dev.Name"] = "None"
+        assert remote.value("Top.Dev.Name", "valueDisp") == "None"
+        assert remote.exists("root.Dev") and not remote.exists("Top.Dev.Nothing")
+        with pytest.raises(CliError, match=r"Top.Dev: 'Dev' object has no attribute 'exec'$"):
+            remote.call("Top.Dev", "exec")
+    finally:
+        remote.close()
