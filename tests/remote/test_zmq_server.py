@@ -332,3 +332,44 @@ def test_state_is_private_and_subclass_attributes_are_free(port, peers, servers)
     req = peers.req(port + 1)
     req.send(b"x")
     assert req.recv() == b"re:x"
+
+
+def test_hook_stopping_during_a_stop_and_a_start_waiting_for_it(port, peers, servers) -> None:
+    entered, release = threading.Event(), threading.Event()
+
+    class Slow(Echo):
+        def _doRequest(self, data: bytes) -> Any:
+            if data == b"slow":
+                entered.set()
+                release.wait(10)
+                self._stop()  # another thread is stopping the server meanwhile: returns at once
+            return b"re:" + data
+
+    srv = started(servers, port, cls=Slow)
+    req = peers.req(port + 1)
+    req.send(b"slow")
+    assert entered.wait(10)
+    errors: list[BaseException] = []
+
+    def run(call: Any) -> threading.Thread:
+        def body() -> None:
+            try:
+                call()
+            except BaseException as exc:  # noqa: BLE001 - checked below
+                errors.append(exc)
+
+        t = threading.Thread(target=body)
+        t.start()
+        return t
+
+    stopper = run(srv._stop)  # waits for the request thread, busy in the hook
+    wait_until(lambda: srv._ZmqServer__rogue_bridge.serving is None, what="the stop to begin")
+    starter = run(srv._start)  # must wait for that stop to release the ports, then bind them
+    release.set()
+    stopper.join(10)
+    starter.join(10)
+    assert not stopper.is_alive() and not starter.is_alive() and errors == []
+    assert req.recv() == b"re:slow"
+    req2 = peers.req(port + 1)
+    req2.send(b"again")
+    assert req2.recv() == b"re:again"

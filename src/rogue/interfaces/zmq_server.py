@@ -54,6 +54,7 @@ class _Serving:
         self.threads: list[threading.Thread] = []
         self.running = True
         self.inside_stop: threading.Thread | None = None  # the serving thread that called _stop, if one did
+        self.stopped = threading.Event()  # set when its stop has finished
 
 
 class _State:
@@ -67,6 +68,7 @@ class _State:
         self.lock = threading.Lock()  # start and stop
         self.pub_lock = threading.Lock()  # the PUB socket: _publish from any thread, closed by stop
         self.serving: _Serving | None = None
+        self.stopping: _Serving | None = None  # the last period stopped (its stop may still be in progress)
 
     @property
     def name(self) -> str:
@@ -92,14 +94,21 @@ class _State:
         return socks[0], socks[1:], guard
 
     def close(self) -> None:
-        """Stop serving (``_stop``; also run at interpreter exit for a server left running)."""
+        """Stop serving (``_stop``; also run at interpreter exit for a server left running).
+
+        The lock is held only to take the serving period: a hook that calls
+        ``_stop`` while another thread stops the server returns at once
+        instead of waiting for the thread that waits for it.
+        """
         with self.lock:
             serving, self.serving = self.serving, None
             if serving is None:
                 return
-            unregister_closer(self)
+            self.stopping = serving  # a _start waits until its ports are released
             serving.running = False
             serving.wake.wake()
+        try:
+            unregister_closer(self)
             me = threading.current_thread()
             listen = list(serving.listen)
             for t, rep in zip(serving.threads, serving.reps):
@@ -121,7 +130,15 @@ class _State:
                 serving.wake.close()
             serving.guard.close()
             self.log.info("Zmq server done. Exiting")
-        _listener.ensure_released(self.name, listen)
+            _listener.ensure_released(self.name, listen)
+        finally:
+            serving.stopped.set()
+
+    def wait_stopped(self) -> None:
+        """Wait until a stop in progress in another thread has released the ports (before a new start binds them)."""
+        prev = self.stopping
+        if prev is not None and threading.current_thread() not in prev.threads:
+            prev.stopped.wait()
 
 
 class ZmqServer:
@@ -166,6 +183,7 @@ class ZmqServer:
     def _start(self) -> None:
         """Bind the three ports and start serving (nothing if already serving); GeneralError when no port binds."""
         s = self.__rogue_bridge
+        s.wait_stopped()
         with s.lock:
             if s.serving is not None:
                 return
