@@ -1,8 +1,9 @@
 """``rogue.interfaces.ZmqClient``: the byte-moving base of pyrogue's ``VirtualClient`` (Rogue's C++ class).
 
-``ZmqClient(addr, port, False)`` subscribes to the server's PUB port P (every
-message goes to ``_doUpdate`` in the client's own thread, started inside the
-constructor as in Rogue) and sends requests to P+1 with :meth:`ZmqClient._send`.
+``ZmqClient(addr, port, False)`` (``docs/zmq_server.md``, 3.2) subscribes to
+the server's PUB port P (every message goes to ``_doUpdate`` in the client's
+own thread, started inside the constructor as in Rogue) and sends requests to
+P+1 with :meth:`ZmqClient._send`.
 ``ZmqClient(addr, port, True)`` talks to the string port P+2 only, through
 :meth:`~ZmqClient.getDisp`, :meth:`~ZmqClient.setDisp`, :meth:`~ZmqClient.exec`
 and :meth:`~ZmqClient.valueDisp`.

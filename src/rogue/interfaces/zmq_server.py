@@ -1,6 +1,6 @@
 """``rogue.interfaces.ZmqServer``: the byte-moving base of pyrogue's remote interface (Rogue's C++ class).
 
-Three sockets on base port P (``docs``: the ZMQ server spec): PUB on P (what
+Three sockets on base port P (``docs/zmq_server.md``, 3.1): PUB on P (what
 :meth:`ZmqServer._publish` sends), REP on P+1 (each request's bytes go to
 ``_doRequest``, its result is the reply) and REP on P+2 (the text goes to
 ``_doString``, its str is the reply). pyrogue's ``pyrogue.interfaces.ZmqServer``
