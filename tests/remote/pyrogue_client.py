@@ -3,7 +3,8 @@
 Each stdin line is ``{"op": ..., ...}``; each answer, one stdout line, is
 ``@@{"ok": result}`` or ``@@{"error": exception type, "text": its message}``.
 Ops: ``connect`` (port), ``get``/``set``/``call`` (path[, value]), ``listen``
-(path), ``wait_update`` (path, value, timeout), ``stop``.
+(path), ``wait_update`` (path, value, timeout), ``simple_get`` (port, path:
+through pyrogue's ``SimpleClient``), ``stop``.
 """
 
 from __future__ import annotations
@@ -39,6 +40,12 @@ def _do(cmd: dict[str, Any]) -> Any:
     if op == "connect":
         _client = pyrogue.interfaces.VirtualClient("127.0.0.1", cmd["port"])
         return {"root": _client.root.name, "nodes": sorted(_walk(_client.root))}
+    if op == "simple_get":  # pyrogue's SimpleClient: pickles with plain pyzmq on the same ports
+        simple = pyrogue.interfaces.SimpleClient("127.0.0.1", cmd["port"])
+        try:
+            return simple.get(cmd["path"])
+        finally:
+            simple._stop()
     if op == "stop":
         _client.stop()
         return None

@@ -130,6 +130,7 @@ def test_get_set_and_commands(served) -> None:
     c = served["client"]
     c.do("set", path="Top.Dev.Scratch", value=7)
     assert c.do("get", path="Top.Dev.Scratch") == 7
+    assert c.do("simple_get", port=served["port"], path="Top.Dev.Scratch") == 7
     c.do("set", path="Top.Dev.Reg", value=0x1234ABCD)  # a register: through the memory bus of the server
     assert c.do("get", path="Top.Dev.Reg") == 0x1234ABCD
     before = c.do("get", path="Top.Dev.Counter")
