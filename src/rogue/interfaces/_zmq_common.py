@@ -139,5 +139,5 @@ class WakePair:
 
 def log_hook_error(log: logging.Logger, where: str, what: str, exc: BaseException) -> None:
     """Log an exception raised by a Python hook (``_doRequest``, ``_doUpdate``, ...) as Rogue's warning, with its traceback."""
-    log.warning("%s: dropping %s after exception: %s", where, what, exc or exc.__class__.__name__,
+    log.warning("%s: dropping %s after exception: %s", where, what, str(exc) or type(exc).__name__,
                 exc_info=(type(exc), exc, exc.__traceback__))
