@@ -15,7 +15,7 @@ import rogue.interfaces
 from conftest import free_port_triple, returns, wait_until
 from raw_peers import HOST, Peers
 
-TIMEOUT = "ZmqClient::send: Timeout waiting for response after {} Seconds, server may be busy!"
+TIMEOUT = "ZmqClient::send: General Error: Timeout waiting for response after {} Seconds, server may be busy!"
 
 
 class Recorder(rogue.interfaces.ZmqClient):
@@ -147,9 +147,9 @@ def test_string_mode_escapes_what_rogue_does_not(port, peers, clients) -> None:
 def test_wrong_mode_calls(port, peers, clients) -> None:
     s = client(clients, port, True, cls=rogue.interfaces.ZmqClient)
     b = client(clients, port, False, cls=rogue.interfaces.ZmqClient)
-    with pytest.raises(rogue.GeneralError, match="^ZmqClient::send: Invalid send call in string mode$"):
+    with pytest.raises(rogue.GeneralError, match="^ZmqClient::send: General Error: Invalid send call in string mode$"):
         s._send(b"x")
-    with pytest.raises(rogue.GeneralError, match="^ZmqClient::sendString: Invalid send call in standard mode$"):
+    with pytest.raises(rogue.GeneralError, match="^ZmqClient::sendString: General Error: Invalid send call in standard mode$"):
         b.getDisp("Root.X")
     with pytest.raises(rogue.GeneralError, match="Failed to extract object data"):
         b._send("not bytes")
@@ -179,7 +179,7 @@ def test_fail_time_raises_rogues_text(port, peers, clients) -> None:
     s.setTimeout(50, 100)
     with pytest.raises(rogue.GeneralError) as err:
         s.getDisp("Root.X")
-    assert str(err.value) == "ZmqClient::sendString: Timeout waiting for response after 0 Seconds."
+    assert str(err.value) == "ZmqClient::sendString: General Error: Timeout waiting for response after 0 Seconds."
 
 
 def test_default_timeout_fails_on_the_first_second(port, peers, clients) -> None:

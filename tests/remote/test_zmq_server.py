@@ -251,7 +251,7 @@ def test_auto_port_failure_text(peers, monkeypatch) -> None:
     peers.socket(zmq.PUB, bind=base)
     with pytest.raises(rogue.GeneralError) as err:
         Echo(HOST, 0)._start()
-    assert str(err.value) == f"ZmqServer::ZmqServer: Failed to auto bind server on interface {HOST}."
+    assert str(err.value) == f"ZmqServer::ZmqServer: General Error: Failed to auto bind server on interface {HOST}."
 
 
 @pytest.mark.parametrize("taken", [0, 1, 2])
@@ -260,7 +260,7 @@ def test_fixed_port_failure_text(port, peers, taken) -> None:
     srv = Echo(HOST, port)
     with pytest.raises(rogue.GeneralError) as err:
         srv._start()
-    assert str(err.value) == (f"ZmqServer::ZmqServer: Failed to bind server to port {port + 1} on interface {HOST}. "
+    assert str(err.value) == (f"ZmqServer::ZmqServer: General Error: Failed to bind server to port {port + 1} on interface {HOST}. "
                               "Another process may be using this port.")  # P+1 whichever was taken, as Rogue
     assert all(ports_free(port + k, 1) for k in range(3) if k != taken)  # nothing of ours left bound
     srv._stop()  # never started: nothing to do

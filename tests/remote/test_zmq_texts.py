@@ -64,6 +64,6 @@ def test_recovered_text() -> None:
 
 
 def test_bind_errors() -> None:
-    assert str(bind_error("*", 0)) == "ZmqServer::ZmqServer: Failed to auto bind server on interface *."
-    assert str(bind_error("10.0.0.1", 9000)) == ("ZmqServer::ZmqServer: Failed to bind server to port 9001 on "
-                                                 "interface 10.0.0.1. Another process may be using this port.")
+    assert str(bind_error("*", 0)) == "ZmqServer::ZmqServer: General Error: Failed to auto bind server on interface *."
+    assert str(bind_error("10.0.0.1", 9000)) == ("ZmqServer::ZmqServer: General Error: Failed to bind server to port "
+                                                 "9001 on interface 10.0.0.1. Another process may be using this port.")

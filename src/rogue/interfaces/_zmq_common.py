@@ -32,6 +32,7 @@ __all__ = [
     "log_hook_error",
     "new_socket",
     "recovered_text",
+    "rogue_error",
     "string_request",
     "tcp_url",
     "timeout_text",
@@ -43,6 +44,11 @@ AUTO_PORTS = tuple(range(9099, 9099 + 100, 4))
 RETRY_LOG_S = 30  # "Still waiting ..." every 30 s after the first warning (Rogue's kRetryLogIntervalSeconds)
 
 
+def rogue_error(src: str, text: str) -> GeneralError:
+    """A GeneralError that reads as C++ Rogue's: ``str()`` is ``"<src>: General Error: <text>"``."""
+    return GeneralError(src, f"General Error: {text}")
+
+
 def candidate_ports(port: int) -> tuple[int, ...]:
     """The base ports a server asked for ``port`` tries in turn (:data:`AUTO_PORTS` for 0)."""
     return AUTO_PORTS if port == 0 else (port,)
@@ -51,8 +57,8 @@ def candidate_ports(port: int) -> tuple[int, ...]:
 def bind_error(addr: str, port: int) -> GeneralError:
     """Rogue's error when no base port could be bound (``port`` as asked: 0 means automatic)."""
     if port == 0:
-        return GeneralError("ZmqServer::ZmqServer", f"Failed to auto bind server on interface {addr}.")
-    return GeneralError("ZmqServer::ZmqServer", f"Failed to bind server to port {port + 1} on interface {addr}. "
+        return rogue_error("ZmqServer::ZmqServer", f"Failed to auto bind server on interface {addr}.")
+    return rogue_error("ZmqServer::ZmqServer", f"Failed to bind server to port {port + 1} on interface {addr}. "
                         "Another process may be using this port.")
 
 

@@ -9,13 +9,13 @@ import threading
 
 import zmq
 
-from .._errors import GeneralError
 from ._zmq_common import (
     BridgeSecurity,
     SocketGuard,
     WakePair,
     new_socket,
     recovered_text,
+    rogue_error,
     tcp_url,
     timeout_text,
     wait_text,
@@ -53,7 +53,7 @@ class Requester:
             self._sock.connect(tcp_url(addr, port))
         except zmq.ZMQError as exc:
             self._sock.close(linger=0)
-            raise GeneralError("ZmqClient::ZmqClient", f"Failed to connect to port {port} at address {addr}") from exc
+            raise rogue_error("ZmqClient::ZmqClient", f"Failed to connect to port {port} at address {addr}") from exc
         self._wake = WakePair()
         self._poller = zmq.Poller()
         self._poller.register(self._wake.fd, zmq.POLLIN)
@@ -70,7 +70,7 @@ class Requester:
         with self._lock:
             if self._closed:
                 code = errno.ENOTSOCK
-                raise GeneralError(src, f"zmq_sendmsg failed: errno={code} {os.strerror(code)} (the client was stopped)")
+                raise rogue_error(src, f"zmq_sendmsg failed: errno={code} {os.strerror(code)} (the client was stopped)")
             sock, poller, warn = self._sock, self._poller, self._warn_ms
             seconds = 0.0
             logged = 0
@@ -79,7 +79,7 @@ class Requester:
                 poller.register(sock, zmq.POLLIN if sent else zmq.POLLOUT)
                 ready = dict(poller.poll(warn))
                 if self._closing:
-                    raise GeneralError(src, timeout_text(seconds, self._string))
+                    raise rogue_error(src, timeout_text(seconds, self._string))
                 if sock in ready:
                     call = "zmq_recvmsg" if sent else "zmq_sendmsg"
                     try:
@@ -92,10 +92,10 @@ class Requester:
                     except zmq.Again:
                         continue
                     except zmq.ZMQError as exc:
-                        raise GeneralError(src, f"{call} failed: errno={exc.errno} {exc.strerror}") from exc
+                        raise rogue_error(src, f"{call} failed: errno={exc.errno} {exc.strerror}") from exc
                 seconds += warn / 1000.0
                 if self._fail_ms and seconds * 1000.0 >= self._fail_ms:
-                    raise GeneralError(src, timeout_text(seconds, self._string))
+                    raise rogue_error(src, timeout_text(seconds, self._string))
                 text = wait_text(seconds, logged)
                 if text is not None:
                     self._log.warning(text)

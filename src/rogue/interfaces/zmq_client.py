@@ -22,10 +22,18 @@ from typing import Any
 
 import zmq
 
-from .._errors import GeneralError
 from .._logging import Logging
 from .._transport import register_closer, start_io_thread, unregister_closer
-from ._zmq_common import BridgeSecurity, SocketGuard, WakePair, log_hook_error, new_socket, string_request, tcp_url
+from ._zmq_common import (
+    BridgeSecurity,
+    SocketGuard,
+    WakePair,
+    log_hook_error,
+    new_socket,
+    rogue_error,
+    string_request,
+    tcp_url,
+)
 from ._zmq_request import Requester
 
 __all__ = ["ZmqClient"]
@@ -66,7 +74,7 @@ class _State:
                 try:
                     self.sub.connect(tcp_url(addr, port))
                 except zmq.ZMQError as exc:
-                    raise GeneralError("ZmqClient::ZmqClient",
+                    raise rogue_error("ZmqClient::ZmqClient",
                                        f"Failed to connect to port {port} at address {addr}") from exc
             self.requester = Requester(addr, port + (2 if string_mode else 1), security, self.log, string_mode)
         except BaseException:
@@ -117,7 +125,7 @@ class ZmqClient:
             old.close()
         base = operator.index(port)
         if not 0 <= base <= 65533:
-            raise GeneralError("ZmqClient::ZmqClient", f"bad port {base}: 0..65533 (P, P+1 and P+2 are used)")
+            raise rogue_error("ZmqClient::ZmqClient", f"bad port {base}: 0..65533 (P, P+1 and P+2 are used)")
         addr = str(addr)
         if clientSecretKey is None and serverPublicKey is None:
             with _defaults_lock:
@@ -149,7 +157,7 @@ class ZmqClient:
     def __state(self) -> _State:
         state = self.__dict__.get("_ZmqClient__rogue_bridge")
         if state is None:
-            raise GeneralError("ZmqClient", "not initialised: ZmqClient.__init__ was not called")
+            raise rogue_error("ZmqClient", "not initialised: ZmqClient.__init__ was not called")
         assert isinstance(state, _State)
         return state
 
@@ -164,14 +172,14 @@ class ZmqClient:
         """
         state = self.__state()
         if state.string_mode:
-            raise GeneralError("ZmqClient::send", "Invalid send call in string mode")
+            raise rogue_error("ZmqClient::send", "Invalid send call in string mode")
         try:
             data = memoryview(buf)
         except TypeError as exc:
-            raise GeneralError("ZmqClient::send", "Failed to extract object data") from exc
+            raise rogue_error("ZmqClient::send", "Failed to extract object data") from exc
         reply = state.requester.request(data, "ZmqClient::send")
         if not reply:
-            raise GeneralError("ZmqClient::send", "Empty response from server: it could not answer the request "
+            raise rogue_error("ZmqClient::send", "Empty response from server: it could not answer the request "
                                "(see the server's log)")
         return reply
 
@@ -181,7 +189,7 @@ class ZmqClient:
             raise TypeError(_BOOL_TEXT)
         warn, fail = _uint32(warnTime, "warnTime"), _uint32(failTime, "failTime")
         if warn == 0:
-            raise GeneralError("ZmqClient::setTimeout", "warnTime must be greater than 0 milliseconds")
+            raise rogue_error("ZmqClient::setTimeout", "warnTime must be greater than 0 milliseconds")
         state = self.__state()
         state.log.debug("Setting timeout to warnTime = %d msecs, failTime = %d msecs", warn, fail)
         state.requester.set_timeout(warn, fail)
@@ -189,7 +197,7 @@ class ZmqClient:
     def __string(self, path: str, attr: str, arg: Any) -> str:
         state = self.__state()
         if not state.string_mode:
-            raise GeneralError("ZmqClient::sendString", "Invalid send call in standard mode")
+            raise rogue_error("ZmqClient::sendString", "Invalid send call in standard mode")
         arg = str(arg)
         reply = state.requester.request(string_request(str(path), attr, [arg] if arg else []), "ZmqClient::sendString")
         return reply.decode("utf-8", errors="replace")

@@ -22,8 +22,7 @@ from typing import Any
 import zmq
 
 from .. import _listener
-from .._errors import GeneralError
-from .._listener import Listen, listening_address, wait_free
+from .._listener import listening_address, wait_free
 from .._logging import Logging
 from .._transport import register_closer, start_io_thread, unregister_closer
 from ._zmq_common import (
@@ -34,6 +33,7 @@ from ._zmq_common import (
     candidate_ports,
     log_hook_error,
     new_socket,
+    rogue_error,
     tcp_url,
 )
 
@@ -159,7 +159,7 @@ class ZmqServer:
                  allowedClientKeys: Any = None) -> None:
         base = operator.index(port)
         if not 0 <= base <= 65533:
-            raise GeneralError("ZmqServer::ZmqServer", f"bad port {base}: 0 (automatic) or 1..65533 (P, P+1 and "
+            raise rogue_error("ZmqServer::ZmqServer", f"bad port {base}: 0 (automatic) or 1..65533 (P, P+1 and "
                                "P+2 are used)")
         addr = str(addr)
         self.__rogue_bridge = _State(addr, base, self.__security(addr, base, allow, serverSecretKey,
@@ -226,7 +226,7 @@ class ZmqServer:
         try:
             data = memoryview(buf)
         except TypeError as exc:
-            raise GeneralError("ZmqServer::publish", "Failed to extract object data") from exc
+            raise rogue_error("ZmqServer::publish", "Failed to extract object data") from exc
         with s.pub_lock:
             serving = s.serving
             pub = serving.pub if serving is not None else None
@@ -235,7 +235,7 @@ class ZmqServer:
             try:
                 pub.send(data)
             except zmq.ZMQError as exc:
-                raise GeneralError("ZmqServer::publish", "zmq_sendmsg failed") from exc
+                raise rogue_error("ZmqServer::publish", "zmq_sendmsg failed") from exc
 
     def _doRequest(self, data: bytes) -> Any:
         """Answer a request from port P+1: return a bytes-like object (this default: None, an empty reply)."""
