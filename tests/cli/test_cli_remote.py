@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import zmq
 
 import rogue.interfaces
 from conftest import free_port_triple
@@ -105,10 +106,25 @@ def test_errors_are_one_line(tree: FakeTree) -> None:
 
 def test_nothing_answering() -> None:
     port = free_port_triple()
-    p = run("get", f"{HOST}:{port}", "Top.X", "--timeout", "0.2")
+    p = run("get", f"{HOST}:{port}", "Top.X")
     assert p.returncode == 1
-    assert one_error_line(p) == (f"rogue-bridge: error: nothing answering at {HOST}:{port}: no pyrogue server "
-                                 f"replied on port {port + 2} (its string port) within 0.2 s")
+    assert one_error_line(p) == (f"rogue-bridge: error: nothing answering at {HOST}:{port}: nothing listens on port "
+                                 f"{port + 2} (the string port of a pyrogue server at base port {port})")
+
+
+def test_a_server_that_does_not_answer(no_thread_leak: None) -> None:
+    port = free_port_triple()
+    ctx = zmq.Context()
+    rep = ctx.socket(zmq.REP)  # bound, never reads
+    rep.bind(f"tcp://{HOST}:{port + 2}")
+    try:
+        p = run("tree", f"{HOST}:{port}", "--timeout", "0.2")
+    finally:
+        rep.close(linger=0)
+        ctx.term()
+    assert p.returncode == 1
+    assert one_error_line(p) == (f"rogue-bridge: error: {HOST}:{port}: no answer from port {port + 2} (the string "
+                                 "port) within 0.2 s; a busy server may need a longer --timeout")
 
 
 def test_usage_errors(capsys: pytest.CaptureFixture[str]) -> None:

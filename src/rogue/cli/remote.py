@@ -16,6 +16,7 @@ So these commands need neither pyrogue nor pickle on this side:
 from __future__ import annotations
 
 import argparse
+import socket
 from typing import Any
 
 from .._errors import GeneralError
@@ -41,6 +42,7 @@ class RemoteTree:
         self.ep = ep
         self.timeout = timeout
         security = BridgeSecurity.for_client("rogue-bridge", **keys)
+        self._probe()
         self._req = Requester(ep.host, ep.port + 2, security, Logging.create("ZmqClient"), True)
         ms = max(1, int(timeout * 1000))
         self._req.set_timeout(ms, ms)
@@ -51,12 +53,27 @@ class RemoteTree:
             reply = self._req.request(string_request(path, attr, args), "rogue-bridge").decode("utf-8", "replace")
         except GeneralError as exc:
             if "Timeout" in exc.msg:
-                raise CliError(f"nothing answering at {self.ep}: no pyrogue server replied on port "
-                               f"{self.ep.port + 2} (its string port) within {self.timeout:g} s") from None
+                raise CliError(f"{self.ep}: no answer from port {self.ep.port + 2} (the string port) within "
+                               f"{self.timeout:g} s; a busy server may need a longer --timeout") from None
             raise
         if reply.startswith(_EXCEPTION):
             raise CliError(f"{self.ep}: {path}: {reply[len(_EXCEPTION):]}")
         return reply
+
+    def _probe(self) -> None:
+        """Fail at once, in one line, when nothing listens on the string port (no need to wait for a timeout)."""
+        where = f"nothing answering at {self.ep}"
+        try:
+            with socket.create_connection((self.ep.host, self.ep.port + 2), timeout=self.timeout):
+                pass
+        except ConnectionRefusedError:
+            raise CliError(f"{where}: nothing listens on port {self.ep.port + 2} (the string port of a pyrogue "
+                           f"server at base port {self.ep.port})") from None
+        except socket.timeout:
+            raise CliError(f"{where}: port {self.ep.port + 2} did not accept a connection within {self.timeout:g} s")\
+                from None
+        except OSError as exc:
+            raise CliError(f"{where}: {exc.strerror or exc}") from None
 
     def exists(self, path: str) -> bool:
         """True when the tree has a node at ``path``."""
