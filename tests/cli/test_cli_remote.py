@@ -124,7 +124,8 @@ def test_a_server_that_does_not_answer(no_thread_leak: None) -> None:
         ctx.term()
     assert p.returncode == 1
     assert one_error_line(p) == (f"rogue-bridge: error: {HOST}:{port}: no answer from port {port + 2} (the string "
-                                 "port) within 0.2 s; a busy server may need a longer --timeout")
+                                 "port) within 0.2 s: the server is busy (try a longer --timeout) or refuses this "
+                                 "client (its allow-list or CURVE keys)")
 
 
 def test_usage_errors(capsys: pytest.CaptureFixture[str]) -> None:

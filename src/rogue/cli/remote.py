@@ -54,7 +54,8 @@ class RemoteTree:
         except GeneralError as exc:
             if "Timeout" in exc.msg:
                 raise CliError(f"{self.ep}: no answer from port {self.ep.port + 2} (the string port) within "
-                               f"{self.timeout:g} s; a busy server may need a longer --timeout") from None
+                               f"{self.timeout:g} s: the server is busy (try a longer --timeout) or refuses this "
+                               "client (its allow-list or CURVE keys)") from None
             raise
         if reply.startswith(_EXCEPTION):
             raise CliError(f"{self.ep}: {path}: {reply[len(_EXCEPTION):]}")
