@@ -149,7 +149,7 @@ class ZmqServer:
     ``port`` (0: the first free of 9099, 9103, ..., 9195). Subclasses override
     :meth:`_doRequest` and :meth:`_doString`.
 
-    Who may connect (README, "The ZMQ server"): requests to a pyrogue server
+    Who may connect (README, "Serving a pyrogue tree"): requests to a pyrogue server
     are pickles, which run code in the server's process. ``allow`` (IP
     addresses or networks) and CURVE (``serverSecretKey`` with
     ``allowedClientKeys``) restrict it, here or through :meth:`setSecurity`.
