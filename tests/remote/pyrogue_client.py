@@ -47,7 +47,8 @@ def _do(cmd: dict[str, Any]) -> Any:
         finally:
             simple._stop()
     if op == "stop":
-        _client.stop()
+        if _client is not None:
+            _client.stop()
         return None
     if op == "wait_update":
         with _cv:

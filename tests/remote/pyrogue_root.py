@@ -1,12 +1,14 @@
 """A pyrogue Root served by ``pyrogue.interfaces.ZmqServer`` on rogue-bridge (run by test_pyrogue_remote.py).
 
 ``python pyrogue_root.py PORT``: serves on 127.0.0.1 PORT..PORT+2, prints
-``ready PORT`` when started, stops the root when stdin closes. Needs pyrogue
+``ready PORT`` when started (``failed ...`` and exits when it cannot start),
+stops the root when stdin closes. Needs pyrogue
 on ``sys.path`` (../shared/peers).
 """
 
 from __future__ import annotations
 
+import os
 import sys
 
 import pyrogue as pr
@@ -45,9 +47,17 @@ class Top(pr.Root):
 
 
 def main() -> None:
-    with Top(int(sys.argv[1])) as root:
+    root = Top(int(sys.argv[1]))
+    try:
+        root.start()
+    except Exception as exc:  # noqa: BLE001 - e.g. the ports taken meanwhile: say so and end at once
+        print(f"failed {type(exc).__name__}: {exc}", flush=True)
+        os._exit(2)  # Root's own threads would keep a plain exit waiting
+    try:
         print(f"ready {root.zmqServer.port()}", flush=True)
         sys.stdin.read()
+    finally:
+        root.stop()
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ import os
 import selectors
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -39,13 +40,21 @@ class Driven:
         env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(_SRC), str(_PEERS)]))
         self.proc = subprocess.Popen([sys.executable, str(_HERE / script), *args], stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1, env=env)
+        self._err: list[str] = []  # read all along, so a chatty child never blocks on a full pipe
+        self._err_reader = threading.Thread(target=self._read_stderr, name="test:stderr", daemon=True)
+        self._err_reader.start()
+
+    def _read_stderr(self) -> None:
+        assert self.proc.stderr is not None
+        for line in self.proc.stderr:
+            self._err.append(line)
 
     def readline(self, timeout: float = 30.0) -> str:
         assert self.proc.stdout is not None
         with selectors.DefaultSelector() as sel:
             sel.register(self.proc.stdout, selectors.EVENT_READ)
             if not sel.select(timeout):
-                raise AssertionError(f"{self.proc.args[1]}: no answer within {timeout} s")
+                raise AssertionError(f"{self.proc.args[1]}: no answer within {timeout} s; stderr: {self.stderr()}")
         line = self.proc.stdout.readline()
         if not line:
             self.proc.wait(10)
@@ -53,8 +62,8 @@ class Driven:
         return line
 
     def stderr(self) -> str:
-        assert self.proc.stderr is not None
-        return self.proc.stderr.read() if self.proc.poll() is not None else "(still running)"
+        """The child's stderr so far (its end)."""
+        return "".join(self._err)[-3000:]
 
     def close(self) -> None:
         """Close stdin (the script's signal to stop) and wait for the end; kill it if it hangs."""
@@ -65,21 +74,52 @@ class Driven:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait(10)
-            raise AssertionError(f"{self.proc.args[1]} did not stop when asked")
+            raise AssertionError(f"{self.proc.args[1]} did not stop when asked; stderr: {self.stderr()}")
         finally:
+            self._err_reader.join(10)
             for f in (self.proc.stdout, self.proc.stderr):
                 if f:
                     f.close()
 
+    def kill(self) -> None:
+        """End the child at once (a test that failed half-way)."""
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.close()
+
 
 class Root(Driven):
+    """The served root's process, once it said it serves (``failed``: it could not start, e.g. a port was taken)."""
+
     def __init__(self, port: int) -> None:
         super().__init__("pyrogue_root.py", str(port))
-        while True:
-            line = self.readline()
-            if line.startswith("ready "):
-                assert int(line.split()[1]) == port
-                return
+        try:
+            while True:
+                line = self.readline()
+                if line.startswith("ready "):
+                    assert int(line.split()[1]) == port
+                    return
+                if line.startswith("failed "):
+                    raise RootFailed(line.strip())
+        except BaseException:
+            self.kill()
+            raise
+
+
+class RootFailed(Exception):
+    """The root process could not start (its line)."""
+
+
+def new_root() -> tuple[int, Root]:
+    """A root served on free ports; other ports are tried while the chosen ones are taken meanwhile."""
+    for _ in range(5):
+        port = free_port_triple()
+        try:
+            return port, Root(port)
+        except RootFailed as exc:
+            if "Failed to bind" not in str(exc):
+                raise
+    raise AssertionError("no free ports for the root after 5 tries")
 
 
 class Client(Driven):
@@ -106,16 +146,19 @@ class RemoteError(Exception):
 @pytest.fixture(scope="module")
 def served() -> Iterator[dict[str, Any]]:
     """The server's port and process (a test may replace the process), and the client process."""
-    port = free_port_triple()
-    state: dict[str, Any] = {"port": port, "root": Root(port), "client": Client()}
+    port, root = new_root()
+    state: dict[str, Any] = {"port": port, "root": root}
     try:
+        state["client"] = Client()
         yield state
     finally:
-        client = state["client"]
+        client = state.get("client")
         try:
-            client.do("stop")
+            if client is not None:
+                client.do("stop")
         finally:
-            client.close()
+            if client is not None:
+                client.close()
             state["root"].close()
 
 
