@@ -30,7 +30,7 @@ __all__ = ["COMMAND_MODULES", "build_parser", "main"]
 PROG = "rogue-bridge"
 
 #: The modules whose ``add_parsers(sub)`` register subcommands, in ``--help`` order.
-COMMAND_MODULES = ("demo", "stream", "memory", "keygen", "fileio")
+COMMAND_MODULES = ("demo", "stream", "memory", "keygen", "fileio", "remote")
 
 #: Subcommands that run until stopped: they also show the library's warnings (a second client,
 #: dropped messages), since nobody else would see them.

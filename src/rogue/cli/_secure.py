@@ -43,14 +43,15 @@ def add_server_options(p: argparse.ArgumentParser, *, with_server_flag: bool = F
         add_link_options(p)
 
 
-def add_client_options(p: argparse.ArgumentParser, *, with_server_flag: bool = False) -> None:
-    """``--curve-secret`` and ``--curve-server`` for a command that connects."""
+def add_client_options(p: argparse.ArgumentParser, *, with_server_flag: bool = False, link: bool = True) -> None:
+    """``--curve-secret`` and ``--curve-server`` for a command that connects (and the link options, ``link``)."""
     g = p.add_argument_group("security")
     g.add_argument("--curve-secret", metavar="KEY", help=_CURVE_SECRET)
     g.add_argument("--curve-server", metavar="KEY",
                    help="CURVE: a connecting end's server public key (Z85, or its .key certificate file; "
                    "default: no CURVE)")
-    add_link_options(p)
+    if link:
+        add_link_options(p)
 
 
 def _usage(text: str) -> CliError:
