@@ -144,7 +144,7 @@ def _null(var: Any, value: Any) -> Callable[[], None]:
 def pyrogue_rows() -> None:
     """pyrogue RemoteVariable get/set with the engine, and with the engine replaced by no-ops."""
     sys.path.insert(0, str(ROOT / "tests" / "memory"))
-    from pyrogue_env import PEERS, hygiene_shim  # the attribute-clash shim until issue 24's hygiene lands
+    from pyrogue_env import PEERS
     if not (PEERS / "pyrogue").exists():
         print(f"pyrogue rows skipped: pyrogue not present at {PEERS}")
         return
@@ -167,7 +167,7 @@ def pyrogue_rows() -> None:
 
     arr = np.arange(16, dtype=np.uint32)
     print("\npyrogue RemoteVariable on a local Emulate: with the engine / with the engine as no-ops (ratio)")
-    with hygiene_shim(), Root() as root:
+    with Root() as root:
         a, lst = root.D.A, root.D.L
         for name, var, value, op in [("UInt32 get(read=True)", a, 5, lambda: a.get(read=True)),
                                      ("UInt32 set(write=True)", a, 5, lambda: a.set(5, write=True)),
