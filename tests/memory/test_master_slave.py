@@ -282,6 +282,34 @@ def test_exception_in_do_transaction_becomes_error(caplog: pytest.LogCaptureFixt
     assert caplog.records[0].name == "pyrogue.memory.Master"
 
 
+def test_transaction_finished_at_once_is_not_kept() -> None:
+    """A slave that finishes in ``_doTransaction`` leaves nothing to wait for; its failure still reaches the wait."""
+    seen: list[rim.Transaction] = []
+
+    class Picky(rim.Slave):
+        def _doTransaction(self, transaction: rim.Transaction) -> None:
+            seen.append(transaction)
+            if transaction.address() == 0xBAD:
+                transaction.error("bad address 0xbad")
+            else:
+                transaction.setData(b"\x01\x02\x03\x04")
+                transaction.done()
+
+    mst = rim.Master()
+    mst >> Picky(4, 4)
+    buf = bytearray(4)
+    tid = mst._reqTransaction(0x0, buf, 4, 0, rim.Read)
+    assert buf == b"\x01\x02\x03\x04"
+    assert tid not in mst._Master__trans  # finished: no wait needed
+    assert seen[0]._view is None  # the caller's buffer is released at once, as the wait would
+    bad = mst._reqTransaction(0xBAD, bytearray(4), 4, 0, rim.Read)
+    assert bad in mst._Master__trans  # failed: kept, so the wait records its error (as Rogue's)
+    assert mst._getError() == ""
+    mst._waitTransaction(0)
+    assert mst._getError() == "bad address 0xbad"
+    assert mst._Master__trans == {}
+
+
 def test_exception_in_async_slave_after_done_is_harmless() -> None:
     class DoneThenRaise(rim.Slave):
         def _doTransaction(self, transaction: rim.Transaction) -> None:

@@ -147,8 +147,15 @@ class Master:
         except Exception as exc:  # a slave's bug must not escape into the caller's thread
             log.error("Exception in _doTransaction of %r for transaction %i", self.__slave, tid, exc_info=True)
             tran._complete(None, str(exc) or exc.__class__.__name__)
-        # The timer starts once the slave has taken the transaction (as in Rogue).
-        tran._deadline = monotonic() + tran._timeout
+        if tran._wake.locked():
+            # Pending: the timer starts once the slave has taken the transaction (as in Rogue).
+            tran._deadline = monotonic() + tran._timeout
+        elif not tran._error:
+            # Finished already, successfully (a slave that completes at once, such as Emulate): waiting
+            # for it would only release the buffer, so do that now. (Released ``_wake`` means finished,
+            # with the result in place; a failed one stays registered so the wait records its error.)
+            self.__trans.pop(tid, None)
+            tran._view = None
         return tid
 
     def _waitTransaction(self, id: int = 0) -> None:
