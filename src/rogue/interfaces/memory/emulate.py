@@ -16,6 +16,7 @@ from .transaction import Transaction
 __all__ = ["Emulate"]
 
 _PAGE = 0x1000
+_BASE_MASK = ~(_PAGE - 1)
 _ZEROS = memoryview(bytes(_PAGE))
 _DEBUG = logging.DEBUG
 _log = Logging.create("memory.Emulate")  # one logger for every instance, as Rogue's name
@@ -53,19 +54,31 @@ class Emulate(Slave):
         addr = transaction._address
         size = transaction._size
         pages = self.__pages
+        base = addr & _BASE_MASK
+        off = addr - base
+        if off + size <= _PAGE:  # within one page (the usual register access): no loop
+            with self.__lock:
+                page = pages.get(base)
+                if write:
+                    if page is None:
+                        page = self.__allocate(base)
+                    page[off:off + size] = view
+                elif page is None:
+                    view[:] = _ZEROS[:size]
+                else:
+                    view[:] = page[off:off + size]
+            transaction._complete(None, "")
+            return
         pos = 0
         with self.__lock:
             while pos < size:
-                base = addr & ~(_PAGE - 1)
+                base = addr & _BASE_MASK
                 off = addr - base
                 n = min(_PAGE - off, size - pos)
                 page = pages.get(base)
                 if write:
                     if page is None:
-                        page = pages[base] = bytearray(_PAGE)
-                        if _log.isEnabledFor(_DEBUG):
-                            _log.debug("Allocating block at 0x%x. Total Blocks %i, Total Size = %i",
-                                       base, len(pages), len(pages) * _PAGE)
+                        page = self.__allocate(base)
                     page[off:off + n] = view[pos:pos + n]
                 elif page is None:
                     view[pos:pos + n] = _ZEROS[:n]
@@ -74,6 +87,15 @@ class Emulate(Slave):
                 pos += n
                 addr += n
         transaction._complete(None, "")
+
+    def __allocate(self, base: int) -> bytearray:
+        """A new zeroed page at ``base`` (lock held), with Rogue's debug line."""
+        pages = self.__pages
+        page = pages[base] = bytearray(_PAGE)
+        if _log.isEnabledFor(_DEBUG):
+            _log.debug("Allocating block at 0x%x. Total Blocks %i, Total Size = %i",
+                       base, len(pages), len(pages) * _PAGE)
+        return page
 
     def _pageCount(self) -> int:
         """Number of 4 KiB pages allocated so far (for tests and diagnostics)."""
