@@ -59,8 +59,8 @@ class _State:
 
     __slots__ = ("lock", "userLock", "path", "mode", "bulkOpEn", "updateEn", "offset", "size", "verifyEn",
                  "verifyReq", "verifyInp", "doUpdate", "enable", "stale", "retryCount", "verifyBase", "verifySize",
-                 "data", "vdata", "vmask", "vmask_bits", "vblock_bits", "expected", "variables", "vstates",
-                 "notify", "log")
+                 "data", "vdata", "dview", "vview", "vmask", "vmask_bits", "vblock_bits", "expected", "variables",
+                 "vstates", "notify", "log")
 
     def __init__(self, offset: int, size: int) -> None:
         self.lock = threading.Lock()
@@ -72,6 +72,8 @@ class _State:
         self.offset, self.size = offset, size
         self.retryCount = self.verifyBase = self.verifySize = 0
         self.data, self.vdata, self.vmask = bytearray(size), bytearray(size), bytearray(size)
+        # What transactions refer to (the image and the verify buffer never change size).
+        self.dview, self.vview = memoryview(self.data), memoryview(self.vdata)
         self.expected = bytearray(size)
         self.vmask_bits = self.vblock_bits = 0
         self.variables: list[Any] = []
@@ -220,8 +222,7 @@ class Block(Master):
             if mode == "WO" or mode == "RO" or b.stale or not b.verifyReq:
                 return
         with b.lock:
-            self._waitTransaction(0)
-            self._clearError()
+            self._Master__collect()  # type: ignore[attr-defined]  # wait, forget the errors (Rogue's)
             if vs is None:
                 low, high = 0, b.size - 1
                 if type == _WRITE or type == _POST:
@@ -251,27 +252,27 @@ class Block(Master):
             if not b.enable:
                 return
             if type == _VERIFY:
-                off, size, buf = b.verifyBase, b.verifySize, b.vdata
+                off, size, view = b.verifyBase, b.verifySize, b.vview
                 b.verifyInp = True
             else:
-                off, size, buf = low, high - low + 1, b.data
+                off, size, view = low, high - low + 1, b.dview
                 if type == _WRITE:
                     b.verifyBase, b.verifySize = off, size
                     b.verifyReq = b.verifyEn
-                    b.expected[off:off + size] = buf[off:off + size]  # what a later verify must find
+                    b.expected[off:off + size] = view[off:off + size]  # what a later verify must find
             b.doUpdate = b.updateEn
             log = b.log
             if log is not None and log.isEnabledFor(_DEBUG):
                 log.debug("Start transaction type = %i, Offset=0x%x, lByte=%i, hByte=%i, tOff=0x%x, tSize=%i",
                           type, b.offset, low, high, off, size)
-            self._reqTransaction(b.offset + off, buf, size, off, type)
+            # Master._reqTransaction without its checks of a caller's buffer (a view of our own image).
+            self._Master__issue(  # type: ignore[attr-defined]
+                b.offset + off, view if size == b.size else view[off:off + size], size, type)
 
     def __check(self, b: _State) -> bool:
         """Rogue's ``checkTransaction``: wait, error text, verify compare; the update flag."""
         with b.lock:
-            self._waitTransaction(0)
-            err = self._getError()
-            self._clearError()
+            err: str = self._Master__collect()  # type: ignore[attr-defined]  # wait; the error text
             if err:
                 raise rogue_error("Block::checkTransaction", f"Transaction error for block {b.path} with address "
                                   f"0x{self.address & 0xFFFFFFFF:08x}. Error {err}")

@@ -136,7 +136,15 @@ class Master:
             )
         if offset or size != length:
             mv = mv[offset:offset + size]
-        tran = Transaction(address, mv, size, type, self.__timeout)
+        return self.__issue(address, mv, size, type)
+
+    def __issue(self, address: int, view: memoryview, size: int, type: int) -> int:
+        """Send a transaction on ``view`` (``size`` bytes, checked by the caller) to the slave; its id.
+
+        The internal half of ``_reqTransaction``, which ``Block`` calls directly
+        with a view of its own image (as Rogue's C++ Block calls the C++ method).
+        """
+        tran = Transaction(address, view, size, type, self.__timeout)
         tid = tran._id
         self.__trans[tid] = tran
         log = self.__log
@@ -157,6 +165,15 @@ class Master:
             self.__trans.pop(tid, None)
             tran._view = None
         return tid
+
+    def __collect(self) -> str:
+        """Wait for every outstanding transaction; the error text, then cleared (``Block``'s wait and check)."""
+        if self.__trans:  # a slave that finished at once, successfully, left nothing to wait for
+            self._waitTransaction(0)
+        err = self.__error
+        if err:
+            self.__error = ""
+        return err
 
     def _waitTransaction(self, id: int = 0) -> None:
         """Wait until transaction ``id`` (0: every outstanding one of this master) finishes or times out."""
