@@ -100,7 +100,7 @@ class Held(rim.Slave):
 def _in_store(thread: threading.Thread) -> bool:
     frame = sys._current_frames().get(thread.ident or -1)
     while frame is not None:
-        if frame.f_code.co_filename.endswith("_access.py"):
+        if frame.f_code.co_filename.endswith(("_access.py", "_access_fast.py")):  # in a setter
             return True
         frame = frame.f_back
     return False

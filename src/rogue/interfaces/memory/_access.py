@@ -22,7 +22,7 @@ from ._models import Reject, buffer_raw, raw_bytes, rogue_error, string_raw, str
 from ._packing import pack, pack_many, unpack, unpack_all
 
 __all__ = ["attached", "dump", "get_bytes", "get_none", "get_num", "get_pyfunc", "get_string", "rate_test",
-           "set_bytes", "set_none", "set_num", "set_pyfunc", "set_string", "specialise"]
+           "set_bytes", "set_none", "set_num", "set_pyfunc", "set_string"]
 
 _ndarray = np.ndarray
 _generic = np.generic
@@ -172,48 +172,6 @@ def get_num(s: Any, index: int) -> Any:
         values = [codec.decode(s, load(s, x)) for x in range(s.numValues)]
         return np.array(values, dtype=codec.decode_many(s, np.zeros(0, dtype=np.uint64)).dtype)
     return codec.decode(s, load(s, index))
-
-
-def specialise(s: Any) -> None:
-    """Give a byte-aligned scalar UInt or Int its own set/get (the hot path: one frame, no dispatch).
-
-    They do what ``set_num``/``get_num`` do for a plain ``int`` and hand every
-    other value to ``set_num``; called again whenever the layout changes.
-    """
-    if s.codec is None or s.numValues or not s.lay.fast or s.modelId not in (UINT, INT):
-        return
-    lay, codec = s.lay, s.codec
-    a, n, order, vmask = lay.fb0, lay.valueBytes, lay.order, lay.vmask
-    e = a + n
-    signed, bits, ro = s.modelId == INT, s.valueBits, s.ro
-    low0, high0 = s.low[0], s.high[0]
-    rng, lo, hi = s.rng, s.lo, s.hi
-    floor, ceil = (-(1 << 63), (1 << 63) - 1) if signed else (0, (1 << 64) - 1)
-    decode = codec.decode
-
-    def setter(s: Any, value: Any, index: int) -> None:
-        if value.__class__ is not int or value < floor or value > ceil or (
-                rng and (float(value) > hi or float(value) < lo)):
-            set_num(s, value, index)  # Rogue's conversion and its errors
-            return
-        bs = s.bst
-        if bs is None:
-            raise _detached(s)
-        with bs.lock:
-            if not ro:
-                bs.stale = True
-                s.staleLow, s.staleHigh, s.stale = low0, high0, True
-            bs.data[a:e] = (value & vmask).to_bytes(n, order)
-
-    def getter(s: Any, index: int) -> Any:
-        bs = s.bst
-        if bs is None:
-            raise _detached(s)
-        with bs.lock:
-            raw = int.from_bytes(bs.data[a:e], order)
-        return decode(s, raw) if signed else raw
-
-    s.setter, s.getter = setter, getter
 
 
 # -- String, Bytes, PyFunc, Custom ------------------------------------------------------------------------

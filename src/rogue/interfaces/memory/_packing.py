@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["Layout", "pack", "pack_many", "unpack", "unpack_all"]
+__all__ = ["Layout", "pack", "pack_many", "typed_view", "unpack", "unpack_all"]
 
 U64 = npt.NDArray[Any]
 
@@ -103,7 +103,7 @@ def unpack(data: bytearray, lay: Layout, index: int) -> int:
 
 
 # -- runs of list elements (numpy) ------------------------------------------------------------------
-def _typed_view(data: bytearray, lay: Layout) -> Any:
+def typed_view(data: bytearray, lay: Layout) -> Any:
     """A numpy view of the elements in the image: 1-D of ``uN`` for 1/2/4/8-byte values, else (n, bytes) of uint8."""
     if lay._view_of is data:
         return lay._view
@@ -145,7 +145,7 @@ def pack_many(data: bytearray, lay: Layout, index: int, raws: U64) -> None:
     if n == 0:
         return
     if lay.fast:
-        view = _typed_view(data, lay)
+        view = typed_view(data, lay)
         view[index:index + n] = raws if view.ndim == 1 else _value_bytes(lay, raws)
         return
     b0, b1, pos = _bit_positions(lay, index, n)
@@ -160,7 +160,7 @@ def unpack_all(data: bytearray, lay: Layout) -> U64:
     """The raw values of every list element, as uint64."""
     n = lay.numValues
     if lay.fast:
-        view = _typed_view(data, lay)
+        view = typed_view(data, lay)
         if view.ndim == 1:
             out: U64 = view.astype(np.uint64)
             return out

@@ -15,6 +15,7 @@ from typing import Any, Callable
 
 from ..._errors import GeneralError
 from . import _access
+from ._access_fast import specialise
 from ._model_ids import BYTES, INT, PYFUNC, STRING, UINT
 from ._models import NUMERIC
 from ._packing import Layout
@@ -261,4 +262,4 @@ def _dispatch(s: _State) -> None:
         s.setter, s.getter = _access.set_pyfunc, _access.get_pyfunc
     else:  # Custom and unknown ids: set does nothing, get gives None
         s.setter, s.getter = _access.set_none, _access.get_none
-    _access.specialise(s)
+    specialise(s)
