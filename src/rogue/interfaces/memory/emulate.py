@@ -16,7 +16,8 @@ from .transaction import Transaction
 __all__ = ["Emulate"]
 
 _PAGE = 0x1000
-_BASE_MASK = ~(_PAGE - 1)
+_OFF_MASK = _PAGE - 1
+_TYPES = frozenset((_READ, _WRITE, _POST, _VERIFY))
 _ZEROS = memoryview(bytes(_PAGE))
 _DEBUG = logging.DEBUG
 _log = Logging.create("memory.Emulate")  # one logger for every instance, as Rogue's name
@@ -44,41 +45,45 @@ class Emulate(Slave):
     def _doTransaction(self, transaction: Transaction) -> None:
         """Execute ``transaction`` against the emulated memory."""
         ttype = transaction._type
-        write = ttype == _WRITE or ttype == _POST
-        if not write and ttype != _READ and ttype != _VERIFY:
+        view = transaction._view
+        addr = transaction._address
+        size = transaction._size
+        off = addr & _OFF_MASK
+        if view is None or off + size > _PAGE or ttype not in _TYPES:
+            self.__other(transaction)  # spans pages, already finished, or an unknown type
+            return
+        with self.__lock:  # within one page: every register access
+            page = self.__pages.get(addr - off)
+            if ttype == _READ or ttype == _VERIFY:
+                view[:] = _ZEROS[:size] if page is None else page[off:off + size]
+            else:
+                if page is None:
+                    page = self.__allocate(addr - off)
+                page[off:off + size] = view
+        transaction._complete(None, "")
+
+    def __other(self, transaction: Transaction) -> None:
+        """An access spanning pages (page by page), one already finished (nothing), or an unknown type (failed)."""
+        ttype = transaction._type
+        if ttype not in _TYPES:
             transaction._complete(None, f"Emulate: unsupported transaction type {ttype}")
             return
         view = transaction._view
         if view is None:
             return  # already finished elsewhere
+        write = ttype == _WRITE or ttype == _POST
         addr = transaction._address
         size = transaction._size
         pages = self.__pages
-        base = addr & _BASE_MASK
-        off = addr - base
-        if off + size <= _PAGE:  # within one page (the usual register access): no loop
-            with self.__lock:
-                page = pages.get(base)
-                if write:
-                    if page is None:
-                        page = self.__allocate(base)
-                    page[off:off + size] = view
-                elif page is None:
-                    view[:] = _ZEROS[:size]
-                else:
-                    view[:] = page[off:off + size]
-            transaction._complete(None, "")
-            return
         pos = 0
         with self.__lock:
             while pos < size:
-                base = addr & _BASE_MASK
-                off = addr - base
+                off = addr & _OFF_MASK
                 n = min(_PAGE - off, size - pos)
-                page = pages.get(base)
+                page = pages.get(addr - off)
                 if write:
                     if page is None:
-                        page = self.__allocate(base)
+                        page = self.__allocate(addr - off)
                     page[off:off + n] = view[pos:pos + n]
                 elif page is None:
                     view[pos:pos + n] = _ZEROS[:n]
