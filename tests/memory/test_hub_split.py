@@ -298,3 +298,40 @@ def test_pieces_split_again_below_a_root_hub() -> None:
     buf = bytearray(64)
     assert xfer(mst, 0, PATTERN[:64], rim.Write) == "" and xfer(mst, 0, buf, rim.Read) == ""
     assert bytes(buf) == PATTERN[:64]
+
+
+class Narrowing(Recorder):
+    """A slave class with its own ``_doMaxAccess``: the hub asks it on every transaction."""
+
+    def __init__(self) -> None:
+        super().__init__(4, 0xFFFFFFFF)
+        self.most = 0
+
+    def _doMaxAccess(self) -> int:
+        return self.most
+
+
+def test_max_access_is_read_once_unless_the_slave_class_answers_itself(monkeypatch: pytest.MonkeyPatch) -> None:
+    asked: list[int] = []
+    real = rim.Slave._doMaxAccess
+    monkeypatch.setattr(rim.Slave, "_doMaxAccess", lambda self: (asked.append(1), real(self))[1])
+    mem = Recorder(4, 16)
+    mst = rim.Master()
+    mst >> rim.Hub(0, 0, 0) >> mem  # the hub reads Emulate's 16 once, at _setSlave
+    asked.clear()
+    for _ in range(3):
+        assert xfer(mst, 0, PATTERN[:32], rim.Write) == ""
+    assert asked == []
+    assert [size for _, size, _ in mem.seen] == [16, 16] * 3  # still split at 16
+    narrow = Narrowing()
+    hub = rim.Hub(0, 0, 0)
+    mst >> hub >> narrow
+    for most, sizes in ((0, [32]), (8, [8, 8, 8, 8]), (16, [16, 16])):  # its answer is followed as it changes
+        narrow.most = most
+        narrow.seen.clear()
+        assert xfer(mst, 0, PATTERN[:32], rim.Write) == ""
+        assert [size for _, size, _ in narrow.seen] == sizes
+    mem2 = Recorder(4, 8)
+    hub >> mem2  # a new slave below: its size from then on
+    assert xfer(mst, 0, PATTERN[:32], rim.Write) == ""
+    assert [size for _, size, _ in mem2.seen] == [8, 8, 8, 8]

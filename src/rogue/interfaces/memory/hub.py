@@ -49,6 +49,12 @@ class Hub(Master, Slave):
         Slave.__init__(self, minAccess, maxAccess)
         self.__offset = int(offset)
         self.__root = bool(minAccess) and bool(maxAccess)
+        self.__most: int | None = 0  # the unconnected placeholder's maximum access (0: never split)
+
+    def _setSlave(self, slave: Slave) -> None:
+        """Attach the memory slave below (and note its maximum access size if it cannot change)."""
+        Master._setSlave(self, slave)
+        self.__most = _fixed_max_access(self._getSlave())
 
     def _getOffset(self) -> int:
         """The offset this hub adds."""
@@ -90,7 +96,9 @@ class Hub(Master, Slave):
         """Add the offset to ``transaction``'s address and pass it to the slave below, split if too large."""
         slave = self._Master__slave  # type: ignore[attr-defined]
         transaction._address = (transaction._address + self.__offset) & _ADDR_MASK
-        most = slave._doMaxAccess()
+        most = self.__most
+        if most is None:  # a slave class of its own answers: ask every time, as Rogue does
+            most = slave._doMaxAccess()
         if transaction._size > most > 0:
             self.__split(transaction, slave, int(most))
         else:
@@ -122,3 +130,18 @@ class Hub(Master, Slave):
             except Exception as exc:  # a slave's bug fails its piece, the others go on
                 log.error("Exception in _doTransaction of %r for subtransaction %i", slave, sub._id, exc_info=True)
                 sub._complete(None, str(exc) or exc.__class__.__name__)
+
+
+def _fixed_max_access(slave: Slave) -> int | None:
+    """The maximum access size ``slave`` reports, when it cannot change; None when it must be asked each time.
+
+    ``Slave``'s answer is the size given to its constructor and ``Hub``'s
+    follows from its constructor's arguments, so they are read once here, at
+    ``_setSlave``; a class overriding ``_doMaxAccess`` is asked on every
+    transaction. (As in C++ Rogue, where a C++ slave's answer is not
+    replaced by assigning ``_doMaxAccess`` on the Python instance.)
+    """
+    answer = getattr(type(slave), "_doMaxAccess", None)
+    if answer is Slave._doMaxAccess or answer is Hub._doMaxAccess:
+        return int(slave._doMaxAccess())
+    return None
