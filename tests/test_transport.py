@@ -20,7 +20,7 @@ from rogue._transport import (
     send_parts,
     waiting_messages,
 )
-from rogue._zap_policy import EventQueue
+from rogue._security.zap_policy import EventQueue
 
 pytestmark = pytest.mark.timeout(30)
 _LOG = logging.getLogger("rogue.test.transport")

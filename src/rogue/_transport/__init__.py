@@ -12,7 +12,7 @@
 
 Above this layer: the bridges (``interfaces/*/tcp.py``), which hold the sockets
 and threads and call their protocol cores and codecs. Security (who may
-connect) is beside it: ``rogue._security``, ``rogue._zap``, ``rogue._keys``.
+connect) is beside it: ``rogue._security``, which opens and reads its sockets through this layer.
 """
 
 from __future__ import annotations

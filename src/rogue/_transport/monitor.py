@@ -137,7 +137,7 @@ class Monitor:
     The source is the socket's monitor socket, which the reader polls
     (:attr:`pollable`), or, for an exclusive server socket whose monitor the
     ZAP service owns, the queue the service passes its events on to
-    (``rogue._zap_policy.EventQueue``: no file descriptor; :attr:`pollable` is
+    (``rogue._security.zap_policy.EventQueue``: no file descriptor; :attr:`pollable` is
     None and ``wake`` is called after each event). Either way :meth:`drain`
     applies what is waiting.
     """

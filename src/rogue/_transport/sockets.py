@@ -25,7 +25,7 @@ T = TypeVar("T")
 def open_socket(kind: int, url: str, bind: bool, name: str, addr: str, port: int,
                 log: logging.Logger, prepare: Callable[[zmq.Socket], Any] | None = None,
                 connect: bool = True, heartbeat: Heartbeat | None = None,
-                rcvtimeo: int | None = None) -> tuple[zmq.Socket, Any]:
+                rcvtimeo: int | None = None, routing_id: bytes | None = None) -> tuple[zmq.Socket, Any]:
     """A socket of the shared context, bound or connected to ``url``, and its monitor (every bridge end).
 
     PUSH sockets get ``IMMEDIATE=1`` (nothing is queued for a peer that is not
@@ -35,11 +35,11 @@ def open_socket(kind: int, url: str, bind: bool, name: str, addr: str, port: int
     missed. Raises GeneralError naming ``addr`` and the port pair ``port``/``port + 1``
     when the socket cannot be bound or connected.
 
-    ``prepare(sock)`` runs before bind/connect (security: ``rogue._socket_guard``); when it returns
+    ``prepare(sock)`` runs before bind/connect (security: ``rogue._security.SocketGuard.prepare``); when it returns
     something, that is the monitor to read: the ZAP service owns the real one
     and passes its events on. ``connect=False`` leaves a client socket unconnected.
     ``heartbeat``: the bridge's link checking (``rogue._heartbeat``; PUSH and ROUTER
-    send, PULL and DEALER receive). ``rcvtimeo``: ``RCVTIMEO`` in ms.
+    send, PULL and DEALER receive). ``rcvtimeo``: ``RCVTIMEO`` in ms. ``routing_id``: a DEALER's ``ROUTING_ID``.
     """
     sock = context().socket(kind)
     mon = None
@@ -53,6 +53,8 @@ def open_socket(kind: int, url: str, bind: bool, name: str, addr: str, port: int
             sock.setsockopt(zmq.IMMEDIATE, 1)
         if rcvtimeo is not None:
             sock.setsockopt(zmq.RCVTIMEO, rcvtimeo)
+        if routing_id is not None:
+            sock.setsockopt(zmq.ROUTING_ID, routing_id)
         if prepare is not None:
             try:
                 mon = prepare(sock)

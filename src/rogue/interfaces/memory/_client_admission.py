@@ -32,7 +32,7 @@ import enum
 
 import zmq
 
-from ..._zap_policy import handshake_result
+from ..._security import handshake_result
 
 __all__ = ["RETRY_FAILED_S", "RETRY_S", "TRANSITIONS", "Action", "Admission", "Input", "State"]
 

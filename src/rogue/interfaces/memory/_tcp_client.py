@@ -32,7 +32,7 @@ import zmq
 from ..._errors import GeneralError
 from ..._heartbeat import DEFAULT_INTERVAL, DEFAULT_TIMEOUT, Heartbeat, LinkLoss
 from ..._logging import Logging
-from ..._security import BridgeSecurity
+from ..._security import BridgeSecurity, SocketGuard
 from ..._transport import (
     Monitor,
     StopAliases,
@@ -125,21 +125,17 @@ class TcpClient(StopAliases, Slave):
         self._push_url = tcp_url(self._addr, self._port)
         self._pull_url = tcp_url(self._addr, self._port + 1)
 
-        security = BridgeSecurity.for_client(self._name, clientSecretKey=clientSecretKey, serverPublicKey=serverPublicKey)
-
-        def prepare(sock: zmq.Socket) -> None:
-            security.apply_curve(sock)
-            if sock.type == zmq.DEALER:
-                sock.setsockopt(zmq.ROUTING_ID, self._route)
-            if sock.type != zmq.PUSH:  # the response socket: how long a waiting master's receive blocks
-                sock.setsockopt(zmq.RCVTIMEO, _POLL_MS)
-
+        self._guard = SocketGuard(BridgeSecurity.for_client(self._name, clientSecretKey=clientSecretKey,
+                                                            serverPublicKey=serverPublicKey), self._log)
+        prepare = self._guard.prepare
         self._push, self._push_mon = open_socket(zmq.PUSH, self._push_url, False, self._name,
                                                  self._addr, self._port, self._log, prepare, heartbeat=self._hb)
         try:
+            # The response socket: RCVTIMEO bounds a waiting master's blocking receive (_lead_receive).
             self._pull, self._pull_mon = open_socket(zmq.DEALER if self._many else zmq.PULL, self._pull_url, False,
                                                      self._name, self._addr, self._port, self._log, prepare,
-                                                     connect=self._many, heartbeat=self._hb)
+                                                     connect=self._many, heartbeat=self._hb, rcvtimeo=_POLL_MS,
+                                                     routing_id=self._route if self._many else None)
         except Exception:
             close_all(self._push, self._push_mon)
             raise
@@ -290,6 +286,7 @@ class TcpClient(StopAliases, Slave):
                         self._push.disable_monitor()
                 self._pull.disable_monitor()
                 close_all(self._pull, self._pull_mon, self._push_mon)
+            self._guard.close()
             self._connected = False
 
         run_io_loop(self, self._log, step, finish)

@@ -41,8 +41,7 @@ from ..._heartbeat import (
 )
 from ..._listener import ensure_released, listening_address, release_error, wait_free
 from ..._logging import Logging
-from ..._security import BridgeSecurity
-from ..._socket_guard import SocketGuard
+from ..._security import BridgeSecurity, SocketGuard
 from ..._transport import (
     Monitor,
     StopAliases,

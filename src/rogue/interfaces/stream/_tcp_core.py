@@ -27,8 +27,7 @@ from ..._heartbeat import (
 )
 from ..._listener import Listen, ensure_released, listening_address, wait_free
 from ..._logging import Logging
-from ..._security import BridgeSecurity
-from ..._socket_guard import SocketGuard
+from ..._security import BridgeSecurity, SocketGuard
 from ..._transport import (
     PeerTracker,
     StopAliases,

@@ -1,11 +1,11 @@
-"""The per-socket side of the ZAP service: what a socket admits, and what a client saw.
+"""The per-socket side of the ZAP service: what one server socket admits.
 
 :class:`Policy` (one server socket's admission rules, its connection state and
-its decision on each handshake, :meth:`Policy.admit`), :class:`PeerGroup` (the
-sockets one client uses together, and rate-limited refusal warnings) and
-:func:`handshake_result` (a client's view of its handshakes). The service that
-feeds them monitor events and ZAP requests is :mod:`rogue._zap`; it changes a
-policy's state only through the policy's public methods.
+its decision on each handshake, :meth:`Policy.admit`) and :class:`PeerGroup`
+(the sockets one client uses together, and rate-limited refusal warnings). The
+service that feeds them monitor events and ZAP requests is :mod:`.zap`; it
+changes a policy's state only through the policy's public methods. A client's
+view of the same handshakes is :mod:`.handshake`.
 """
 
 from __future__ import annotations
@@ -20,13 +20,12 @@ from typing import Any, Callable
 
 import zmq
 
-from ._logging import Logging
+from .._logging import Logging
 
-__all__ = ["BUSY", "EventQueue", "PeerGroup", "Policy", "handshake_result"]
+__all__ = ["BUSY", "EventQueue", "PeerGroup", "Policy"]
 
 _log = Logging.create("zap")
 _WARN_PERIOD_S = 60.0  # one warning per refused address and reason in this time
-_FAILED = zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL | zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL
 BUSY = b"500"  # ZAP status for "already serves another client" (400 means not allowed)
 
 
@@ -67,24 +66,6 @@ class EventQueue:
         self._q.clear()
 
 
-def handshake_result(event: int, value: int) -> str | None:
-    """Classify a client socket's monitor event: ``'ok'``, ``'busy'``, ``'refused'``, ``'failed'`` or None.
-
-    ``'busy'``: an exclusive server already serves another client. ``'refused'``:
-    the server's ZAP handler said no (address or CURVE key not allowed). libzmq
-    does not retry either by itself. ``'failed'``: the handshake broke (a wrong
-    CURVE server key, a NULL client on a CURVE port, a socket type the port does
-    not serve). ``value`` is the event's value.
-    """
-    if event == zmq.EVENT_HANDSHAKE_SUCCEEDED:
-        return "ok"
-    if event == zmq.EVENT_HANDSHAKE_FAILED_AUTH:
-        return "busy" if value == 500 else "refused"
-    if event & _FAILED:
-        return "failed"
-    return None
-
-
 class PeerGroup:
     """The server sockets one client uses together (a memory server's P and P+1).
 
@@ -113,7 +94,7 @@ class PeerGroup:
 
 
 class Policy:
-    """What one server socket admits; made by :func:`rogue._zap.guard`, ended by :meth:`close`.
+    """What one server socket admits; made by :func:`rogue._security.zap.guard`, ended by :meth:`close`.
 
     Counters ``admitted`` and ``refused`` count ZAP decisions. The connection
     state is kept by the service thread only, through :meth:`accepted`,
@@ -148,7 +129,7 @@ class Policy:
         self._stopped = threading.Event()
         self._close_lock = threading.Lock()
         self._closed = False
-        self._service: Any = None  # the rogue._zap service, once attached
+        self._service: Any = None  # the rogue._security.zap service, once attached
         self._release: Callable[[Policy], None] = lambda pol: None
 
     def attach(self, domain: bytes, service: Any, release: Callable[[Policy], None],

@@ -4,16 +4,16 @@ Server side: ``allow`` (IP addresses or networks that may connect),
 ``serverSecretKey`` with ``allowedClientKeys`` (CURVE: encrypted, and only the
 listed client public keys get in) and, for a memory server, ``exclusive`` (one
 client per port pair; off with ``manyClients``). These are enforced by libzmq's
-ZAP handshake through :mod:`rogue._zap`. Client side: ``clientSecretKey`` with
+ZAP handshake through :mod:`.zap`. Client side: ``clientSecretKey`` with
 ``serverPublicKey``. Keys are Z85 text, raw 32 bytes or ZeroMQ certificate
-files (:mod:`rogue._keys`), parsed here once, before any socket exists.
+files (:mod:`.keys`), parsed here once, before any socket exists.
 
-The stream bridges, the memory bridges, :func:`rogue._zap.register` and the
+The stream bridges, the memory bridges, :func:`.zap.register` and the
 command line all validate through :meth:`BridgeSecurity.for_server` and
 :meth:`BridgeSecurity.for_client`; a bad option raises
 :class:`rogue._errors.OptionError` (a ``GeneralError``). With no option given
 nothing changes: the wire stays Rogue's. Applying the object to a bridge's
-sockets is :class:`rogue._socket_guard.SocketGuard`.
+sockets is :class:`.guard.SocketGuard`.
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ from typing import Any, Union
 
 import zmq
 
-from ._errors import GeneralError, OptionError
-from ._keys import ClientCurve, ServerCurve, client_curve, server_curve
+from .._errors import GeneralError, OptionError
+from .keys import ClientCurve, ServerCurve, client_curve, server_curve
 
 __all__ = ["BridgeSecurity", "Network", "allow_networks"]
 

@@ -1,11 +1,12 @@
 """A bridge's :class:`BridgeSecurity` applied to each socket it opens, and what that leaves to end.
 
-The frozen :class:`rogue._security.BridgeSecurity` says what a bridge allows;
+The frozen :class:`~.options.BridgeSecurity` says what a bridge allows;
 a :class:`SocketGuard` is the per-bridge mutable part: the ZAP policies of a
-server's sockets (one :class:`rogue._zap.PeerGroup`, so a memory server's
-P and P+1 admit one client together), the IP address of the client an
-exclusive server serves, and :meth:`SocketGuard.close`. Used alike by the
-stream bridges (``rogue.interfaces.stream.tcp``) and the memory bridges.
+server's sockets (one :class:`~.zap_policy.PeerGroup`, so a memory server's
+P and P+1 admit one client together), the CURVE keys of a client's sockets,
+the IP address of the client an exclusive server serves, and
+:meth:`SocketGuard.close`. Every bridge end, server or client, applies its
+security through one ``SocketGuard`` and nothing else.
 """
 
 from __future__ import annotations
@@ -14,9 +15,9 @@ import logging
 
 import zmq
 
-from ._security import BridgeSecurity
-from ._zap import PeerGroup, Policy, guard
-from ._zap_policy import EventQueue
+from .options import BridgeSecurity
+from .zap import guard
+from .zap_policy import EventQueue, PeerGroup, Policy
 
 __all__ = ["SocketGuard"]
 
@@ -51,7 +52,7 @@ class SocketGuard:
         if self._group is None:
             self.security.apply_curve(sock)
             return None
-        # heartbeat=False: no ZMTP heartbeats; the bridge checks its links itself (rogue._heartbeat).
+        # heartbeat=False: no ZMTP heartbeats; the bridge checks its links itself (rogue._transport.heartbeat).
         pol = guard(sock, self.security, log=self._log, group=self._group, heartbeat=False,
                     forward_events=self._forward)
         if pol.active:

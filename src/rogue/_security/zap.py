@@ -5,11 +5,11 @@ libzmq consults one ZAP handler per ZeroMQ context (a REP socket bound at
 domain or is a CURVE server. rogue-bridge shares one context per process
 (:func:`rogue._transport.context`), so this module runs one service for all of its
 sockets: :func:`guard` gives a server socket its own ZAP domain and a
-:class:`Policy` from the bridge's already checked
-:class:`rogue._security.BridgeSecurity` (:func:`register` does the same from
+:class:`~.zap_policy.Policy` from the bridge's already checked
+:class:`~.options.BridgeSecurity` (:func:`register` does the same from
 raw options), and the service answers each ZAP request with that policy's
-decision (:meth:`Policy.admit`). The service is its own REP loop; requests and
-replies are the pure functions of :mod:`rogue._zap_protocol`. Its thread starts
+decision (:meth:`~.zap_policy.Policy.admit`). The service is its own REP loop; requests and
+replies are the pure functions of :mod:`.zap_protocol`. Its thread starts
 with the first policy and ends with the last.
 
 Decisions, in this order: the IP allow-list; the mechanism (a CURVE server
@@ -28,9 +28,9 @@ client is admitted, the policy records every connection open at that moment
 can ask, and the service reads the monitor before each decision), and the
 socket serves a client until all of those have closed. Refused connections
 close at once, so the socket is free again as soon as its client leaves; the
-bridges' link checking (``rogue._heartbeat``) notices a client whose host vanished.
+bridges' link checking (``rogue._transport.heartbeat``) notices a client whose host vanished.
 
-A :class:`PeerGroup` ties together the sockets one client uses (a memory
+A :class:`~.zap_policy.PeerGroup` ties together the sockets one client uses (a memory
 server's PULL at P and PUSH at P+1): no socket of the group admits a client
 from another IP than the one another socket of the group serves. Two clients
 on one host cannot be told apart that way. rogue-bridge's ``TcpClient``
@@ -52,15 +52,15 @@ from collections.abc import Iterable
 
 import zmq
 
-from . import _keys
-from ._errors import GeneralError
-from ._logging import Logging
-from ._security import BridgeSecurity, allow_networks
-from ._transport import LINK_EVENTS, context, parse_event
-from ._zap_policy import EventQueue, PeerGroup, Policy, handshake_result
-from ._zap_protocol import Request, answer, reply, request_id
+from .._errors import GeneralError
+from .._logging import Logging
+from .._transport import LINK_EVENTS, context, parse_event
+from .keys import KeySpec, ServerCurve
+from .options import BridgeSecurity
+from .zap_policy import EventQueue, PeerGroup, Policy
+from .zap_protocol import Request, answer, reply, request_id
 
-__all__ = ["PeerGroup", "Policy", "allow_networks", "guard", "handshake_result", "register"]
+__all__ = ["guard", "register"]
 
 _log = Logging.create("zap")
 _SRC = "rogue.zap"
@@ -244,8 +244,8 @@ def register(
     group: PeerGroup | None = None,
     exclusive: bool = False,
     allow: str | Iterable[str] | None = None,
-    server_secret_key: _keys.KeySpec | None = None,
-    client_keys: _keys.KeySpec | Iterable[_keys.KeySpec] | None = None,
+    server_secret_key: KeySpec | None = None,
+    client_keys: KeySpec | Iterable[KeySpec] | None = None,
     heartbeat: bool | None = None,
     forward_events: bool = False,
 ) -> Policy:
@@ -290,7 +290,7 @@ def guard(
     name = name or security.name
     exclusive = security.exclusive
     curve = security.curve
-    keys = curve.clients if isinstance(curve, _keys.ServerCurve) else None
+    keys = curve.clients if isinstance(curve, ServerCurve) else None
     group = group or PeerGroup(name, log)
     pol = Policy(sock, name, group, exclusive, security.allow, keys)
     if not security.enabled:

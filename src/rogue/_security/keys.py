@@ -28,7 +28,7 @@ import zmq
 import zmq.auth
 from zmq.utils import z85
 
-from ._errors import GeneralError, OptionError
+from .._errors import GeneralError, OptionError
 
 __all__ = [
     "ClientCurve",

@@ -1,0 +1,89 @@
+"""One home per concern, checked on the source: what lives where, and who may reach into it.
+
+Read with :mod:`ast` (nothing is imported or run): a module that reaches
+past a package's surface, or does another layer's work, fails here with its
+file and line.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from pathlib import Path
+
+SRC = Path(__file__).resolve().parents[1] / "src" / "rogue"
+
+
+def _modules(*, outside: str | None = None) -> Iterator[tuple[Path, ast.Module]]:
+    for path in sorted(SRC.rglob("*.py")):
+        rel = path.relative_to(SRC).as_posix()
+        if outside is not None and rel.startswith(outside + "/"):
+            continue
+        yield path, ast.parse(path.read_text(), str(path))
+
+
+def _absolute(path: Path, node: ast.ImportFrom) -> str:
+    """The absolute module name of a ``from ... import`` in ``path``."""
+    if not node.level:
+        return node.module or ""
+    package = list(path.relative_to(SRC.parent).with_suffix("").parts)[:-1]
+    if path.name == "__init__.py":
+        package = list(path.relative_to(SRC.parent).parts)[:-1]
+    base = package[: len(package) - (node.level - 1)]
+    return ".".join(base + ([node.module] if node.module else []))
+
+
+def _surface(package: str) -> set[str]:
+    init = ast.parse((SRC / package / "__init__.py").read_text())
+    for node in init.body:
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", "") == "__all__" for t in node.targets):
+            return set(ast.literal_eval(node.value))
+    raise AssertionError(f"{package}/__init__.py has no __all__")
+
+
+def _where(path: Path, node: ast.AST) -> str:
+    return f"{path.relative_to(SRC.parent)}:{getattr(node, 'lineno', 0)}"
+
+
+def test_security_is_reached_through_its_package_surface_only() -> None:
+    """Outside ``rogue/_security/`` the library imports ``rogue._security``'s ``__all__`` and nothing deeper."""
+    surface = _surface("_security")
+    bad = []
+    for path, tree in _modules(outside="_security"):
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom):
+                mod = _absolute(path, node)
+                if mod.startswith("rogue._security."):
+                    bad.append(f"{_where(path, node)} imports {mod}")
+                elif mod == "rogue._security":
+                    bad += [f"{_where(path, node)} imports {a.name}" for a in node.names if a.name not in surface]
+                elif mod == "rogue" and any(a.name == "_security" for a in node.names):
+                    bad.append(f"{_where(path, node)} imports the package object")
+    assert not bad, "security reached past its surface:\n" + "\n".join(bad)
+
+
+def test_no_module_of_a_private_package_re_exports_a_sibling() -> None:
+    """Inside ``_security``/``_transport`` only ``__init__`` re-exports: no chain of one module passing on another's names."""
+    bad = []
+    for package in ("_security", "_transport"):
+        for path in sorted((SRC / package).glob("*.py")):
+            if path.name == "__init__.py":
+                continue
+            tree = ast.parse(path.read_text())
+            imported = {a.asname or a.name for n in tree.body if isinstance(n, ast.ImportFrom) and n.level
+                        for a in n.names}
+            for node in tree.body:
+                if isinstance(node, ast.Assign) and any(getattr(t, "id", "") == "__all__" for t in node.targets):
+                    passed_on = set(ast.literal_eval(node.value)) & imported
+                    bad += [f"{_where(path, node)} re-exports {name}" for name in sorted(passed_on)]
+    assert not bad, "\n".join(bad)
+
+
+def test_only_the_security_package_sets_curve_keys() -> None:
+    """Every bridge end applies its security through ``SocketGuard``: nobody else sets CURVE options or keys."""
+    bad = []
+    for path, tree in _modules(outside="_security"):
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Attribute) and (node.attr == "apply_curve" or node.attr.startswith("curve_")):
+                bad.append(f"{_where(path, node)} uses .{node.attr}")
+    assert not bad, "security applied outside rogue._security:\n" + "\n".join(bad)
