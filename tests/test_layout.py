@@ -87,3 +87,54 @@ def test_only_the_security_package_sets_curve_keys() -> None:
             if isinstance(node, ast.Attribute) and (node.attr == "apply_curve" or node.attr.startswith("curve_")):
                 bad.append(f"{_where(path, node)} uses .{node.attr}")
     assert not bad, "security applied outside rogue._security:\n" + "\n".join(bad)
+
+
+def test_transport_is_reached_through_its_package_surface_only() -> None:
+    """Outside ``rogue/_transport/`` the library imports ``rogue._transport``'s ``__all__`` and nothing deeper."""
+    surface = _surface("_transport")
+    bad = []
+    for path, tree in _modules(outside="_transport"):
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom):
+                mod = _absolute(path, node)
+                if mod.startswith("rogue._transport."):
+                    bad.append(f"{_where(path, node)} imports {mod}")
+                elif mod == "rogue._transport":
+                    bad += [f"{_where(path, node)} imports {a.name}" for a in node.names if a.name not in surface]
+    assert not bad, "transport reached past its surface:\n" + "\n".join(bad)
+
+
+# What only rogue._transport does to a ZeroMQ socket: create it, set or read its options, attach
+# its monitor, receive from it (a kernel socket pair's recv counts too: the wake-up pairs live there).
+_SOCKET_CALLS = {"socket", "setsockopt", "getsockopt", "set", "get_monitor_socket", "monitor", "recv",
+                 "recv_multipart", "recv_string", "recv_pyobj", "recv_json", "socketpair"}
+_SOCKET_OPTIONS = {"linger", "rcvhwm", "sndhwm", "rcvtimeo", "sndtimeo", "immediate", "ipv6", "routing_id",
+                   "router_mandatory", "heartbeat_ivl", "heartbeat_timeout", "handshake_ivl", "tcp_keepalive"}
+# Security's own socket settings (rogue._security): CURVE keys and the ZAP domain.
+_SECURITY_OPTIONS = {"curve_server", "curve_secretkey", "curve_publickey", "curve_serverkey", "zap_domain"}
+
+
+def _socket_work(path: Path, tree: ast.Module) -> list[str]:
+    bad = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _SOCKET_CALLS:
+            owner = node.func.value
+            if node.func.attr in ("set", "socket") and not (
+                    isinstance(owner, ast.Call) and getattr(owner.func, "id", "") == "context"
+                    or getattr(owner, "id", "") in ("zmq", "ctx")):
+                continue  # only a ZeroMQ context's socket()/set() count (a port probe's socket.socket() does not)
+            bad.append(f"{_where(path, node)} calls .{node.func.attr}()")
+        elif isinstance(node, (ast.Assign, ast.AugAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for t in targets:
+                if isinstance(t, ast.Attribute) and t.attr in _SOCKET_OPTIONS:
+                    bad.append(f"{_where(path, node)} sets .{t.attr}")
+    return bad
+
+
+def test_only_the_transport_layer_creates_configures_monitors_or_reads_sockets() -> None:
+    """Bridges, security, the CLI and the graph leave sockets' creation, options, monitors and receives to ``_transport``."""
+    bad = []
+    for path, tree in _modules(outside="_transport"):
+        bad += _socket_work(path, tree)
+    assert not bad, "socket work outside rogue._transport:\n" + "\n".join(bad)

@@ -3,24 +3,32 @@
 from __future__ import annotations
 
 import logging
+import threading
 
 import pytest
 import zmq
 
 from rogue._errors import GeneralError
-from rogue._listener import wait_free
+from rogue._transport.listener import wait_free
 from rogue._ports import port_free
 from rogue._transport import (
+    EventQueue,
     Monitor,
+    PartlySent,
+    Waker,
     context,
+    monitor_reader,
+    open_inproc,
     open_pair,
     open_socket,
     raw_send,
     recv_parts,
+    recv_parts_keeping,
     send_parts,
+    waiting_events,
     waiting_messages,
 )
-from rogue._security.zap_policy import EventQueue
+from rogue._transport import messages
 
 pytestmark = pytest.mark.timeout(30)
 _LOG = logging.getLogger("rogue.test.transport")
@@ -123,3 +131,113 @@ def test_open_pair_releases_nothing_when_the_first_fails() -> None:
     with pytest.raises(GeneralError):
         open_pair(fail, fail, released.append)
     assert released == [[]]
+
+
+def test_recv_parts_keeping_leaves_one_part_a_frame_and_the_rest_bytes() -> None:
+    """The stream bridge's receive: headers as bytes, the payload the zmq.Frame it came in (no copy)."""
+    push, pull = open_inproc(zmq.PUSH, "inproc://rogue-test-keeping", True), \
+        open_inproc(zmq.PULL, "inproc://rogue-test-keeping", False)
+    try:
+        assert push.poll(10_000, zmq.POLLOUT)  # the peer is attached
+        send_parts(push, (b"\x01\x00", b"\x02", b"\x03", b"payload"))
+        send_parts(push, (b"only",))
+        assert pull.poll(10_000)
+        parts = recv_parts_keeping(pull, 3)
+        assert parts[:3] == [b"\x01\x00", b"\x02", b"\x03"] and isinstance(parts[3], zmq.Frame)
+        assert parts[3].bytes == b"payload"
+        first = recv_parts_keeping(pull, 0)  # part 0 kept too (a one-part message)
+        assert isinstance(first[0], zmq.Frame) and first[0].bytes == b"only"
+        with pytest.raises(zmq.Again):
+            recv_parts_keeping(pull, 3)
+    finally:
+        push.close(0)
+        pull.close(0)
+
+
+@pytest.mark.parametrize("n", [2, 3, 4, 5, 6])
+def test_send_parts_sends_every_length_whole_and_zero_copy_last(n: int) -> None:
+    push, pull = open_inproc(zmq.PUSH, f"inproc://rogue-test-send{n}", True), \
+        open_inproc(zmq.PULL, f"inproc://rogue-test-send{n}", False)
+    try:
+        parts = [bytes([i]) * (i + 1) for i in range(n - 1)] + [bytearray(b"tail" * 1000)]
+        assert push.poll(10_000, zmq.POLLOUT)  # the peer is attached
+        send_parts(push, parts, copy=False)
+        assert pull.poll(10_000)
+        assert recv_parts(pull) == [bytes(p) for p in parts]
+    finally:
+        push.close(0)
+        pull.close(0)
+
+
+def test_send_parts_tells_a_refused_start_from_a_part_way_failure(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``zmq.Again`` at the first part: nothing sent. A later part failing: ``PartlySent`` (a ZMQError, same errno)."""
+    alone = open_inproc(zmq.PUSH, "inproc://rogue-test-alone", True)
+    try:
+        with pytest.raises(zmq.Again):  # no peer: the first part is refused
+            send_parts(alone, (b"a", b"b", b"c", b"d"))
+    finally:
+        alone.close(0)
+    push = open_inproc(zmq.PUSH, "inproc://rogue-test-partly", True)
+    pull = open_inproc(zmq.PULL, "inproc://rogue-test-partly", False)
+    real, calls = messages.raw_send, []
+
+    def fail_third(sock: zmq.Socket, data: object, flags: int = 0, copy: bool = True) -> object:
+        calls.append(data)
+        if len(calls) == 3:
+            raise zmq.ZMQError(zmq.EHOSTUNREACH)
+        return real(sock, data, flags, copy)
+
+    try:
+        assert push.poll(10_000, zmq.POLLOUT)  # the peer is attached
+        monkeypatch.setattr(messages, "raw_send", fail_third)
+        with pytest.raises(PartlySent) as err:
+            send_parts(push, (b"a", b"b", b"c", b"d"))
+        assert isinstance(err.value, zmq.ZMQError) and err.value.errno == zmq.EHOSTUNREACH
+    finally:
+        push.close(0)
+        pull.close(0)
+
+
+def test_monitor_reader_reads_a_sockets_events_and_replace_forgets_its_peers() -> None:
+    server = open_inproc(zmq.PULL, "inproc://rogue-test-monreader", True)
+    client = context().socket(zmq.PUSH)
+    reader = monitor_reader(client)
+    try:
+        assert reader.rcvhwm == 0  # unbounded: libzmq must never block on it
+        client.connect("inproc://rogue-test-monreader")
+        mon = Monitor(reader, "push", _LOG)
+        # inproc connections report no monitor events of their own; a fake one shows the parser and replace().
+        q = EventQueue()
+        q.put(_event(zmq.EVENT_CONNECTED, 5))
+        q.put(_event(zmq.EVENT_HANDSHAKE_SUCCEEDED, 0))
+        assert [e[:2] for e in waiting_events(q)] == [(zmq.EVENT_CONNECTED, 5), (zmq.EVENT_HANDSHAKE_SUCCEEDED, 0)]
+        q.put(_event(zmq.EVENT_CONNECTED, 5))
+        q.put(_event(zmq.EVENT_HANDSHAKE_SUCCEEDED, 0))
+        mon.replace(q)
+        assert mon.pollable is None and mon.drain() is True and mon.peers.peers == 1
+        mon.replace(reader)  # the socket was rebuilt: its peers are forgotten, the new source polled
+        assert mon.pollable is reader and mon.peers.peers == 0
+        client.disable_monitor()  # MONITOR_STOPPED reaches the reader
+        assert reader.poll(10_000)
+        assert any(event == zmq.EVENT_MONITOR_STOPPED for event, *_ in waiting_events(reader))
+    finally:
+        client.close(0)
+        reader.close(0)
+        server.close(0)
+
+
+def test_waker_wakes_a_poll_from_another_thread_and_clears() -> None:
+    waker = Waker()
+    try:
+        items = [(waker.fd, zmq.POLLIN)]
+        assert messages.poll_items(items, 0) == []
+        t = threading.Thread(target=waker.wake)
+        t.start()
+        t.join()
+        waker.wake()  # a second pending wake-up is one readable descriptor all the same
+        assert messages.poll_items(items, 10_000) == [(waker.fd, zmq.POLLIN)]
+        waker.clear()
+        assert messages.poll_items(items, 0) == []
+    finally:
+        waker.close()
+    waker.wake()  # after close: nothing, no error

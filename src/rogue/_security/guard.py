@@ -13,11 +13,10 @@ from __future__ import annotations
 
 import logging
 
-import zmq
-
+from .._transport import EventQueue, Socket
 from .options import BridgeSecurity
 from .zap import guard
-from .zap_policy import EventQueue, PeerGroup, Policy
+from .zap_policy import PeerGroup, Policy
 
 __all__ = ["SocketGuard"]
 
@@ -44,7 +43,7 @@ class SocketGuard:
         """True when the sockets get any setting (see :attr:`BridgeSecurity.enabled`)."""
         return self.security.enabled
 
-    def prepare(self, sock: zmq.Socket) -> EventQueue | None:
+    def prepare(self, sock: Socket) -> EventQueue | None:
         """Configure ``sock`` before its bind (server: its ZAP policy) or connect (client: CURVE).
 
         Returns the socket's forwarded monitor events, when the ZAP service owns its monitor.

@@ -30,10 +30,13 @@ from typing import Any
 import zmq
 
 from ..._errors import GeneralError
-from ..._heartbeat import DEFAULT_INTERVAL, DEFAULT_TIMEOUT, Heartbeat, LinkLoss
 from ..._logging import Logging
 from ..._security import BridgeSecurity, SocketGuard
 from ..._transport import (
+    DEFAULT_INTERVAL,
+    DEFAULT_TIMEOUT,
+    Heartbeat,
+    LinkLoss,
     Monitor,
     StopAliases,
     close_all,

@@ -23,7 +23,6 @@ while it waits (bounded by the master timeout, 1 s by default).
 from __future__ import annotations
 
 import errno
-import socket
 import threading
 from threading import get_ident
 from time import monotonic
@@ -31,19 +30,22 @@ from typing import Any
 
 import zmq
 
-from ... import _listener
-from ..._heartbeat import (
-    DEFAULT_INTERVAL,
-    DEFAULT_TIMEOUT,
-    Heartbeat,
-    LinkLoss,
-    peer_address,
-)
-from ..._listener import ensure_released, listening_address, release_error, wait_free
 from ..._logging import Logging
 from ..._security import BridgeSecurity, SocketGuard
 from ..._transport import (
+    DEFAULT_INTERVAL,
+    DEFAULT_TIMEOUT,
+    Heartbeat,
+    Listen,
+    LinkLoss,
     Monitor,
+    Waker,
+    ensure_released,
+    listening_address,
+    peer_address,
+    release_error,
+    release_timeout,
+    wait_free,
     StopAliases,
     close_all,
     open_pair,
@@ -134,21 +136,17 @@ class TcpServer(StopAliases, Master):
             return open_socket(kind, tcp_url(self._addr, port), True, self._name, self._addr, self._port, self._log,
                                self._guard.prepare, heartbeat=self._hb)
 
-        def release(listening: list[Any]) -> None:
+        def release(listening: list[Listen]) -> None:
             self._guard.close()
             wait_free(listening)
 
         (self._pull, self._pull_mon), (self._push, self._push_mon) = open_pair(
             lambda: bind(zmq.PULL, self._port), lambda: bind(zmq.ROUTER if self._many else zmq.PUSH, self._port + 1),
             release)
-        if self._many:  # a full or vanished client is an error to handle, not a silent drop
-            self._push.setsockopt(zmq.ROUTER_MANDATORY, 1)
         # Where the server listens: stop() returns once the kernel has released both ports.
         self._listen = [a for a in (listening_address(self._pull), listening_address(self._push)) if a is not None]
-        # Completions from other threads write one byte here to wake the I/O thread's poll.
-        self._wake_r, self._wake_w = socket.socketpair()
-        self._wake_r.setblocking(False)
-        self._wake_w.setblocking(False)
+        # Completions from other threads wake the I/O thread's poll through this.
+        self._waker = Waker()
         # Exclusive: events come from the ZAP service's thread, which wakes the I/O thread.
         self._mons = (Monitor(self._pull_mon, "pull", self._log, self._wake_io),
                       Monitor(self._push_mon, "push", self._log, self._wake_io))
@@ -161,10 +159,7 @@ class TcpServer(StopAliases, Master):
     def _wake_io(self) -> None:
         """Called when a transaction finishes: wake the I/O thread unless it is the caller."""
         if get_ident() != self._io_ident:
-            try:
-                self._wake_w.send(b"\0")
-            except OSError:  # buffer full (a wake-up is pending anyway) or closed (stopping)
-                pass
+            self._waker.wake()
 
     def _reply(self, route: Any, parts: list[Any]) -> None:
         """Send a response: to ``route`` (manyClients), else to the one client of the PUSH socket."""
@@ -220,7 +215,7 @@ class TcpServer(StopAliases, Master):
     def _io_loop(self) -> None:
         """Receive requests into the core, send its responses, follow monitor events."""
         self._io_ident = get_ident()
-        pull, pull_mon, push_mon, wake_r = self._pull, self._pull_mon, self._push_mon, self._wake_r
+        pull, pull_mon, push_mon, waker = self._pull, self._pull_mon, self._push_mon, self._waker
         core = self._core
         reply = self._reply
         poller = zmq.Poller()
@@ -231,8 +226,8 @@ class TcpServer(StopAliases, Master):
         queued = [mon for mon in self._mons if mon.pollable is None]
         for sock in polled:
             poller.register(sock, zmq.POLLIN)
-        poller.register(wake_r, zmq.POLLIN)
-        wake_fd = wake_r.fileno()  # the poller reports plain sockets by file descriptor
+        poller.register(waker.fd, zmq.POLLIN)
+        wake_fd = waker.fd  # the poller reports plain sockets by file descriptor
         items = poller.sockets  # what Poller.poll polls (``modify`` edits it in place)
         reading = True
         next_tick = 0.0
@@ -249,10 +244,7 @@ class TcpServer(StopAliases, Master):
                     self._drain(pull, core)
                 elif sock == wake_fd:
                     woken = True
-                    try:
-                        wake_r.recv(4096)
-                    except OSError:
-                        pass
+                    waker.clear()
                 elif sock in polled:
                     if polled[sock].drain():
                         self._update_link()
@@ -286,8 +278,7 @@ class TcpServer(StopAliases, Master):
             close_all(pull, pull_mon, push_mon)
             self._push.close(linger=_FLUSH_MS)  # responses already sent still reach a connected client
             self._guard.close()
-            self._wake_r.close()
-            self._wake_w.close()
+            waker.close()
             self._connected = False
 
         run_io_loop(self, self._log, step, finish, what="I/O loop")
@@ -375,7 +366,7 @@ class TcpServer(StopAliases, Master):
 
         The listening ports are free when this returns: a new server may bind
         them at once, in this process or another. If they are still held after
-        ``rogue._listener.RELEASE_S`` (5) seconds, or the slave keeps the I/O
+        ``rogue._transport.listener.RELEASE_S`` (5) seconds, or the slave keeps the I/O
         thread busy that long, it raises GeneralError. Responses already sent keep draining to a
         connected client for up to 2 s in the background.
         """
@@ -383,7 +374,7 @@ class TcpServer(StopAliases, Master):
             return
         if self._io is not threading.current_thread():
             self._wake_io()
-            self._io.join(_listener.RELEASE_S)  # it owns the sockets: wait longer than one poll period
+            self._io.join(release_timeout())  # it owns the sockets: wait longer than one poll period
             if self._io.is_alive():
                 self._log.warning("I/O thread still busy in the slave after stop()")
                 raise release_error(self._name, None, "the I/O thread is busy in the slave")

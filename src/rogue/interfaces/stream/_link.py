@@ -19,7 +19,7 @@ class LinkStatus:
     counters; reading them needs no lock (each is one int written by one thread).
     """
 
-    _loss: Any  # the bridge's rogue._heartbeat.LinkLoss (link losses)
+    _loss: Any  # the bridge's rogue._transport.LinkLoss (link losses)
 
     def _init_status(self) -> None:
         self._running = False

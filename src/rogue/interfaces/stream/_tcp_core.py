@@ -16,30 +16,34 @@ from typing import Any
 
 import zmq
 
-from ... import _listener
 from ..._errors import GeneralError
-from ..._heartbeat import (
+from ..._logging import Logging
+from ..._security import BridgeSecurity, SocketGuard
+from ..._transport import (
     DEFAULT_INTERVAL,
     DEFAULT_TIMEOUT,
     Heartbeat,
     LinkLoss,
-    peer_address,
-)
-from ..._listener import Listen, ensure_released, listening_address, wait_free
-from ..._logging import Logging
-from ..._security import BridgeSecurity, SocketGuard
-from ..._transport import (
-    PeerTracker,
+    Listen,
+    Monitor,
+    MonitorSource,
+    PartlySent,
+    Socket,
     StopAliases,
-    drain_events,
+    ensure_released,
+    listening_address,
     open_pair,
     open_retrying,
     open_socket,
-    raw_send,
+    peer_address,
+    recv_parts_keeping,
     register_closer,
+    release_timeout,
     run_io_loop,
+    send_parts,
     start_io_thread,
     tcp_url,
+    wait_free,
 )
 from ..._warn_limiter import WarnLimiter
 from ._attach_grace import ATTACH_GRACE_S, AttachGrace
@@ -61,10 +65,8 @@ _POLL_MS = 100  # how often a blocked sender looks at the stop flag
 _IDLE_MS = 1000
 _BATCH = 256  # messages received between two looks at the monitor sockets
 _REBIND_S = 1.0  # how long a rebuilt server socket retries a port the old one still holds
-_SNDMORE_NOBLOCK = zmq.SNDMORE | zmq.NOBLOCK
-_NOBLOCK = zmq.NOBLOCK
+_PAYLOAD = 3  # the part received as a zmq.Frame (zero-copy), the rest as bytes
 _DEBUG = logging.DEBUG
-_send_part = raw_send  # pyzmq's backend send: half the cost of zmq.Socket.send per part (rogue._transport)
 
 
 class TcpCore(StopAliases, LinkStatus, Master, Slave):
@@ -82,7 +84,7 @@ class TcpCore(StopAliases, LinkStatus, Master, Slave):
     ``heartbeatInterval`` and ``heartbeatTimeout`` (seconds, default 1 and 5;
     interval 0: off): a peer silent for the timeout (a pulled cable, a hung
     host) is declared lost, :meth:`isConnected` goes False with one warning,
-    and the bridge reconnects by itself when the link returns (``rogue._heartbeat``).
+    and the bridge reconnects by itself when the link returns (``rogue._transport.heartbeat``).
 
     Empty (0-byte) frames are legal and round-trip between rogue-bridge peers.
     C++ Rogue 6.15's receiver mis-parses them (and loses the frame after one),
@@ -126,11 +128,13 @@ class TcpCore(StopAliases, LinkStatus, Master, Slave):
             self._security.close()  # after the sockets: the policy forgets a closed socket
             wait_free(listening)
 
-        self._pull: zmq.Socket | None
-        self._push: zmq.Socket | None
+        self._pull: Socket | None
+        self._push: Socket | None
         (self._pull, self._pull_mon), (self._push, push_mon) = open_pair(
             lambda: self._open(zmq.PULL, self._pull_url), lambda: self._open(zmq.PUSH, self._push_url), release)
         self._push_mons = PushMonitors(push_mon)
+        self._pull_monitor = Monitor(self._pull_mon, "pull", self._log)
+        self._push_monitor = Monitor(push_mon, "push", self._log)
         self._copy_threshold = self._push.copy_threshold
         self._bad = WarnLimiter(self._log, "dropped malformed message")
         self._slave_errors = WarnLimiter(self._log, "slave failed on a received frame", level=logging.ERROR)
@@ -139,7 +143,7 @@ class TcpCore(StopAliases, LinkStatus, Master, Slave):
         register_closer(self)
 
     # -- sockets -------------------------------------------------------------------
-    def _open(self, kind: int, url: str) -> tuple[zmq.Socket, zmq.Socket]:
+    def _open(self, kind: int, url: str) -> tuple[Socket, MonitorSource]:
         """A configured PUSH or PULL socket bound (server) or connected (client) to ``url``, and its monitor.
 
         A PUSH socket queues nothing for a peer that is not there: sends block
@@ -183,7 +187,7 @@ class TcpCore(StopAliases, LinkStatus, Master, Slave):
         size = frame._payload
         big = size >= self._copy_threshold
         with self._send_lock:
-            if not self._send(h0, h1, h2, data, big):
+            if not self._send((h0, h1, h2, data), not big):
                 self._drop(frame)
                 return
             self._tx_frames += 1
@@ -194,34 +198,27 @@ class TcpCore(StopAliases, LinkStatus, Master, Slave):
         if self._log.isEnabledFor(_DEBUG):
             self._log.debug("Sent frame: size=%d flags=0x%04x channel=%d error=%d", size, frame._flags, frame._channel, frame._error)
 
-    def _send(self, h0: bytes, h1: bytes, h2: bytes, data: Any, big: bool) -> bool:
+    def _send(self, parts: tuple[bytes, bytes, bytes, Any], copy: bool) -> bool:
         """Send one message (caller holds the send lock); False once the bridge stopped."""
-        copy = not big
-        send = _send_part
         while True:
             push = self._push
             if push is None or not self._running:
                 return False
             try:
-                send(push, h0, _SNDMORE_NOBLOCK)
+                send_parts(push, parts, copy)
+                return True
             except zmq.Again:
                 # No peer, or its queue is full: wait, looking at the stop flag now and then.
                 while not push.poll(_POLL_MS, zmq.POLLOUT):
                     if not self._running:
                         return False
-                continue
-            except zmq.ZMQError as exc:
-                return self._send_error(exc)
-            try:
-                send(push, h1, _SNDMORE_NOBLOCK)
-                send(push, h2, _SNDMORE_NOBLOCK)
-                send(push, data, _NOBLOCK, copy)
-                return True
-            except zmq.ZMQError as exc:
+            except PartlySent as exc:
                 # libzmq rolled the partial message back; resend it whole on a fresh socket.
                 if exc.errno == zmq.ETERM or not self._running:
                     return self._send_error(exc)
                 self._rebuild_push()
+            except zmq.ZMQError as exc:
+                return self._send_error(exc)
 
     def _send_error(self, exc: zmq.ZMQError) -> bool:
         if self._running:
@@ -236,18 +233,17 @@ class TcpCore(StopAliases, LinkStatus, Master, Slave):
     # -- receiving ---------------------------------------------------------------------
     def _rx_loop(self) -> None:
         """Receive thread: frames to the slaves, monitor events to the link state."""
-        pull, pull_mon, push_mons = self._pull, self._pull_mon, self._push_mons
-        push_mon = push_mons.current
+        pull, push_mons = self._pull, self._push_mons
+        pull_monitor, push_monitor = self._pull_monitor, self._push_monitor
         assert pull is not None
-        pull_peers, push_peers = PeerTracker(), PeerTracker()
         poller = zmq.Poller()
-        for sock in (pull_mon, push_mon):
-            poller.register(sock, zmq.POLLIN)
+        for mon in (pull_monitor, push_monitor):
+            poller.register(mon.pollable, zmq.POLLIN)
         grace = AttachGrace(self._created)  # the PULL socket is polled once a slave is attached or the grace is over
         poll_ms = grace.poll_ms
 
         def step() -> None:
-            nonlocal poll_ms, push_mon
+            nonlocal poll_ms
             if not grace.reading:
                 if grace.step(bool(self._slaves), time.monotonic()):
                     if not self._slaves:
@@ -258,19 +254,19 @@ class TcpCore(StopAliases, LinkStatus, Master, Slave):
                     poll_ms = grace.poll_ms
             new = push_mons.take()
             if new is not None:  # a sender rebuilt the PUSH socket
-                poller.unregister(push_mon)
-                push_mon.close(linger=0)
-                push_mon = new
-                poller.register(push_mon, zmq.POLLIN)
-                push_peers.reset()
-                self._update_link(pull_peers, push_peers)
+                old = push_monitor.pollable
+                poller.unregister(old)
+                old.close(linger=0)
+                push_monitor.replace(new)
+                poller.register(new, zmq.POLLIN)
+                self._update_link()
             ready = dict(poller.poll(poll_ms))
             if pull in ready:
                 self._drain(pull)
-            if pull_mon in ready and self._events(pull_mon, pull_peers, "pull"):
-                self._update_link(pull_peers, push_peers)
-            if push_mon in ready and self._events(push_mon, push_peers, "push"):
-                self._update_link(pull_peers, push_peers)
+            if pull_monitor.pollable in ready and pull_monitor.drain():
+                self._update_link()
+            if push_monitor.pollable in ready and self._push_events(push_monitor):
+                self._update_link()
             self._bad.tick()
             self._slave_errors.tick()
 
@@ -296,23 +292,17 @@ class TcpCore(StopAliases, LinkStatus, Master, Slave):
         pull.close(linger=0)
         self._pull_mon.close(linger=0)
 
-    def _drain(self, pull: zmq.Socket) -> None:
+    def _drain(self, pull: Socket) -> None:
         """Deliver up to ``_BATCH`` waiting messages without blocking."""
-        recv = pull.recv
         threshold = self._copy_threshold
         send = self._sendFrame
         self._loss.heard()
         for _ in range(_BATCH):
             try:
-                part = recv(_NOBLOCK, False)
+                # Headers as bytes, the payload (part 3) a zero-copy zmq.Frame.
+                parts = recv_parts_keeping(pull, _PAYLOAD)
             except zmq.Again:
                 return
-            # A zmq.Frame knows whether more parts follow: ~40 ns against ~500 ns for getsockopt(RCVMORE).
-            # The payload (part 3) stays a zero-copy Frame; headers are taken as bytes.
-            parts: list[Any] = [part.bytes]
-            while part.more:
-                part = recv(0, False)
-                parts.append(part.bytes if len(parts) != 3 else part)
             try:
                 flags, channel, error, payload = decode(parts)
             except WireError as exc:
@@ -332,20 +322,21 @@ class TcpCore(StopAliases, LinkStatus, Master, Slave):
             if not self._running:
                 return
 
-    def _events(self, mon: zmq.Socket, peers: PeerTracker, role: str) -> bool:
-        """Apply every waiting monitor event of one socket; True when its peer count changed."""
-        changed = drain_events(mon, peers, self._log, role)
-        if changed and role == "push" and self._server and peers.peers == 2:
+    def _push_events(self, push_monitor: Monitor) -> bool:
+        """Apply the PUSH socket's waiting monitor events; True when its peer count changed."""
+        changed = push_monitor.drain()
+        if changed and self._server and push_monitor.peers.peers == 2:
             self._log.warning("a second client connected to %s: frames go to one client each (round-robin)", self._push_url)
         return changed
 
-    def _update_link(self, pull_peers: PeerTracker, push_peers: PeerTracker) -> None:
+    def _update_link(self) -> None:
+        pull_peers, push_peers = self._pull_monitor.peers, self._push_monitor.peers
         up = pull_peers.peers > 0 and push_peers.peers > 0
         if up and self._server and not self._connected:  # name the client in a later warning
             who = peer_address(pull_peers.fds, self._port)
             self._loss.peer = f"the client {who} of {self._pull_url}" if who else f"the client of {self._pull_url}"
         if self._set_link(up):
-            # Lost in silence: drop the sending connections now too (rogue._heartbeat, Heartbeat.drop).
+            # Lost in silence: drop the sending connections now too (rogue._transport.heartbeat, Heartbeat.drop).
             self._hb.drop(push_peers.fds, self._port + 1 if self._server else self._port, self._server)
 
     def _set_link(self, up: bool) -> bool:
@@ -361,7 +352,7 @@ class TcpCore(StopAliases, LinkStatus, Master, Slave):
 
         A server's listening ports are free when this returns: a new server
         may bind them at once, in this process or another. If they are still
-        held after ``rogue._listener.RELEASE_S`` (5) seconds, or a slave keeps
+        held after ``rogue._transport.listener.RELEASE_S`` (5) seconds, or a slave keeps
         the receive thread busy that long, it raises GeneralError once
         everything else is released.
         Frames already sent keep being delivered to a connected peer in the
@@ -376,8 +367,7 @@ class TcpCore(StopAliases, LinkStatus, Master, Slave):
                 push, self._push = self._push, None
                 if push is not None:
                     push.disable_monitor()  # before its monitor closes; MONITOR_STOPPED wakes the rx thread now
-                    push.setsockopt(zmq.LINGER, self._flush_ms)  # libzmq flushes in the background
-                    push.close()
+                    push.close(linger=self._flush_ms)  # libzmq flushes in the background
             finally:
                 self._send_lock.release()
             self._push_mons.release()
@@ -386,7 +376,7 @@ class TcpCore(StopAliases, LinkStatus, Master, Slave):
         busy = False
         if self._rx is not threading.current_thread():
             # A server's ports depend on this thread (it owns PULL): wait longer than one poll period.
-            self._rx.join(_listener.RELEASE_S if self._listen else 1.0)
+            self._rx.join(release_timeout() if self._listen else 1.0)
             if self._rx.is_alive():  # a slave is stuck in _acceptFrame; the thread closes its sockets when it returns
                 busy = True
                 self._log.warning("receive thread still busy in a slave after stop()")

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..._heartbeat import DEFAULT_INTERVAL, DEFAULT_TIMEOUT
+from ..._transport import DEFAULT_INTERVAL, DEFAULT_TIMEOUT
 from ._tcp_core import ATTACH_GRACE_S, TcpCore  # noqa: F401 - ATTACH_GRACE_S: documented here
 
 __all__ = ["TcpClient", "TcpCore", "TcpServer"]
