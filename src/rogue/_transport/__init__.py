@@ -9,10 +9,12 @@
 * :mod:`.listener`: a server's listening ports released before ``stop()`` returns;
 * :mod:`.monitor`: the monitor events asked for, their reader and parser,
   peers counted from them (:class:`Monitor`);
+* :mod:`.link`: a bridge end's link state, from its two sockets' monitors;
 * :mod:`.messages`: receiving (``zmq.Frame.more``) and sending multipart
   messages without blocking;
 * :mod:`.waker`: waking a thread that sleeps in a poll, from any thread;
-* :mod:`.lifecycle`: the I/O thread's loop skeleton and the start of ``stop()``.
+* :mod:`.lifecycle`: the opening every bridge end shares (:class:`BridgeEnd`),
+  its I/O thread's loop skeleton and the start of ``stop()``.
 
 Above this layer: the bridges (``interfaces/*/tcp.py``), which hold the sockets
 and threads and call their protocol cores and codecs. Security (who may
@@ -25,7 +27,8 @@ from __future__ import annotations
 
 from .context import context, register_closer, tcp_url, unregister_closer
 from .heartbeat import DEFAULT_INTERVAL, DEFAULT_TIMEOUT, Heartbeat, LinkLoss, peer_address, zmtp_heartbeat
-from .lifecycle import StopAliases, run_io_loop, start_io_thread
+from .lifecycle import BridgeEnd, StopAliases, run_io_loop, start_io_thread
+from .link import Link
 from .listener import Listen, ensure_released, listening_address, release_error, release_timeout, wait_free
 from .messages import PartlySent, poll_items, raw_send, recv_parts, recv_parts_keeping, send_parts, waiting_messages
 from .monitor import LINK_EVENTS, EventQueue, Monitor, MonitorSource, monitor_reader, waiting_events
@@ -33,7 +36,8 @@ from .sockets import Prepare, Socket, close_all, open_inproc, open_pair, open_re
 from .waker import Waker
 
 __all__ = [
-    "DEFAULT_INTERVAL", "DEFAULT_TIMEOUT", "LINK_EVENTS", "EventQueue", "Heartbeat", "Listen", "LinkLoss", "Monitor",
+    "DEFAULT_INTERVAL", "DEFAULT_TIMEOUT", "LINK_EVENTS", "BridgeEnd", "EventQueue", "Heartbeat", "Link", "Listen",
+    "LinkLoss", "Monitor",
     "MonitorSource", "PartlySent", "Prepare", "Socket", "StopAliases", "Waker", "close_all", "context",
     "ensure_released", "listening_address", "monitor_reader", "open_inproc", "open_pair", "open_retrying",
     "open_socket", "peer_address", "poll_items", "raw_send", "recv_parts", "recv_parts_keeping", "register_closer",

@@ -30,15 +30,12 @@ from typing import Any
 import zmq
 
 from ..._errors import GeneralError
-from ..._logging import Logging
 from ..._security import BridgeSecurity, SocketGuard
 from ..._transport import (
     DEFAULT_INTERVAL,
     DEFAULT_TIMEOUT,
-    Heartbeat,
-    LinkLoss,
+    BridgeEnd,
     Monitor,
-    StopAliases,
     close_all,
     open_socket,
     poll_items,
@@ -73,7 +70,7 @@ _DEBUG = logging.DEBUG
 _POST = w.POST
 
 
-class TcpClient(StopAliases, Slave):
+class TcpClient(BridgeEnd, Slave):
     """A memory slave whose transactions run on a remote ``TcpServer`` (Rogue's ``rim.TcpClient``).
 
     ``TcpClient(addr, port, waitReady=False)`` connects to ``addr`` on ``port``
@@ -104,21 +101,14 @@ class TcpClient(StopAliases, Slave):
                  clientSecretKey: Any = None, serverPublicKey: Any = None,
                  heartbeatInterval: float = DEFAULT_INTERVAL, heartbeatTimeout: float = DEFAULT_TIMEOUT) -> None:
         super().__init__(4, 0xFFFFFFFF)
-        self._addr = str(addr)
-        self._port = int(port)
-        self._name = f"TcpClient.{self._addr}.{self._port}"
-        self._log = Logging.create(f"memory.{self._name}")
+        self._open_end(addr, port, "TcpClient.{addr}.{port}", "memory", heartbeatInterval, heartbeatTimeout,
+                       "the memory server at {addr}:{port}", "server {addr}:{port}")
+        self._loss = self._link.loss  # read on the hot path (a lost link fails a transaction at once)
         self._wait_ready = bool(waitReady)
-        self._hb = Heartbeat.checked(self._name, heartbeatInterval, heartbeatTimeout)
-        self._loss = LinkLoss(self._log, self._hb, f"the memory server at {self._addr}:{self._port}")
         self._send_lock = threading.Lock()
-        self._state_lock = threading.Lock()
         self._probe_ids = itertools.count(1)
         self._ready = threading.Event()
         self._sent = self._unsent = 0
-        self._connected = False
-        self._running = False
-        self._closed = False
         self._notsent = WarnLimiter(self._log, "request not sent")
         self._many = bool(manyClients)
         self._route = w.new_route() if self._many else b""
@@ -144,7 +134,8 @@ class TcpClient(StopAliases, Slave):
             raise
         self._request_mon = Monitor(self._push_mon, "push", self._log)
         self._response_mon = Monitor(self._pull_mon, "pull", self._log)
-        self._push_peers, self._pull_peers = self._request_mon.peers, self._response_mon.peers
+        self._push_peers = self._request_mon.peers
+        self._link.attach(self._response_mon, self._request_mon, self._port, False)
         self._on_request_event = lambda event, value: self._on_event("request", event, value)
         self._on_response_event = lambda event, value: self._on_event("response", event, value)
         self._poll_items = [(sock, int(zmq.POLLIN)) for sock in (self._pull, self._pull_mon, self._push_mon)]
@@ -290,7 +281,7 @@ class TcpClient(StopAliases, Slave):
                 self._pull.disable_monitor()
                 close_all(self._pull, self._pull_mon, self._push_mon)
             self._guard.close()
-            self._connected = False
+            self._link.set(False, running=False)
 
         run_io_loop(self, self._log, step, finish)
 
@@ -298,12 +289,12 @@ class TcpClient(StopAliases, Slave):
         """Poll the response socket and the monitors, handle what is there (the reader's lock held)."""
         ready = poll_items(self._poll_items, timeout_ms)
         pull, pull_mon, push_mon = self._pull, self._pull_mon, self._push_mon
-        if ready and not self._connected:
+        if ready and not self._link.connected:
             # Link state first while it is not known up: a response proves its connection's handshake,
             # whose monitor events come before the data, and a caller woken by the response (a probe:
             # waitReady) must find the link up, not fail its next transaction as "link lost".
             if self._response_mon.drain(self._on_response_event) | self._request_mon.drain(self._on_request_event):
-                self._update_link()
+                self._link.update(self._running)
         for sock, _ in ready:
             if sock is pull:
                 self._loss.heard()
@@ -311,10 +302,10 @@ class TcpClient(StopAliases, Slave):
                     self._ready.set()
             elif sock is pull_mon:
                 if self._response_mon.drain(self._on_response_event):
-                    self._update_link()
+                    self._link.update(self._running)
             elif sock is push_mon:
                 if self._request_mon.drain(self._on_request_event):
-                    self._update_link()
+                    self._link.update(self._running)
 
     def _lead_receive(self, timeout_ms: int) -> None:
         """A waiting master's turn on the response socket (the reader's lock held): wait for responses.
@@ -328,7 +319,7 @@ class TcpClient(StopAliases, Slave):
         is :meth:`_service` instead, which follows the monitors too.
         """
         now = monotonic()
-        if timeout_ms < _POLL_MS or not self._connected or now >= self._look_at:
+        if timeout_ms < _POLL_MS or not self._link.connected or now >= self._look_at:
             self._look_at = now + _LOOK_S
             self._service(timeout_ms)
             return
@@ -375,19 +366,7 @@ class TcpClient(StopAliases, Slave):
         if self._many:  # no pairing to protect: both at once
             self._pull.connect(self._pull_url)
 
-    def _update_link(self) -> None:
-        up = self._pull_peers.peers > 0 and self._push_peers.peers > 0
-        if up != self._connected:
-            self._connected = up
-            self._log.info("server %s:%d %s", self._addr, self._port, "connected" if up else "disconnected")
-            if self._running and self._loss.up(up):  # lost in silence: drop the request connections too
-                self._hb.drop(self._push_peers.fds, self._port, False)
-
     # -- link state and counters -------------------------------------------------------------------------
-    def isConnected(self) -> bool:
-        """True while the server is connected on both ports (from ZeroMQ socket events)."""
-        return self._connected
-
     def getRefusal(self) -> str:
         """Why the server refused this client (e.g. "... already serves another client"); "" when it did not."""
         return self._admission.refusal
@@ -395,7 +374,7 @@ class TcpClient(StopAliases, Slave):
     def stats(self) -> dict[str, Any]:
         """All counters and the link state in one dict (for monitoring)."""
         return {
-            "connected": self._connected,
+            "connected": self._link.connected,
             "sent": self._sent,
             **self._core.counters(),
             "unsent": self._unsent,

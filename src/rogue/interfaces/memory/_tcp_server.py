@@ -30,23 +30,19 @@ from typing import Any
 
 import zmq
 
-from ..._logging import Logging
 from ..._security import BridgeSecurity, SocketGuard
 from ..._transport import (
     DEFAULT_INTERVAL,
     DEFAULT_TIMEOUT,
-    Heartbeat,
+    BridgeEnd,
     Listen,
-    LinkLoss,
     Monitor,
     Waker,
     ensure_released,
     listening_address,
-    peer_address,
     release_error,
     release_timeout,
     wait_free,
-    StopAliases,
     close_all,
     open_pair,
     open_socket,
@@ -76,7 +72,7 @@ _TICK_S = 0.25  # how often the I/O loop looks for due summaries of rate-limited
 _FLUSH_MS = 2000  # how long responses sent before stop() keep draining to the client
 
 
-class TcpServer(StopAliases, Master):
+class TcpServer(BridgeEnd, Master):
     """Serves a memory bus to a remote ``TcpClient`` (Rogue's ``rim.TcpServer``).
 
     ``TcpServer(addr, port)`` binds ``addr`` (``'*'`` for all interfaces) on
@@ -102,23 +98,16 @@ class TcpServer(StopAliases, Master):
                  allow: Any = None, serverSecretKey: Any = None, allowedClientKeys: Any = None,
                  heartbeatInterval: float = DEFAULT_INTERVAL, heartbeatTimeout: float = DEFAULT_TIMEOUT) -> None:
         super().__init__()
-        self._addr = str(addr)
-        self._port = int(port)
-        self._name = f"TcpServer.{self._addr}.{self._port}"
-        self._log = Logging.create(f"memory.{self._name}")
+        self._open_end(addr, port, "TcpServer.{addr}.{port}", "memory", heartbeatInterval, heartbeatTimeout,
+                       "the client of {url}", "client")
+        self._loss = self._link.loss
         self._many = bool(manyClients)
-        self._hb = Heartbeat.checked(self._name, heartbeatInterval, heartbeatTimeout)
-        self._loss = LinkLoss(self._log, self._hb, f"the client of {tcp_url(self._addr, self._port)}")
         security = BridgeSecurity.for_server(self._name, allow=allow, serverSecretKey=serverSecretKey,
                                              allowedClientKeys=allowedClientKeys, exclusive=exclusive,
                                              manyClients=manyClients)
         self._guard = SocketGuard(security, self._log, f"memory server {self._name}", forward_events=True)
         self._unsent = 0
         self._reply_gave_up = False  # a response found no client to take it: do not wait again until one is seen
-        self._connected = False
-        self._running = False
-        self._closed = False
-        self._state_lock = threading.Lock()
         self._lost = WarnLimiter(self._log, "response not sent")
         self._core = ServerCore(self._getSlave, self._get_timeout, self._wake_io, self._log, self._many)
         self._open_transport()
@@ -150,7 +139,9 @@ class TcpServer(StopAliases, Master):
         # Exclusive: events come from the ZAP service's thread, which wakes the I/O thread.
         self._mons = (Monitor(self._pull_mon, "pull", self._log, self._wake_io),
                       Monitor(self._push_mon, "push", self._log, self._wake_io))
-        self._pull_peers, self._push_peers = self._mons[0].peers, self._mons[1].peers
+        self._push_peers = self._mons[1].peers
+        self._link.attach(self._mons[0], self._mons[1], self._port + 1, True,
+                          client_of=(tcp_url(self._addr, self._port), self._port), client_ip=self._guard.client_ip)
 
     def _get_timeout(self) -> float:
         """The timeout of a new transaction, in seconds (``_setTimeout``)."""
@@ -279,7 +270,7 @@ class TcpServer(StopAliases, Master):
             self._push.close(linger=_FLUSH_MS)  # responses already sent still reach a connected client
             self._guard.close()
             waker.close()
-            self._connected = False
+            self._link.set(False, running=False)
 
         run_io_loop(self, self._log, step, finish, what="I/O loop")
 
@@ -311,25 +302,12 @@ class TcpServer(StopAliases, Master):
         self._burst = n > 1
 
     def _update_link(self) -> None:
-        up = self._pull_peers.peers > 0 and self._push_peers.peers > 0
-        if up != self._connected:
-            self._connected = up
-            self._log.info("client %s", "connected" if up else "disconnected")
-            if up:  # name the client in a later warning
-                who = peer_address(self._pull_peers.fds, self._port) or self._guard.client_ip()
-                self._loss.peer = f"the client {who} of {tcp_url(self._addr, self._port)}" if who else \
-                    f"the client of {tcp_url(self._addr, self._port)}"
-            if self._running and self._loss.up(up):  # lost in silence: drop the response connections too
-                self._hb.drop(self._push_peers.fds, self._port + 1, True)
+        self._link.update(self._running)
         if self._push_peers.peers > 1 and not self._many:
             self._log.warning("%d clients connected to %s: responses may reach the wrong client",
                               self._push_peers.peers, tcp_url(self._addr, self._port + 1))
 
     # -- link state and counters ------------------------------------------------------------------
-    def isConnected(self) -> bool:
-        """True while a client is connected on both ports (from ZeroMQ socket events)."""
-        return self._connected
-
     def getServedCount(self) -> int:
         """Transactions executed on the slave and answered (successful or not)."""
         return self._core.served
@@ -350,7 +328,7 @@ class TcpServer(StopAliases, Master):
         """All counters and the link state in one dict (for monitoring)."""
         core = self._core
         return {
-            "connected": self._connected,
+            "connected": self._link.connected,
             "served": core.served,
             "failed": core.failed,
             "timedOut": core.timed_out,

@@ -17,25 +17,21 @@ from typing import Any
 import zmq
 
 from ..._errors import GeneralError
-from ..._logging import Logging
 from ..._security import BridgeSecurity, SocketGuard
 from ..._transport import (
     DEFAULT_INTERVAL,
     DEFAULT_TIMEOUT,
-    Heartbeat,
-    LinkLoss,
     Listen,
     Monitor,
     MonitorSource,
     PartlySent,
     Socket,
-    StopAliases,
+    BridgeEnd,
     ensure_released,
     listening_address,
     open_pair,
     open_retrying,
     open_socket,
-    peer_address,
     recv_parts_keeping,
     register_closer,
     release_timeout,
@@ -47,7 +43,7 @@ from ..._transport import (
 )
 from ..._warn_limiter import WarnLimiter
 from ._attach_grace import ATTACH_GRACE_S, AttachGrace
-from ._link import LinkStatus
+from ._stats import StreamStats
 from ._push_monitors import PushMonitors
 from ._wire import WireError, decode, encode_header
 from .frame import Frame
@@ -69,7 +65,7 @@ _PAYLOAD = 3  # the part received as a zmq.Frame (zero-copy), the rest as bytes
 _DEBUG = logging.DEBUG
 
 
-class TcpCore(StopAliases, LinkStatus, Master, Slave):
+class TcpCore(BridgeEnd, StreamStats, Master, Slave):
     """Carries a stream over TCP to a peer bridge (Rogue's ``TcpCore``).
 
     ``TcpCore(addr, port, server)``: a server binds ``addr`` (``'*'`` for all
@@ -97,23 +93,16 @@ class TcpCore(StopAliases, LinkStatus, Master, Slave):
                  heartbeatTimeout: float = DEFAULT_TIMEOUT) -> None:
         Master.__init__(self)
         Slave.__init__(self)
-        self._addr = str(addr)
-        self._port = int(port)
-        self._server = bool(server)
-        self._name = f"TcpCore.{self._addr}.{'Server' if self._server else 'Client'}.{self._port}"
-        self._log = Logging.create(f"stream.{self._name}")
+        self._server = server = bool(server)
+        self._open_end(addr, port, f"TcpCore.{{addr}}.{'Server' if server else 'Client'}.{{port}}", "stream",
+                       heartbeatInterval, heartbeatTimeout,
+                       "the client of {url}" if server else "the server {url}", "far side")
         self._flush_ms = max(0, int(flushTimeout * 1000))
         base = self._port
-        self._pull_url = tcp_url(self._addr, base if self._server else base + 1)
-        self._push_url = tcp_url(self._addr, base + 1 if self._server else base)
-        self._hb = Heartbeat.checked(self._name, heartbeatInterval, heartbeatTimeout)
-        peer = f"the client of {tcp_url(self._addr, base)}" if self._server else f"the server {tcp_url(self._addr, base)}"
-        self._loss = LinkLoss(self._log, self._hb, peer)
-
-        self._init_status()
+        self._pull_url = tcp_url(self._addr, base if server else base + 1)
+        self._push_url = tcp_url(self._addr, base + 1 if server else base)
+        self._init_stats()
         self._created = time.monotonic()
-        self._closed = False
-        self._state_lock = threading.Lock()
         self._send_lock = threading.Lock()
         self._listen: dict[int, Listen] = {}  # a server's listening addresses, by socket type
         self._pull_closed = False
@@ -135,6 +124,8 @@ class TcpCore(StopAliases, LinkStatus, Master, Slave):
         self._push_mons = PushMonitors(push_mon)
         self._pull_monitor = Monitor(self._pull_mon, "pull", self._log)
         self._push_monitor = Monitor(push_mon, "push", self._log)
+        self._link.attach(self._pull_monitor, self._push_monitor, base + 1 if server else base, server,
+                          client_of=(tcp_url(self._addr, base), base) if server else None)
         self._copy_threshold = self._push.copy_threshold
         self._bad = WarnLimiter(self._log, "dropped malformed message")
         self._slave_errors = WarnLimiter(self._log, "slave failed on a received frame", level=logging.ERROR)
@@ -259,14 +250,14 @@ class TcpCore(StopAliases, LinkStatus, Master, Slave):
                 old.close(linger=0)
                 push_monitor.replace(new)
                 poller.register(new, zmq.POLLIN)
-                self._update_link()
+                self._link.update(self._running)
             ready = dict(poller.poll(poll_ms))
             if pull in ready:
                 self._drain(pull)
             if pull_monitor.pollable in ready and pull_monitor.drain():
-                self._update_link()
+                self._link.update(self._running)
             if push_monitor.pollable in ready and self._push_events(push_monitor):
-                self._update_link()
+                self._link.update(self._running)
             self._bad.tick()
             self._slave_errors.tick()
 
@@ -277,7 +268,7 @@ class TcpCore(StopAliases, LinkStatus, Master, Slave):
             # thread that owns the socket: here for PULL, in stop() for PUSH.
             self._close_pull()
             push_mons.release()
-            self._set_link(False)
+            self._link.set(False, self._running)
 
         run_io_loop(self, self._log, step, finish, pause=_POLL_MS / 1000)
 
@@ -296,7 +287,7 @@ class TcpCore(StopAliases, LinkStatus, Master, Slave):
         """Deliver up to ``_BATCH`` waiting messages without blocking."""
         threshold = self._copy_threshold
         send = self._sendFrame
-        self._loss.heard()
+        self._link.loss.heard()
         for _ in range(_BATCH):
             try:
                 # Headers as bytes, the payload (part 3) a zero-copy zmq.Frame.
@@ -328,23 +319,6 @@ class TcpCore(StopAliases, LinkStatus, Master, Slave):
         if changed and self._server and push_monitor.peers.peers == 2:
             self._log.warning("a second client connected to %s: frames go to one client each (round-robin)", self._push_url)
         return changed
-
-    def _update_link(self) -> None:
-        pull_peers, push_peers = self._pull_monitor.peers, self._push_monitor.peers
-        up = pull_peers.peers > 0 and push_peers.peers > 0
-        if up and self._server and not self._connected:  # name the client in a later warning
-            who = peer_address(pull_peers.fds, self._port)
-            self._loss.peer = f"the client {who} of {self._pull_url}" if who else f"the client of {self._pull_url}"
-        if self._set_link(up):
-            # Lost in silence: drop the sending connections now too (rogue._transport.heartbeat, Heartbeat.drop).
-            self._hb.drop(push_peers.fds, self._port + 1 if self._server else self._port, self._server)
-
-    def _set_link(self, up: bool) -> bool:
-        """Record the link state; True when it was just lost in silence."""
-        if self._set_connected(up) and self._running:
-            self._log.info("far side %s", "connected" if up else "disconnected")
-            return self._loss.up(up)
-        return False
 
     # -- lifecycle ---------------------------------------------------------------------
     def stop(self) -> None:
@@ -383,7 +357,7 @@ class TcpCore(StopAliases, LinkStatus, Master, Slave):
         else:  # stop() from a slave, in the rx thread: it owns the PULL socket, and ends its loop next
             self._close_pull()
         self._security.close()
-        self._set_connected(False)
+        self._link.set(False, running=False)
         self._log.debug("Stopped")
         ensure_released(self._name, list(self._listen.values()),
                         "the receive thread is busy in a slave's _acceptFrame" if busy else "",
