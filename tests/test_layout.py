@@ -138,3 +138,46 @@ def test_only_the_transport_layer_creates_configures_monitors_or_reads_sockets()
     for path, tree in _modules(outside="_transport"):
         bad += _socket_work(path, tree)
     assert not bad, "socket work outside rogue._transport:\n" + "\n".join(bad)
+
+
+# The pure codecs of what goes on a link: one ``_wire.py`` per package (see each one's docstring).
+_CODECS = ("interfaces/stream/_wire.py", "interfaces/memory/_wire.py", "protocols/srp/_wire.py")
+
+
+def test_every_wire_protocol_has_its_codec_named_wire() -> None:
+    for rel in _CODECS:
+        assert (SRC / rel).is_file(), rel
+    assert not list(SRC.rglob("_codec.py")), "a codec is named _wire.py (files: _format.py)"
+
+
+def test_bridges_and_protocols_decode_through_their_codecs_public_names() -> None:
+    """No byte unpacking beside the codecs, and a codec's names used are the ones its ``__all__`` lists."""
+    exported = {}
+    for rel in _CODECS:
+        tree = ast.parse((SRC / rel).read_text())
+        mod = "rogue." + rel[:-3].replace("/", ".")
+        exported[mod] = next(set(ast.literal_eval(n.value)) for n in tree.body if isinstance(n, ast.Assign)
+                             and any(getattr(t, "id", "") == "__all__" for t in n.targets))
+    bad = []
+    for path, tree in _modules():
+        rel = path.relative_to(SRC).as_posix()
+        if rel in _CODECS:
+            continue
+        aliases = {}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom):
+                mod = _absolute(path, node)
+                if mod in exported:
+                    bad += [f"{_where(path, node)} imports {a.name} from {mod}" for a in node.names
+                            if a.name not in exported[mod]]
+                for a in node.names:
+                    if f"{mod}.{a.name}" in exported:
+                        aliases[a.asname or a.name] = f"{mod}.{a.name}"
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in aliases:
+                if node.attr not in exported[aliases[node.value.id]]:
+                    bad.append(f"{_where(path, node)} uses {node.value.id}.{node.attr}")
+            elif (rel.startswith(("interfaces/", "protocols/")) and isinstance(node, ast.Call)
+                  and isinstance(node.func, ast.Attribute) and node.func.attr in ("unpack", "unpack_from")):
+                bad.append(f"{_where(path, node)} unpacks bytes itself")
+    assert not bad, "codec bypassed:\n" + "\n".join(bad)

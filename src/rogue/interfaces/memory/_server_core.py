@@ -1,9 +1,12 @@
-"""The memory ``TcpServer``'s protocol core: request messages in, response messages out (no sockets, no threads).
+"""The memory ``TcpServer``'s protocol core: request messages in, response messages out (no sockets, threads or clock).
 
 In the shape of h11's ``Connection``: the I/O layer (``_tcp_server``) hands
 every received multipart message to :meth:`ServerCore.receive` and sends what
-it returns; after every wake-up it calls :meth:`ServerCore.poll` and sends
-that too. The core decodes with the codec (``_wire``), answers probes at once,
+it returns; while :meth:`ServerCore.deadline` is not None it calls
+:meth:`ServerCore.poll` with the time and sends that too. The core reads no
+clock: a transaction's timer starts at the first ``poll(now)`` after the call
+into the slave returned (as Rogue's master starts it when that call returns),
+and :meth:`ServerCore.deadline` is 0 until then ("poll now"). The core decodes with the codec (``_wire``), answers probes at once,
 drops and counts malformed requests (rate-limited warnings), refuses reads
 larger than ``max_read``, and runs the rest on the memory slave one at a time,
 across all clients, in arrival order. A response is ``(route, parts)``:
@@ -19,7 +22,6 @@ from __future__ import annotations
 
 import logging
 from collections import deque
-from time import monotonic
 from typing import Any, Callable, Sequence
 
 from ..._warn_limiter import WarnLimiter
@@ -81,6 +83,7 @@ class ServerCore:
         self._queue: deque[tuple[Any, w.Request]] = deque()
         # The running transaction: (route, request, transaction, read buffer or None).
         self._current: tuple[Any, w.Request, Transaction, Any] | None = None
+        self._timer_pending = False  # its timer starts at the next poll(now)
 
     def __len__(self) -> int:
         """Requests accepted and not yet answered (queued, plus the running one)."""
@@ -126,20 +129,28 @@ class ServerCore:
 
     # -- time and completions ---------------------------------------------------------------
     def deadline(self) -> float | None:
-        """When the running transaction times out (``None`` if none is running)."""
+        """When to :meth:`poll` next: the running transaction's deadline, 0 for at once (its timer is not
+        started yet), None when none is running."""
         cur = self._current
-        return cur[2]._deadline if cur is not None else None
+        if cur is None:
+            return None
+        return 0.0 if self._timer_pending else cur[2]._deadline
 
     def poll(self, now: float) -> Sequence[Reply]:
         """Responses of the running transaction if it finished or timed out by ``now``, and of the next ones.
 
-        ``now`` is a ``time.monotonic()`` value; a transaction still running at
-        its deadline fails with Rogue's timeout text (counted in ``timed_out``).
+        ``now`` is a ``time.monotonic()`` value, read after the slave's call
+        returned. A transaction's timer starts at the first poll; one still
+        running at its deadline fails with Rogue's timeout text (counted in
+        ``timed_out``).
         """
         cur = self._current
         if cur is None:
             return _NONE
         tran = cur[2]
+        if self._timer_pending:  # its slave's call has returned: its timer starts now
+            self._timer_pending = False
+            tran._deadline = now + tran._timeout
         if tran._wake.locked() and now < tran._deadline:  # not finished, not yet due
             return _NONE
         self._current = None
@@ -159,6 +170,7 @@ class ServerCore:
         """Forget the queue and the running transaction (the server stops; nothing more is answered)."""
         self._queue.clear()
         self._current = None
+        self._timer_pending = False
 
     # -- execution ------------------------------------------------------------------------------
     def _start_next(self) -> Sequence[Reply]:
@@ -186,10 +198,9 @@ class ServerCore:
             except Exception as exc:  # a slave's bug becomes this request's error text
                 log.error("Exception in _doTransaction of %r for request id %d", slave, req.id, exc_info=True)
                 tran._complete(None, str(exc) or exc.__class__.__name__)
-            if tran._wake.locked():  # still running: answered by a later poll()
-                # Its timer starts when the call into the slave returns (as in Rogue's master).
-                tran._deadline = monotonic() + tran._timeout
+            if tran._wake.locked():  # still running: answered by a later poll(), which starts its timer
                 self._current = (route, req, tran, buf)
+                self._timer_pending = True
                 return out
             if out is _NONE:
                 out = [self._answer(route, req, tran, buf)]

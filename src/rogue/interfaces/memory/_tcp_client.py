@@ -30,7 +30,7 @@ from typing import Any
 import zmq
 
 from ..._errors import GeneralError
-from ..._security import BridgeSecurity, SocketGuard
+from ..._security import BridgeSecurity, SocketGuard, handshake_result
 from ..._transport import (
     DEFAULT_INTERVAL,
     DEFAULT_TIMEOUT,
@@ -49,7 +49,7 @@ from ..._transport import (
 )
 from ..._warn_limiter import WarnLimiter
 from . import _wire as w
-from ._client_admission import Action, Admission
+from ._client_admission import Action, Admission, LinkEvent, Socket
 from ._client_core import ClientCore
 from ._leader_follower import LeaderFollower
 from .slave import Slave
@@ -68,6 +68,10 @@ _PRUNE_S = 1.0  # how often in-flight transactions that timed out are forgotten
 _FLUSH_MS = 2000  # how long requests sent before close() (posts: already reported done) keep draining
 _DEBUG = logging.DEBUG
 _POST = w.POST
+_CONNECTED, _DISCONNECTED = int(zmq.EVENT_CONNECTED), int(zmq.EVENT_DISCONNECTED)
+# A handshake's outcome (rogue._security.handshake_result) as the admission state machine's input.
+_OUTCOMES: dict[str | None, LinkEvent] = {"ok": LinkEvent.HANDSHAKE_OK, "busy": LinkEvent.BUSY,
+                                          "refused": LinkEvent.REFUSED, "failed": LinkEvent.FAILED}
 
 
 class TcpClient(BridgeEnd, Slave):
@@ -136,8 +140,8 @@ class TcpClient(BridgeEnd, Slave):
         self._response_mon = Monitor(self._pull_mon, "pull", self._log)
         self._push_peers = self._request_mon.peers
         self._link.attach(self._response_mon, self._request_mon, self._port, False)
-        self._on_request_event = lambda event, value: self._on_event("request", event, value)
-        self._on_response_event = lambda event, value: self._on_event("response", event, value)
+        self._on_request_event = lambda event, value: self._on_event(Socket.REQUEST, event, value)
+        self._on_response_event = lambda event, value: self._on_event(Socket.RESPONSE, event, value)
         self._poll_items = [(sock, int(zmq.POLLIN)) for sock in (self._pull, self._pull_mon, self._push_mon)]
         # The response socket is used by whoever holds the lock: the receive thread, or a master
         # waiting for its transaction, which then receives in its own thread (leader/follower).
@@ -264,7 +268,7 @@ class TcpClient(BridgeEnd, Slave):
                 self._reconnect()
             if now >= next_prune:
                 next_prune = now + _PRUNE_S
-                core.prune()
+                core.prune(now)
                 self._notsent.tick()
 
         def step() -> None:
@@ -297,8 +301,9 @@ class TcpClient(BridgeEnd, Slave):
                 self._link.update(self._running)
         for sock, _ in ready:
             if sock is pull:
-                self._loss.heard()
-                if self._core.receive(waiting_messages(pull, _BATCH, self._inflight)):
+                now = monotonic()
+                self._loss.heard(now)
+                if self._core.receive(waiting_messages(pull, _BATCH, self._inflight), now):
                     self._ready.set()
             elif sock is pull_mon:
                 if self._response_mon.drain(self._on_response_event):
@@ -328,15 +333,25 @@ class TcpClient(BridgeEnd, Slave):
             first = recv_parts(pull, 0)
         except zmq.Again:  # RCVTIMEO passed: the caller looks at its deadline and the stop flag
             return
-        self._loss.heard()
+        now = monotonic()
+        self._loss.heard(now)
         core = self._core
         # A sequential master's response is the only one: nothing is in flight once it is handled.
-        if core.receive(chain((first,), waiting_messages(pull, _BATCH, self._inflight, look_first=True))):
+        if core.receive(chain((first,), waiting_messages(pull, _BATCH, self._inflight, look_first=True)), now):
             self._ready.set()
 
     # -- admission: the state machine is _client_admission.Admission; this does what it says ------------
-    def _on_event(self, role: str, event: int, value: int) -> None:
-        action = self._admission.event(role, event, value, monotonic())
+    def _on_event(self, sock: Socket, event: int, value: int) -> None:
+        """A monitor event of the request or response socket, translated for the admission state machine."""
+        if event == _CONNECTED:
+            link_event: LinkEvent | None = LinkEvent.CONNECTED
+        elif event == _DISCONNECTED:
+            link_event = LinkEvent.DISCONNECTED
+        else:
+            link_event = _OUTCOMES.get(handshake_result(event, value))
+        if link_event is None:
+            return
+        action = self._admission.event(sock, link_event, monotonic())
         if action is Action.CONNECT_RESPONSE:
             self._pull.connect(self._pull_url)
         elif action is Action.REFUSED:

@@ -194,7 +194,7 @@ class TcpServer(BridgeEnd, Master):
                 break
         self._reply_gave_up = not self._push_peers.peers
         self._unsent += 1
-        self._lost.warn(f"no client to take the response to request id {w.U32.unpack(parts[-6])[0]}")
+        self._lost.warn(f"no client to take the response to request id {w.response_id(parts)}")
 
     def _refresh_peers(self) -> None:
         """Apply the waiting monitor events of both sockets (I/O thread, outside the loop's poll)."""
@@ -245,8 +245,8 @@ class TcpServer(BridgeEnd, Master):
                 for mon in queued:
                     if mon.drain():
                         self._update_link()
-                if deadline is None:
-                    deadline = core.deadline()  # started by a drain above, finished since (wake-up)
+            if deadline is None:
+                deadline = core.deadline()  # started by a drain above (its timer starts at this poll)
             if deadline is not None:  # a transaction was running: finished (wake-up) or due?
                 for route, out in core.poll(monotonic()):
                     reply(route, out)

@@ -11,6 +11,12 @@ Layout (``docs/wire.md``, "Memory bridge"; every field little-endian):
 Decoders raise :class:`WireError` with the reason; they never look at
 sockets. ``response_to`` builds a response from the *received* header parts,
 so a server's echo is byte-exact by construction.
+
+Naming: in every package the pure codec of what it puts on a link is its
+``_wire.py`` (the memory bridge's messages here; the stream bridge's in
+``interfaces/stream/_wire.py``, SRPv3 frames in ``protocols/srp/_wire.py``), as a file format's is ``_format.py``
+(``utilities/fileio``): the bytes of a protocol are found at the same place in
+every package, named after ``docs/wire.md`` which they follow.
 """
 
 from __future__ import annotations
@@ -41,6 +47,7 @@ __all__ = [
     "new_route",
     "probe_request",
     "request_parts",
+    "response_id",
     "response_to",
     "result_bytes",
 ]
@@ -212,6 +219,11 @@ def decode_response(parts: Sequence[Any]) -> Response:
         raise WireError(f"response id {U32.unpack(p0)[0]} has a result part of {nres} bytes, expected 1..{MAX_RESULT}")
     result = "OK" if res == OK else bytes(res).decode("ascii", "replace")
     return _new(Response, (_unpack32(p0)[0], _unpack64(p1)[0], _unpack32(p2)[0], _unpack32(p3)[0], data, result))
+
+
+def response_id(parts: Sequence[Any]) -> int:
+    """The transaction id of a response message (its first header part; a route before it is skipped)."""
+    return U32.unpack(parts[-6])[0]
 
 
 def new_route() -> bytes:

@@ -12,7 +12,7 @@ from ..._transport import register_closer, unregister_closer
 from ...interfaces.stream.frame import Frame
 from ...interfaces.stream.master import Master
 from ...interfaces.stream.slave import Slave
-from ._codec import (
+from ._wire import (
     HEADER_LEN,
     OP_POST,
     OP_READ,

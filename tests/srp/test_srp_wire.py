@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rogue.protocols.srp import _codec as c
+from rogue.protocols.srp import _wire as c
 
 _HERE = Path(__file__).parent
 VECTORS = json.loads((_HERE / "vectors" / "srpv3.json").read_text())

@@ -8,10 +8,16 @@ header, ``size`` data bytes and a 1-word tail status.
 
 ``SrpV3`` (``srpv3.py``) and ``SrpV3Emulation`` (``emulation.py``) encode and
 check every frame with the functions here, working in their frame buffers
-(:func:`pack_request_into`, :func:`check_response`, :func:`parse_request`,
-:func:`pack_response_into`); the byte-building forms (:func:`encode_request`,
-:func:`encode_response`) are the same functions over a fresh buffer. So the
-vectors captured from C++ Rogue test the code that ships.
+(:func:`unpack_header`, :func:`pack_request_into`, :func:`check_response`,
+:func:`parse_request`, :func:`pack_response_into`); the byte-building forms
+(:func:`encode_request`, :func:`encode_response`) are the same functions over
+a fresh buffer. So the vectors captured from C++ Rogue test the code that ships.
+
+Naming: in every package the pure codec of what it puts on a link is its
+``_wire.py`` (SRPv3 frames here; the stream and memory bridges' messages in
+``interfaces/stream/_wire.py`` and ``interfaces/memory/_wire.py``), as a file format's is ``_format.py``
+(``utilities/fileio``): the bytes of a protocol are found at the same place in
+every package, named after ``docs/wire.md`` which they follow.
 """
 
 from __future__ import annotations
@@ -54,6 +60,7 @@ __all__ = [
     "response_length",
     "request_length",
     "tail_error",
+    "unpack_header",
     "word0",
 ]
 
@@ -159,9 +166,14 @@ def encode_request(
     return bytes(buf)
 
 
+def unpack_header(buf: Any) -> tuple[int, ...]:
+    """The 5 header words of a frame (its first 20 bytes; no checks): the response path's one unpack."""
+    return HEADER.unpack_from(buf, 0)
+
+
 def decode_header(buf: Any) -> Header:
     """Decode the first 20 bytes of ``buf`` (request or response) into its fields."""
-    words = HEADER.unpack_from(buf, 0)
+    words = unpack_header(buf)
     w0 = words[0]
     return Header(
         version=w0 & 0xFF,
