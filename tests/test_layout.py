@@ -181,3 +181,18 @@ def test_bridges_and_protocols_decode_through_their_codecs_public_names() -> Non
                   and isinstance(node.func, ast.Attribute) and node.func.attr in ("unpack", "unpack_from")):
                 bad.append(f"{_where(path, node)} unpacks bytes itself")
     assert not bad, "codec bypassed:\n" + "\n".join(bad)
+
+
+def test_one_lock_helper_makes_the_lazy_locks() -> None:
+    """The double-checked lazy ``_rlock`` is written once, in ``rogue/_held_lock.py``."""
+    bad = []
+    for path, tree in _modules():
+        if path.name == "_held_lock.py":
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Assign) and any(isinstance(t, ast.Attribute) and t.attr == "_rlock"
+                                                    for t in node.targets):
+                value = node.value
+                if not (isinstance(value, ast.Constant) and value.value is None):
+                    bad.append(f"{_where(path, node)} makes an _rlock itself")
+    assert not bad, "\n".join(bad)

@@ -33,8 +33,6 @@ __all__ = ["Transaction", "TransactionLock"]
 # Process-wide id counter; next() on itertools.count is atomic under the GIL.
 _id_counter = itertools.count(1)
 _INF = float("inf")
-# Serialises only the lazy creation of a transaction's user lock (rare).
-_rlock_create = threading.Lock()
 
 
 def _next_id() -> int:
@@ -117,7 +115,7 @@ class Transaction:
         # Rogue); until then the transaction cannot expire.
         self._deadline = _INF
         self._timeout = timeout
-        self._rlock: Any = None
+        self._rlock: threading.RLock | None = None
         self._waiter: Any = None
 
     # -- description -----------------------------------------------------------
@@ -149,13 +147,7 @@ class Transaction:
         thread: the master's timeout takes the same lock, so it cannot fire
         between your ``setData`` and ``done``. Reentrant.
         """
-        rl = self._rlock
-        if rl is None:
-            with _rlock_create:
-                rl = self._rlock
-                if rl is None:
-                    rl = self._rlock = threading.RLock()
-        return TransactionLock(rl)
+        return TransactionLock.of(self)
 
     def expired(self) -> bool:
         """True once the transaction is finished (done, failed, timed out) or its timeout has passed."""

@@ -20,9 +20,6 @@ if TYPE_CHECKING:
 
 __all__ = ["Frame", "FrameLock"]
 
-_lock_guard = threading.Lock()
-
-
 class FrameLock(HeldLock):
     """A held frame lock, as ``Frame.lock()`` returns it (Rogue's ``FrameLock``).
 
@@ -111,13 +108,7 @@ class Frame:
     # -- locking -----------------------------------------------------------
     def lock(self) -> FrameLock:
         """Lock the frame (``with frame.lock(): ...``) against other threads."""
-        lk = self._rlock
-        if lk is None:
-            with _lock_guard:
-                lk = self._rlock
-                if lk is None:
-                    lk = self._rlock = threading.RLock()
-        return FrameLock(lk)
+        return FrameLock.of(self)
 
     # -- sizes -------------------------------------------------------------
     def getSize(self) -> int:
