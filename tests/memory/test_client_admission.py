@@ -23,13 +23,13 @@ from rogue.interfaces.memory._client_admission import (
     Admission,
     Input,
     LinkEvent,
-    Socket,
+    Port,
     State,
 )
 
 pytestmark = pytest.mark.timeout(30)
 
-REQ, RESP = Socket.REQUEST, Socket.RESPONSE
+REQ, RESP = Port.REQUEST, Port.RESPONSE
 OK, BUSY, DENIED, BROKEN = LinkEvent.HANDSHAKE_OK, LinkEvent.BUSY, LinkEvent.REFUSED, LinkEvent.FAILED
 WHERE = "memory server at 10.0.0.1:9000"
 _REFUSING = {State.REFUSED, State.RETRY_REQUESTING, State.RETRY_CONNECTING}
@@ -118,7 +118,7 @@ def test_the_module_knows_no_zeromq_and_no_role_strings() -> None:
     imported |= {n.module.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
     assert imported <= {"__future__", "enum", "math", "typing"}, imported
     strings = {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)}
-    assert not {"request", "response"} & (strings - {s.value for s in Socket})
+    assert not {"request", "response"} & (strings - {s.value for s in Port})
 
 
 # -- scenarios -----------------------------------------------------------------------------------------
@@ -149,7 +149,7 @@ def test_many_clients_client_connects_both_at_once() -> None:
     (RESP, BROKEN, f"{WHERE} does not accept plain clients (it serves many clients: set manyClients alike "
                    "on both sides)", RETRY_FAILED_S),
 ])
-def test_refusals(sock: Socket, event: LinkEvent, text: str, retry: float) -> None:
+def test_refusals(sock: Port, event: LinkEvent, text: str, retry: float) -> None:
     adm = _adm()
     adm.event(REQ, OK, 10.0)
     assert adm.event(sock, event, 10.0) is Action.REFUSED
@@ -236,7 +236,7 @@ def test_warning_once_per_refusal_not_per_retry() -> None:
 
 def test_events_that_are_no_outcome_change_nothing() -> None:
     adm = _adm()
-    for sock in Socket:
+    for sock in Port:
         assert adm.event(sock, LinkEvent.CONNECTED, 0.0) is None
-        assert adm.event(Socket.REQUEST, LinkEvent.DISCONNECTED, 0.0) is None
+        assert adm.event(Port.REQUEST, LinkEvent.DISCONNECTED, 0.0) is None
     assert adm.state is State.REQUESTING and adm.tick(50.0) is None

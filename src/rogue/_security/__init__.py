@@ -22,6 +22,8 @@ such as ``rogue.interfaces.ZmqServer``/``ZmqClient``, too)::
   in its socket's monitor events (admitted, busy, refused, failed).
 * :func:`public_keys` (``keys.py``): a set of client public keys (the
   command line reports how many it read).
+* ``AllowList``, ``KeySpec``, ``KeySpecs``: the types of the options, for a
+  bridge's signature.
 
 Inside, not for the bridges: ``keys.py`` (CURVE keys and certificates),
 ``zap.py`` (the process's one ZAP handler, its thread and ``guard``/``register``),
@@ -34,7 +36,7 @@ from __future__ import annotations
 
 from .guard import SocketGuard
 from .handshake import handshake_result
-from .keys import public_keys
-from .options import BridgeSecurity
+from .keys import KeySpec, KeySpecs, public_keys
+from .options import AllowList, BridgeSecurity
 
-__all__ = ["BridgeSecurity", "SocketGuard", "handshake_result", "public_keys"]
+__all__ = ["AllowList", "BridgeSecurity", "KeySpec", "KeySpecs", "SocketGuard", "handshake_result", "public_keys"]

@@ -15,7 +15,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import zmq
 
@@ -46,7 +46,7 @@ class PeerGroup:
         self.members: list[Policy] = []
         self._warned: dict[tuple[str, str], list[float]] = {}  # (reason, ip) -> [last, suppressed]
 
-    def warn(self, reason: str, ip: str, msg: str, *args: Any) -> None:
+    def warn(self, reason: str, ip: str, msg: str, *args: object) -> None:
         """Log ``msg`` unless this ``reason`` for ``ip`` was logged less than a period ago."""
         now = time.monotonic()
         seen = self._warned.get((reason, ip))

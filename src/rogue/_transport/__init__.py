@@ -30,7 +30,7 @@ from .heartbeat import DEFAULT_INTERVAL, DEFAULT_TIMEOUT, Heartbeat, LinkLoss, p
 from .lifecycle import BridgeEnd, StopAliases, run_io_loop, start_io_thread
 from .link import Link
 from .listener import Listen, ensure_released, listening_address, release_error, release_timeout, wait_free
-from .messages import PartlySent, poll_items, raw_send, recv_parts, recv_parts_keeping, send_parts, waiting_messages
+from .messages import Part, PartlySent, Pollable, poll_items, raw_send, recv_parts, recv_parts_keeping, send_parts, waiting_messages
 from .monitor import LINK_EVENTS, EventQueue, Monitor, MonitorSource, monitor_reader, waiting_events
 from .sockets import Prepare, Socket, close_all, open_inproc, open_pair, open_retrying, open_socket, setup_error
 from .waker import Waker
@@ -38,7 +38,7 @@ from .waker import Waker
 __all__ = [
     "DEFAULT_INTERVAL", "DEFAULT_TIMEOUT", "LINK_EVENTS", "BridgeEnd", "EventQueue", "Heartbeat", "Link", "Listen",
     "LinkLoss", "Monitor",
-    "MonitorSource", "PartlySent", "Prepare", "Socket", "StopAliases", "Waker", "close_all", "context",
+    "MonitorSource", "Part", "PartlySent", "Pollable", "Prepare", "Socket", "StopAliases", "Waker", "close_all", "context",
     "ensure_released", "listening_address", "monitor_reader", "open_inproc", "open_pair", "open_retrying",
     "open_socket", "peer_address", "poll_items", "raw_send", "recv_parts", "recv_parts_keeping", "register_closer",
     "release_error", "release_timeout", "run_io_loop", "send_parts", "setup_error", "start_io_thread", "tcp_url",

@@ -98,7 +98,7 @@ class Heartbeat:
         """The longest time from a link going silent to the bridge reporting it (seconds)."""
         return self.timeout + self.probe_s
 
-    def apply(self, sock: zmq.Socket, sending: bool) -> None:
+    def apply(self, sock: zmq.Socket[bytes], sending: bool) -> None:
         """Set the options of a sending (PUSH/ROUTER) or receiving (PULL/DEALER) socket; before bind/connect."""
         if not self.on:
             return

@@ -41,7 +41,7 @@ RELEASE_S = 5.0
 _PROBE_SLEEP_S = 0.0005
 _PROBE_MAX_SLEEP_S = 0.01
 _OWNER_CHECK_S = 0.05  # a port still busy after this long: ask the kernel whose listener it is (then every 0.5 s)
-_TCP_TABLES = {socket.AF_INET: "/proc/net/tcp", socket.AF_INET6: "/proc/net/tcp6"}
+_TCP_TABLES: dict[int, str] = {socket.AF_INET: "/proc/net/tcp", socket.AF_INET6: "/proc/net/tcp6"}
 
 
 class Listen(NamedTuple):
@@ -52,7 +52,7 @@ class Listen(NamedTuple):
     port: int
 
 
-def listening_address(sock: zmq.Socket) -> Listen | None:
+def listening_address(sock: zmq.Socket[bytes]) -> Listen | None:
     """The address ``sock`` is bound to (from ``LAST_ENDPOINT``), or None if it is not a TCP listener."""
     try:
         endpoint = sock.getsockopt_string(zmq.LAST_ENDPOINT)

@@ -8,13 +8,13 @@ common message lengths.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sized
-from typing import Any, Callable
+from collections.abc import Iterator, Sequence, Sized
+from typing import Any, Callable, Union, cast
 
 import zmq
 
 __all__ = [
-    "PartlySent", "poll_items", "raw_send", "recv_parts", "recv_parts_keeping", "send_parts", "waiting_messages",
+    "Part", "PartlySent", "Pollable", "poll_items", "raw_send", "recv_parts", "recv_parts_keeping", "send_parts", "waiting_messages",
 ]
 
 # ``zmq.Socket.send`` is pyzmq's Python-level wrapper over the Cython send of its
@@ -34,7 +34,14 @@ except ImportError:  # pragma: no cover - every pyzmq release has zmq.backend
 # ``poll_items(poller.sockets, timeout_ms)``: what ``zmq.Poller.poll(timeout_ms)`` calls,
 # without its Python frame (a timeout in whole milliseconds, -1 for none; the same
 # ``[(socket or fd, events), ...]`` result). A bridge's I/O loop polls once per wake-up.
-from zmq.backend import zmq_poll as poll_items  # noqa: E402
+from zmq.backend import zmq_poll as _zmq_poll  # noqa: E402
+
+#: A part of a message sent: bytes, or a buffer over the sender's bytes (a frame's payload, a transaction's data).
+Part = Union[bytes, bytearray, memoryview, "zmq.Frame"]
+
+#: What ``zmq_poll`` watches and reports: a socket, or a plain file descriptor (a :class:`~.waker.Waker`'s).
+Pollable = Union["zmq.Socket[bytes]", int]
+poll_items = cast("Callable[[Sequence[tuple[Pollable, int]], int], list[tuple[Pollable, int]]]", _zmq_poll)
 
 _NOBLOCK = int(zmq.NOBLOCK)
 _EVENTS = int(zmq.EVENTS)
@@ -71,7 +78,7 @@ def recv_parts(sock: zmq.Socket[bytes], flags: int = _NOBLOCK) -> list[bytes]:
     return parts
 
 
-def recv_parts_keeping(sock: zmq.Socket[bytes], at: int, flags: int = _NOBLOCK) -> list[Any]:
+def recv_parts_keeping(sock: zmq.Socket[bytes], at: int, flags: int = _NOBLOCK) -> list[bytes | zmq.Frame]:
     """:func:`recv_parts`, but part ``at`` stays the ``zmq.Frame`` it was received as (a payload, not copied).
 
     The stream bridge's receive: its headers as bytes, its payload zero-copy
@@ -80,7 +87,7 @@ def recv_parts_keeping(sock: zmq.Socket[bytes], at: int, flags: int = _NOBLOCK) 
     """
     recv = sock.recv
     frame = recv(flags, False)
-    parts: list[Any] = [frame if at == 0 else frame.bytes]
+    parts: list[bytes | zmq.Frame] = [frame if at == 0 else frame.bytes]
     while frame.more:
         frame = recv(0, False)
         parts.append(frame.bytes if len(parts) != at else frame)
@@ -99,7 +106,7 @@ def waiting_messages(sock: zmq.Socket[bytes], batch: int, expecting: Sized | Non
     asking: anything else waiting is read after the next poll. ``look_first``:
     look before the first one too (nothing polled: e.g. after a blocking receive).
     """
-    events = sock.getsockopt
+    events = cast("Callable[[int], int]", sock.getsockopt)  # EVENTS is an int option
     for i in range(batch):
         if (i or look_first) and ((expecting is not None and not expecting) or not events(_EVENTS) & _POLLIN):
             return
@@ -110,7 +117,7 @@ def waiting_messages(sock: zmq.Socket[bytes], batch: int, expecting: Sized | Non
         yield parts
 
 
-def send_parts(sock: zmq.Socket[bytes], parts: tuple[Any, ...] | list[Any], copy: bool = True) -> None:
+def send_parts(sock: zmq.Socket[bytes], parts: Sequence[Part], copy: bool = True) -> None:
     """Send a multipart message, refusing to block at its start (``zmq.Again``: nothing was sent).
 
     Same effect as ``sock.send_multipart(parts, zmq.NOBLOCK)`` at a fifth of

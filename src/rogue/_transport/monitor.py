@@ -223,7 +223,7 @@ class Monitor:
     ``role`` names the socket in debug lines.
     """
 
-    __slots__ = ("source", "role", "peers", "pollable", "_log", "_wake")
+    __slots__ = ("source", "role", "peers", "pollable", "_queue", "_log", "_wake")
 
     def __init__(self, source: MonitorSource, role: str, log: logging.Logger,
                  wake: Callable[[], None] | None = None) -> None:
@@ -233,15 +233,16 @@ class Monitor:
         self._wake = wake
         self.source: MonitorSource
         self.pollable: zmq.Socket[bytes] | None
+        self._queue: EventQueue | None
         self._attach(source)
 
     def _attach(self, source: MonitorSource) -> None:
         self.source = source
         if isinstance(source, EventQueue):
-            self.pollable = None
+            self.pollable, self._queue = None, source
             source.notify = self._wake
         else:
-            self.pollable = source
+            self.pollable, self._queue = source, None
 
     def replace(self, source: MonitorSource) -> None:
         """Read ``source`` from now on (the socket was rebuilt): its connections are forgotten."""
@@ -250,7 +251,7 @@ class Monitor:
 
     def drain(self, on_event: Callable[[int, int], None] | None = None) -> bool:
         """Apply every waiting event (see :func:`drain_events`); True when the peer count changed."""
-        source = self.source
-        if self.pollable is None and not len(source):  # a queue is looked at first: an empty read raises
+        queue = self._queue
+        if queue is not None and not len(queue):  # a queue is looked at first: an empty read raises
             return False
-        return drain_events(source, self.peers, self._log, self.role, on_event)
+        return drain_events(self.source, self.peers, self._log, self.role, on_event)

@@ -21,7 +21,7 @@ PROG = "rogue-bridge"
 class _Parser(argparse.ArgumentParser):
     """argparse with usage errors on one line (the usage itself is one ``--help`` away)."""
 
-    def error(self, message: str) -> "NoReturn":  # type: ignore[override]
+    def error(self, message: str) -> "NoReturn":
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 

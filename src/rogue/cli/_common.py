@@ -315,7 +315,8 @@ class SenderThread:
     def _init_thread(self, name: str) -> None:
         self.error: str | None = None
         self.done = threading.Event()
-        self._stop = threading.Event()
+        # Not ``_stop``: the stream Master it is mixed into has Rogue's ``_stop()``.
+        self._halt = threading.Event()
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
 
     def _loop(self) -> None:
@@ -330,14 +331,14 @@ class SenderThread:
         try:
             self._loop()
         except Exception as exc:  # noqa: BLE001 - reported by the command, not a traceback
-            if not self._stop.is_set():
+            if not self._halt.is_set():
                 self.error = str(exc) or exc.__class__.__name__
         finally:
             self.done.set()
 
     def stop(self) -> None:
         """Ask the thread to stop after the frame it is sending (``join`` waits for it)."""
-        self._stop.set()
+        self._halt.set()
 
     def join(self, timeout: float | None = None) -> bool:
         """Wait for the thread to end; True if it did."""

@@ -12,7 +12,12 @@ import sys
 import threading
 import time
 from types import TracebackType
-from typing import IO, Callable, Sequence
+from typing import IO, TYPE_CHECKING, Callable, Sequence
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.live import Live
+    from rich.table import Table
 
 __all__ = ["Display", "RateMeter", "fmt_bytes", "fmt_count", "fmt_rate"]
 
@@ -83,8 +88,8 @@ class Display:
         self.interval = interval
         self._next_plain = time.monotonic() + interval
         self._lock = threading.Lock()
-        self._live = None
-        self._console = None
+        self._live: Live | None = None
+        self._console: Console | None = None
         self._t0 = time.monotonic()
         self._last: list[list[str]] = []
 
@@ -94,8 +99,8 @@ class Display:
             from rich.live import Live
 
             self._console = Console(file=self._stream)
-            self._live = Live(self._table([]), console=self._console, refresh_per_second=4, transient=False)
-            self._live.__enter__()
+            self._live = live = Live(self._table([]), console=self._console, refresh_per_second=4, transient=False)
+            live.__enter__()
         return self
 
     def __exit__(self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None) -> None:
@@ -103,7 +108,7 @@ class Display:
         if live is not None:
             live.__exit__(et, ev, tb)
 
-    def _table(self, rows: Sequence[Sequence[str]]) -> object:
+    def _table(self, rows: Sequence[Sequence[str]]) -> Table:
         from rich.table import Table
 
         table = Table(title=self.title, title_justify="left")
@@ -122,12 +127,12 @@ class Display:
         if not force and now < self._next_plain:
             return
         self._next_plain = now + self.interval
-        rows = [list(r) for r in rows]
-        if rows == self._last and not force:
+        cells_now = [list(r) for r in rows]
+        if cells_now == self._last and not force:
             return  # an idle server does not fill its log with identical lines
-        self._last = rows
+        self._last = cells_now
         with self._lock:
-            for row in rows:
+            for row in cells_now:
                 cells = " ".join(f"{c}={v}" for c, v in zip(self.columns[1:], row[1:]))
                 self._stream.write(f"[{now - self._t0:6.1f}s] {row[0]}: {cells}\n")
             self._stream.flush()

@@ -49,7 +49,7 @@ class Generator(SenderThread, ris.Master):
 
     def _loop(self) -> None:
         size_of, rate, count, channel = self._size_of, self._rate, self._count, self._channel
-        stop, credit = self._stop, self.credit
+        stop, credit = self._halt, self.credit
         pacer = Pacer(rate, stop, _MAX_LAG_S)
         seq = 0
         while not stop.is_set() and (count == 0 or seq < count):

@@ -99,7 +99,7 @@ class PrbsSender(SenderThread):
         return self.head >> other
 
     def _loop(self) -> None:
-        size, rate, count, stop, gen = self._size, self._rate, self._count, self._stop, self.prbs.genFrame
+        size, rate, count, stop, gen = self._size, self._rate, self._count, self._halt, self.prbs.genFrame
         pacer, seq = Pacer(rate, stop, _MAX_LAG_S), 0
         while not stop.is_set() and (count == 0 or seq < count):
             if not pacer.wait(seq):

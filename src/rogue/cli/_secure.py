@@ -82,7 +82,7 @@ def bridge_options(args: argparse.Namespace, server: bool) -> dict[str, Any]:
             opts["allow"] = list(allow)
         if secret is not None:
             opts["serverSecretKey"] = secret
-            opts["allowedClientKeys"] = list(clients)
+            opts["allowedClientKeys"] = list(clients or ())  # both given: for_server checked
     elif secret is not None:
         opts["clientSecretKey"] = secret
         opts["serverPublicKey"] = far

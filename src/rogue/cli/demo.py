@@ -69,7 +69,7 @@ class MemoryTester(rim.Master):
         self.mismatches = 0
         self.problems: list[str] = []
         self._rng = random.Random(seed)
-        self._stop = threading.Event()
+        self._halt = threading.Event()  # not ``_stop``: Rogue's Master._stop()
         self._thread = threading.Thread(target=self._run, name="rogue-bridge:cli.demo:memory", daemon=True)
 
     def _problem(self, text: str) -> None:
@@ -82,7 +82,7 @@ class MemoryTester(rim.Master):
 
     def stop(self) -> None:
         """Stop the traffic thread after its current batch."""
-        self._stop.set()
+        self._halt.set()
         if self._thread.ident is not None:
             self._thread.join(10.0)
 
@@ -92,7 +92,7 @@ class MemoryTester(rim.Master):
 
     def _run(self) -> None:
         try:
-            while not self._stop.is_set():
+            while not self._halt.is_set():
                 self.batch()
         except Exception as exc:  # noqa: BLE001 - counted and reported as a failed check
             self.errors += 1

@@ -142,18 +142,18 @@ class _Pacer(ris.Master, ris.Slave):
     def __init__(self, rate: float, stop: threading.Event) -> None:
         ris.Master.__init__(self)
         ris.Slave.__init__(self)
-        self.rate, self._stop = rate, stop
+        self.rate, self._halt = rate, stop  # not ``_stop``: Rogue's Master._stop()
         self.frames = self.bytes = 0
         self._t0 = 0.0
 
     def _acceptFrame(self, frame: ris.Frame) -> None:
-        if self._stop.is_set():
+        if self._halt.is_set():
             return
         if self.rate:
             if not self.frames:
                 self._t0 = time.monotonic()
             delay = self._t0 + self.frames / self.rate - time.monotonic()
-            if delay > 0 and self._stop.wait(delay):
+            if delay > 0 and self._halt.wait(delay):
                 return
         self._sendFrame(frame)
         self.frames += 1

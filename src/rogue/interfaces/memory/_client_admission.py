@@ -3,7 +3,7 @@
 No sockets, threads, clock or ZeroMQ: the client's I/O layer translates each
 monitor event of its request socket (port P) and response socket (P+1) into a
 :class:`LinkEvent` and passes it to :meth:`Admission.event` with the
-:class:`Socket` and the time; :meth:`Admission.tick` is the clock input. Both
+:class:`Port` (which socket) and the time; :meth:`Admission.tick` is the clock input. Both
 return what the I/O layer must do (:class:`Action`). The transitions are
 ``TRANSITIONS[many]`` (a plain client's, and a many-clients client's, which
 connects both sockets at once, so it never waits for the request socket
@@ -42,7 +42,7 @@ import math
 from typing import NamedTuple
 
 __all__ = [
-    "GIVE_UP_S", "RETRY_FAILED_S", "RETRY_S", "TRANSITIONS", "Action", "Admission", "Input", "LinkEvent", "Socket",
+    "GIVE_UP_S", "RETRY_FAILED_S", "RETRY_S", "TRANSITIONS", "Action", "Admission", "Input", "LinkEvent", "Port",
     "State", "Transition",
 ]
 
@@ -52,8 +52,8 @@ GIVE_UP_S = 2 * RETRY_S  # a retry with no outcome this long: the server is gone
 _NEVER = math.inf
 
 
-class Socket(enum.Enum):
-    """Which of the client's two sockets an event is about."""
+class Port(enum.Enum):
+    """Which of the client's two sockets an event is about (named by the port it connects to)."""
 
     REQUEST = "request"  # PUSH to port P
     RESPONSE = "response"  # PULL (DEALER with manyClients) to port P+1
@@ -140,11 +140,11 @@ TRANSITIONS: dict[bool, dict[tuple[State, Input], Transition]] = {False: _PLAIN,
 START = {False: State.REQUESTING, True: State.CONNECTING}
 
 # A socket's handshake outcome -> the table's input.
-_INPUTS: dict[tuple[Socket, LinkEvent], Input] = {
-    (Socket.REQUEST, LinkEvent.HANDSHAKE_OK): Input.REQUEST_OK,
-    (Socket.RESPONSE, LinkEvent.HANDSHAKE_OK): Input.RESPONSE_OK,
-    **{(sock, ev): Input.REFUSAL for sock in Socket for ev in (LinkEvent.BUSY, LinkEvent.REFUSED)},
-    **{(sock, LinkEvent.FAILED): Input.FAILURE for sock in Socket},
+_INPUTS: dict[tuple[Port, LinkEvent], Input] = {
+    (Port.REQUEST, LinkEvent.HANDSHAKE_OK): Input.REQUEST_OK,
+    (Port.RESPONSE, LinkEvent.HANDSHAKE_OK): Input.RESPONSE_OK,
+    **{(sock, ev): Input.REFUSAL for sock in Port for ev in (LinkEvent.BUSY, LinkEvent.REFUSED)},
+    **{(sock, LinkEvent.FAILED): Input.FAILURE for sock in Port},
 }
 
 
@@ -158,11 +158,11 @@ class Admission:
         self.state = START[many]
         self.refusal = ""  # the text transactions fail with at once ("" unless REFUSED or RETRY_*)
         self.due = _NEVER  # when the state's TIMER input comes (:meth:`tick`)
-        self._handshaking = {Socket.REQUEST: False, Socket.RESPONSE: False}
+        self._handshaking = {Port.REQUEST: False, Port.RESPONSE: False}
         self._warned = ""  # the refusal text last warned about
 
     # -- inputs ----------------------------------------------------------------------------------
-    def event(self, sock: Socket, event: LinkEvent, now: float) -> Action | None:
+    def event(self, sock: Port, event: LinkEvent, now: float) -> Action | None:
         """Apply one event of the request or response socket at time ``now``."""
         handshaking = self._handshaking
         if event is LinkEvent.CONNECTED:
@@ -171,7 +171,7 @@ class Admission:
         if event is LinkEvent.DISCONNECTED:
             # libzmq drops a peer of the wrong socket type (PULL to the ROUTER of a many-clients
             # server, DEALER to a plain PUSH) with no handshake event; any other drop is a lost link.
-            if sock is not Socket.RESPONSE or not handshaking[sock]:
+            if sock is not Port.RESPONSE or not handshaking[sock]:
                 return None
             event = LinkEvent.FAILED
         handshaking[sock] = False
@@ -204,12 +204,12 @@ class Admission:
         self._warned = self._warned if refusing else ""
         return row.action
 
-    def _refusal_text(self, event: LinkEvent, sock: Socket) -> str:
+    def _refusal_text(self, event: LinkEvent, sock: Port) -> str:
         if event is LinkEvent.BUSY:
             return f"{self._where} already serves another client"
         if event is LinkEvent.REFUSED:
             return f"{self._where} refused this client: its address or CURVE key is not allowed"
-        if sock is Socket.RESPONSE:
+        if sock is Port.RESPONSE:
             other = "plain clients (it serves many clients" if not self._many else "many-clients clients (it serves one"
             return f"{self._where} does not accept {other}: set manyClients alike on both sides)"
         return f"handshake with {self._where} failed (CURVE keys or security settings differ)"

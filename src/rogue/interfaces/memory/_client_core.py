@@ -14,8 +14,7 @@ the server lets in) is :class:`~._client_admission.Admission`.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Iterable, Sequence
 
 from ..._warn_limiter import WarnLimiter
 from . import _wire as w
@@ -48,7 +47,7 @@ class ClientCore:
         self._bad = WarnLimiter(log, "dropped response")
 
     # -- requests --------------------------------------------------------------------------------
-    def request(self, tran: Transaction) -> list[Any]:
+    def request(self, tran: Transaction) -> list[w.Part]:
         """The request message for ``tran``; registers it as in flight first unless it is a Post.
 
         Registered before the send, so a fast response finds it; :meth:`forget`
@@ -67,14 +66,14 @@ class ClientCore:
         """Take transaction ``tid`` out of flight (its request was not sent)."""
         self.inflight.pop(tid, None)
 
-    def probe(self, pid: int) -> list[Any]:
+    def probe(self, pid: int) -> list[w.Part]:
         """The probe message with id ``pid`` (which becomes the probe in flight)."""
         self.probe_id = pid
         parts = w.probe_request(pid)
         return [self._route, *parts] if self._route else parts
 
     # -- responses -------------------------------------------------------------------------------
-    def receive(self, messages: Iterable[list[Any]], now: float) -> bool:
+    def receive(self, messages: Iterable[Sequence[w.Part]], now: float) -> bool:
         """Handle response messages (each a list of parts) received at ``now``; True when one answered a probe.
 
         ``now`` (a ``time.monotonic()`` value) decides which transactions had

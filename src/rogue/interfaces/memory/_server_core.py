@@ -22,11 +22,17 @@ from __future__ import annotations
 
 import logging
 from collections import deque
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Optional
 
 from ..._warn_limiter import WarnLimiter
 from . import _wire as w
 from .transaction import Transaction
+
+if TYPE_CHECKING:
+    from _typeshed import ReadableBuffer
+
+    from .slave import Slave
 
 __all__ = ["MAX_QUEUE", "MAX_READ", "ROUTE_SIZE", "ServerCore", "ServerTransaction"]
 
@@ -34,7 +40,8 @@ MAX_QUEUE = 4096  # requests waiting for the slave before the server stops readi
 MAX_READ = 1 << 28  # largest Read/Verify the server allocates a buffer for
 ROUTE_SIZE = w.ROUTE_SIZE  # bytes of a many-clients routing id
 
-Reply = tuple[Any, list[Any]]  # (route, response parts)
+Route = Optional[w.Part]  # a many-clients client's routing id (its first part); None for the PUSH/PULL pair
+Reply = tuple[Route, list[w.Part]]  # (route, response parts)
 
 _DEBUG = logging.DEBUG
 _WRITE, _POST, _PROBE = w.WRITE, w.POST, w.PROBE
@@ -48,8 +55,9 @@ class ServerTransaction(Transaction):
     """A transaction issued by the server; calls its ``_wake_io`` when finished (from any thread)."""
 
     __slots__ = ("_wake_io",)
+    _wake_io: Callable[[], None]
 
-    def _complete(self, data: Any = None, error: str = "") -> bool:
+    def _complete(self, data: ReadableBuffer | None = None, error: str = "") -> bool:
         took = Transaction._complete(self, data, error)
         if took:
             self._wake_io()
@@ -68,7 +76,7 @@ class ServerCore:
     ``failed``, ``timed_out``, ``malformed``, ``probes``.
     """
 
-    def __init__(self, slave: Callable[[], Any], timeout: Callable[[], float], wake: Callable[[], None],
+    def __init__(self, slave: Callable[[], Slave], timeout: Callable[[], float], wake: Callable[[], None],
                  log: logging.Logger, many: bool = False, *, max_queue: int = MAX_QUEUE,
                  max_read: int = MAX_READ) -> None:
         self._slave = slave
@@ -80,9 +88,9 @@ class ServerCore:
         self.max_read = int(max_read)
         self.served = self.failed = self.timed_out = self.malformed = self.probes = 0
         self._bad = WarnLimiter(log, "dropped malformed request")
-        self._queue: deque[tuple[Any, w.Request]] = deque()
+        self._queue: deque[tuple[Route, w.Request]] = deque()
         # The running transaction: (route, request, transaction, read buffer or None).
-        self._current: tuple[Any, w.Request, Transaction, Any] | None = None
+        self._current: tuple[Route, w.Request, Transaction, bytearray | None] | None = None
         self._timer_pending = False  # its timer starts at the next poll(now)
 
     def __len__(self) -> int:
@@ -90,7 +98,7 @@ class ServerCore:
         return len(self._queue) + (self._current is not None)
 
     # -- messages in ---------------------------------------------------------------------
-    def receive(self, parts: Sequence[Any]) -> Sequence[Reply]:
+    def receive(self, parts: Sequence[w.Part]) -> Sequence[Reply]:
         """Take one received request message; return the responses to send now.
 
         A probe is answered here; a malformed request (or, with ``many``, one
@@ -181,9 +189,10 @@ class ServerCore:
         while queue:
             route, req = queue.popleft()
             ttype = req.type
-            if ttype == _WRITE or ttype == _POST:
+            data = req.data
+            if data is not None:  # Write, Post: the decoder checked their data part
                 buf = None
-                view = memoryview(req.data)
+                view = memoryview(data)
             else:
                 buf = bytearray(req.size)
                 view = memoryview(buf)
@@ -208,7 +217,7 @@ class ServerCore:
                 out.append(self._answer(route, req, tran, buf))  # type: ignore[union-attr]
         return out
 
-    def _answer(self, route: Any, req: w.Request, tran: Transaction, buf: Any) -> Reply:
+    def _answer(self, route: Route, req: w.Request, tran: Transaction, buf: bytearray | None) -> Reply:
         """The response to a finished (or due) transaction, counted."""
         # Finished: its error text is final; else it is past its deadline, which _wait times out.
         err = tran._wait() if tran._wake.locked() else tran._error
@@ -220,7 +229,7 @@ class ServerCore:
                 self.timed_out += 1
             data = _failure_data(req.type, req.size, req.data)
         else:
-            data = buf if buf is not None else req.data
+            data = buf if buf is not None else req.data or b""
         if self._log.isEnabledFor(_DEBUG):
             self._log.debug("Response id=%d: %s", req.id, err or "OK")
         return route, _response_to(req, data, err)

@@ -25,17 +25,18 @@ import logging
 import threading
 from itertools import chain
 from time import monotonic
-from typing import Any
 
 import zmq
 
 from ..._errors import GeneralError
-from ..._security import BridgeSecurity, SocketGuard, handshake_result
+from ..._security import BridgeSecurity, KeySpec, SocketGuard, handshake_result
 from ..._transport import (
     DEFAULT_INTERVAL,
     DEFAULT_TIMEOUT,
     BridgeEnd,
     Monitor,
+    Pollable,
+    Socket,
     close_all,
     open_socket,
     poll_items,
@@ -49,7 +50,7 @@ from ..._transport import (
 )
 from ..._warn_limiter import WarnLimiter
 from . import _wire as w
-from ._client_admission import Action, Admission, LinkEvent, Socket
+from ._client_admission import Action, Admission, LinkEvent, Port
 from ._client_core import ClientCore
 from ._leader_follower import LeaderFollower
 from .slave import Slave
@@ -102,7 +103,7 @@ class TcpClient(BridgeEnd, Slave):
     """
 
     def __init__(self, addr: str, port: int, waitReady: bool = False, *, manyClients: bool = False,
-                 clientSecretKey: Any = None, serverPublicKey: Any = None,
+                 clientSecretKey: KeySpec | None = None, serverPublicKey: KeySpec | None = None,
                  heartbeatInterval: float = DEFAULT_INTERVAL, heartbeatTimeout: float = DEFAULT_TIMEOUT) -> None:
         super().__init__(4, 0xFFFFFFFF)
         self._open_end(addr, port, "TcpClient.{addr}.{port}", "memory", heartbeatInterval, heartbeatTimeout,
@@ -125,24 +126,29 @@ class TcpClient(BridgeEnd, Slave):
         self._guard = SocketGuard(BridgeSecurity.for_client(self._name, clientSecretKey=clientSecretKey,
                                                             serverPublicKey=serverPublicKey), self._log)
         prepare = self._guard.prepare
-        self._push, self._push_mon = open_socket(zmq.PUSH, self._push_url, False, self._name,
-                                                 self._addr, self._port, self._log, prepare, heartbeat=self._hb)
+        self._push: Socket | None
+        self._push, push_events = open_socket(zmq.PUSH, self._push_url, False, self._name,
+                                              self._addr, self._port, self._log, prepare, heartbeat=self._hb)
         try:
             # The response socket: RCVTIMEO bounds a waiting master's blocking receive (_lead_receive).
-            self._pull, self._pull_mon = open_socket(zmq.DEALER if self._many else zmq.PULL, self._pull_url, False,
-                                                     self._name, self._addr, self._port, self._log, prepare,
-                                                     connect=self._many, heartbeat=self._hb, rcvtimeo=_POLL_MS,
-                                                     routing_id=self._route if self._many else None)
+            self._pull, pull_events = open_socket(zmq.DEALER if self._many else zmq.PULL, self._pull_url, False,
+                                                  self._name, self._addr, self._port, self._log, prepare,
+                                                  connect=self._many, heartbeat=self._hb, rcvtimeo=_POLL_MS,
+                                                  routing_id=self._route if self._many else None)
         except Exception:
-            close_all(self._push, self._push_mon)
+            close_all(self._push, push_events)
             raise
-        self._request_mon = Monitor(self._push_mon, "push", self._log)
-        self._response_mon = Monitor(self._pull_mon, "pull", self._log)
+        self._request_mon = Monitor(push_events, "push", self._log)
+        self._response_mon = Monitor(pull_events, "pull", self._log)
+        push_mon, pull_mon = self._request_mon.pollable, self._response_mon.pollable
+        assert push_mon is not None and pull_mon is not None  # a client's monitors are sockets (no ZAP service)
+        self._push_mon, self._pull_mon = push_mon, pull_mon
         self._push_peers = self._request_mon.peers
         self._link.attach(self._response_mon, self._request_mon, self._port, False)
-        self._on_request_event = lambda event, value: self._on_event(Socket.REQUEST, event, value)
-        self._on_response_event = lambda event, value: self._on_event(Socket.RESPONSE, event, value)
-        self._poll_items = [(sock, int(zmq.POLLIN)) for sock in (self._pull, self._pull_mon, self._push_mon)]
+        self._on_request_event = lambda event, value: self._on_event(Port.REQUEST, event, value)
+        self._on_response_event = lambda event, value: self._on_event(Port.RESPONSE, event, value)
+        self._poll_items: list[tuple[Pollable, int]] = [(sock, int(zmq.POLLIN))
+                                                        for sock in (self._pull, self._pull_mon, self._push_mon)]
         # The response socket is used by whoever holds the lock: the receive thread, or a master
         # waiting for its transaction, which then receives in its own thread (leader/follower).
         self._look_at = 0.0  # when a waiting master next polls the monitors too (_lead_receive)
@@ -199,7 +205,7 @@ class TcpClient(BridgeEnd, Slave):
             log.debug("Requested transaction id=%d type=%d address=0x%x size=%d",
                       tid, ttype, transaction._address, transaction._size)
 
-    def _send_when_writable(self, push: zmq.Socket, parts: list[Any], timeout: float) -> bool:
+    def _send_when_writable(self, push: Socket, parts: list[w.Part], timeout: float) -> bool:
         """Back-pressure from a connected server: wait up to ``timeout`` s for room, then send (send lock held)."""
         end = monotonic() + timeout
         while self._running:
@@ -341,7 +347,7 @@ class TcpClient(BridgeEnd, Slave):
             self._ready.set()
 
     # -- admission: the state machine is _client_admission.Admission; this does what it says ------------
-    def _on_event(self, sock: Socket, event: int, value: int) -> None:
+    def _on_event(self, port: Port, event: int, value: int) -> None:
         """A monitor event of the request or response socket, translated for the admission state machine."""
         if event == _CONNECTED:
             link_event: LinkEvent | None = LinkEvent.CONNECTED
@@ -351,7 +357,7 @@ class TcpClient(BridgeEnd, Slave):
             link_event = _OUTCOMES.get(handshake_result(event, value))
         if link_event is None:
             return
-        action = self._admission.event(sock, link_event, monotonic())
+        action = self._admission.event(port, link_event, monotonic())
         if action is Action.CONNECT_RESPONSE:
             self._pull.connect(self._pull_url)
         elif action is Action.REFUSED:
@@ -386,7 +392,7 @@ class TcpClient(BridgeEnd, Slave):
         """Why the server refused this client (e.g. "... already serves another client"); "" when it did not."""
         return self._admission.refusal
 
-    def stats(self) -> dict[str, Any]:
+    def stats(self) -> dict[str, int | bool]:
         """All counters and the link state in one dict (for monitoring)."""
         return {
             "connected": self._link.connected,

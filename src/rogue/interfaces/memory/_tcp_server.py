@@ -26,17 +26,18 @@ import errno
 import threading
 from threading import get_ident
 from time import monotonic
-from typing import Any
 
 import zmq
 
-from ..._security import BridgeSecurity, SocketGuard
+from ..._security import AllowList, BridgeSecurity, KeySpec, KeySpecs, SocketGuard
 from ..._transport import (
     DEFAULT_INTERVAL,
     DEFAULT_TIMEOUT,
     BridgeEnd,
     Listen,
     Monitor,
+    MonitorSource,
+    Socket,
     Waker,
     ensure_released,
     listening_address,
@@ -56,7 +57,7 @@ from ..._transport import (
 )
 from ..._warn_limiter import WarnLimiter
 from . import _wire as w
-from ._server_core import ServerCore
+from ._server_core import Route, ServerCore
 from .master import Master
 
 __all__ = ["TcpServer"]
@@ -95,7 +96,8 @@ class TcpServer(BridgeEnd, Master):
     """
 
     def __init__(self, addr: str, port: int, *, exclusive: bool = True, manyClients: bool = False,
-                 allow: Any = None, serverSecretKey: Any = None, allowedClientKeys: Any = None,
+                 allow: AllowList | None = None, serverSecretKey: KeySpec | None = None,
+                 allowedClientKeys: KeySpecs | None = None,
                  heartbeatInterval: float = DEFAULT_INTERVAL, heartbeatTimeout: float = DEFAULT_TIMEOUT) -> None:
         super().__init__()
         self._open_end(addr, port, "TcpServer.{addr}.{port}", "memory", heartbeatInterval, heartbeatTimeout,
@@ -121,7 +123,7 @@ class TcpServer(BridgeEnd, Master):
     # -- sockets -----------------------------------------------------------------------------
     def _open_transport(self) -> None:
         """Bind PULL on ``P`` and PUSH (ROUTER with ``manyClients``) on ``P+1``, and the wake-up socket pair."""
-        def bind(kind: int, port: int) -> tuple[zmq.Socket, Any]:
+        def bind(kind: int, port: int) -> tuple[Socket, MonitorSource]:
             return open_socket(kind, tcp_url(self._addr, port), True, self._name, self._addr, self._port, self._log,
                                self._guard.prepare, heartbeat=self._hb)
 
@@ -152,7 +154,7 @@ class TcpServer(BridgeEnd, Master):
         if get_ident() != self._io_ident:
             self._waker.wake()
 
-    def _reply(self, route: Any, parts: list[Any]) -> None:
+    def _reply(self, route: Route, parts: list[w.Part]) -> None:
         """Send a response: to ``route`` (manyClients), else to the one client of the PUSH socket."""
         push = self._push
         if route is not None:
@@ -274,7 +276,7 @@ class TcpServer(BridgeEnd, Master):
 
         run_io_loop(self, self._log, step, finish, what="I/O loop")
 
-    def _drain(self, pull: zmq.Socket, core: ServerCore) -> None:
+    def _drain(self, pull: Socket, core: ServerCore) -> None:
         """Hand the waiting requests to the core (up to ``_BATCH``) and send what it answers at once.
 
         Whether another request waits costs ``EVENTS`` (~1.3 us) after each one,
@@ -324,7 +326,7 @@ class TcpServer(BridgeEnd, Master):
         """Requests dropped as malformed (no response sent)."""
         return self._core.malformed
 
-    def stats(self) -> dict[str, Any]:
+    def stats(self) -> dict[str, int | bool]:
         """All counters and the link state in one dict (for monitoring)."""
         core = self._core
         return {

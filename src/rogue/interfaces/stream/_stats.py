@@ -6,8 +6,6 @@ they send; the link state is the bridge's ``rogue._transport.Link``.
 
 from __future__ import annotations
 
-from typing import Any
-
 from ..._transport import Link
 
 __all__ = ["StreamStats"]
@@ -60,7 +58,7 @@ class StreamStats:
         """Times the link was lost after being up (a silent peer, or one that closed)."""
         return self._link.loss.losses
 
-    def stats(self) -> dict[str, Any]:
+    def stats(self) -> dict[str, int | bool]:
         """All counters and the link state in one dict (for monitoring)."""
         return {
             "connected": self._link.connected,

@@ -12,18 +12,18 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Any
 
 import zmq
 
 from ..._errors import GeneralError
-from ..._security import BridgeSecurity, SocketGuard
+from ..._security import AllowList, BridgeSecurity, KeySpec, KeySpecs, SocketGuard
 from ..._transport import (
     DEFAULT_INTERVAL,
     DEFAULT_TIMEOUT,
     Listen,
     Monitor,
     MonitorSource,
+    Part,
     PartlySent,
     Socket,
     BridgeEnd,
@@ -87,9 +87,10 @@ class TcpCore(BridgeEnd, StreamStats, Master, Slave):
     so do not send empty frames to a C++ Rogue peer.
     """
 
-    def __init__(self, addr: str, port: int, server: bool, *, flushTimeout: float = 2.0, allow: Any = None,
-                 serverSecretKey: Any = None, allowedClientKeys: Any = None, clientSecretKey: Any = None,
-                 serverPublicKey: Any = None, heartbeatInterval: float = DEFAULT_INTERVAL,
+    def __init__(self, addr: str, port: int, server: bool, *, flushTimeout: float = 2.0,
+                 allow: AllowList | None = None, serverSecretKey: KeySpec | None = None,
+                 allowedClientKeys: KeySpecs | None = None, clientSecretKey: KeySpec | None = None,
+                 serverPublicKey: KeySpec | None = None, heartbeatInterval: float = DEFAULT_INTERVAL,
                  heartbeatTimeout: float = DEFAULT_TIMEOUT) -> None:
         Master.__init__(self)
         Slave.__init__(self)
@@ -108,10 +109,16 @@ class TcpCore(BridgeEnd, StreamStats, Master, Slave):
         self._pull_closed = False
 
         # Opt-in CURVE / allow-list (README, "Security"); keys are checked here, before any socket.
-        opts = {"allow": allow, "serverSecretKey": serverSecretKey, "allowedClientKeys": allowedClientKeys,
-                "clientSecretKey": clientSecretKey, "serverPublicKey": serverPublicKey}
-        make = BridgeSecurity.for_server if self._server else BridgeSecurity.for_client
-        self._security = SocketGuard(make(self._name, **opts), self._log)
+        # Each side's check refuses the other side's options, naming them.
+        if server:
+            security = BridgeSecurity.for_server(self._name, allow=allow, serverSecretKey=serverSecretKey,
+                                                 allowedClientKeys=allowedClientKeys, clientSecretKey=clientSecretKey,
+                                                 serverPublicKey=serverPublicKey)
+        else:
+            security = BridgeSecurity.for_client(self._name, clientSecretKey=clientSecretKey,
+                                                 serverPublicKey=serverPublicKey, allow=allow,
+                                                 serverSecretKey=serverSecretKey, allowedClientKeys=allowedClientKeys)
+        self._security = SocketGuard(security, self._log)
 
         def release(listening: list[Listen]) -> None:
             self._security.close()  # after the sockets: the policy forgets a closed socket
@@ -189,7 +196,7 @@ class TcpCore(BridgeEnd, StreamStats, Master, Slave):
         if self._log.isEnabledFor(_DEBUG):
             self._log.debug("Sent frame: size=%d flags=0x%04x channel=%d error=%d", size, frame._flags, frame._channel, frame._error)
 
-    def _send(self, parts: tuple[bytes, bytes, bytes, Any], copy: bool) -> bool:
+    def _send(self, parts: tuple[bytes, bytes, bytes, Part], copy: bool) -> bool:
         """Send one message (caller holds the send lock); False once the bridge stopped."""
         while True:
             push = self._push
@@ -246,6 +253,7 @@ class TcpCore(BridgeEnd, StreamStats, Master, Slave):
             new = push_mons.take()
             if new is not None:  # a sender rebuilt the PUSH socket
                 old = push_monitor.pollable
+                assert old is not None  # a stream bridge's monitors are sockets (no ZAP service reads them)
                 poller.unregister(old)
                 old.close(linger=0)
                 push_monitor.replace(new)

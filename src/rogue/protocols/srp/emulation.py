@@ -89,7 +89,7 @@ class SrpV3Emulation(Master, Slave):
             return
         data = frame._data()
         req = parse_request(data, frame._payload)
-        if type(req) is str:
+        if isinstance(req, str):
             self._drop(req)
             return
         opcode, _tran_id, address, size = req
