@@ -402,3 +402,16 @@ def test_bridge_options_errors_in_the_flags_words(tmp_path) -> None:  # type: ig
         assert str(err.value).startswith(text), (argv, str(err.value))
         assert err.value.code == code, argv
         assert secret not in str(err.value) and public not in str(err.value)
+
+
+def test_cli_masters_keep_rogues_stop_method() -> None:
+    """A CLI sender's stop flag does not shadow Rogue's ``Master._stop()`` (mypy --strict found it)."""
+    import threading
+
+    from rogue.cli._graph import Generator
+    from rogue.cli.demo import MemoryTester
+    from rogue.cli.fileio import _Pacer
+
+    for obj in (Generator("t", lambda seq: 4), MemoryTester(), _Pacer(0.0, threading.Event())):
+        assert callable(obj._stop) and not isinstance(obj._stop, threading.Event)
+        obj._stop()  # Rogue's name for stopping a master: runs, raises nothing
