@@ -2,13 +2,18 @@
 
 ``import rogue`` gives :class:`GeneralError`, :class:`Logging` and
 :class:`Version` (the Rogue release implemented, 6.15.0); the stream graph is
-``rogue.interfaces.stream``, the memory bus ``rogue.interfaces.memory`` and the
-SRPv3 protocol ``rogue.protocols.srp``, as in SLAC Rogue. rogue-bridge's own
-package version is :data:`__version__`.
+``rogue.interfaces.stream``, the memory bus ``rogue.interfaces.memory``, the
+SRPv3 protocol ``rogue.protocols.srp`` and the utilities ``rogue.utilities``
+(``Prbs``, ``fileio``), as in SLAC Rogue. As with Rogue's extension module,
+they are all attributes after ``import rogue`` alone (imported on first use).
+rogue-bridge's own package version is :data:`__version__`.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from . import _exports
 from ._errors import GeneralError
 from ._logging import Logging
 from ._version import Version
@@ -28,4 +33,10 @@ def _package_version() -> str:
 #: rogue-bridge's own version (the package), not the Rogue version it implements (``Version.current()``).
 __version__ = _package_version()
 
-__all__ = ["GeneralError", "Logging", "Version", "__version__"]
+__all__ = ["GeneralError", "Logging", "Version", "__version__", "interfaces", "protocols", "utilities"]
+
+if TYPE_CHECKING:
+    from . import interfaces, protocols, utilities
+
+_exports.lazy(__name__, globals(), subpackages=("interfaces", "protocols", "utilities"))
+_exports.publish(__name__, globals(), subpackages=("interfaces", "protocols", "utilities"))

@@ -91,7 +91,7 @@ def check_records(files: list[str], n: int | None = None) -> int:
         for h, d in reader.records():
             i, chan, flags, err = next(want)
             assert (h.channel, h.flags, h.error) == (chan, flags, err), i
-            assert h.size == traffic.size(i % traffic.COUNT) + 4, i
+            assert h.size == traffic.size(i % traffic.COUNT), i
             assert d.view(np.uint8).tobytes() == traffic.payload(i % traffic.COUNT), i
             got += 1
     if n is not None:

@@ -45,7 +45,7 @@ def test_records_are_views_of_the_mapped_file(tmp_path: Path) -> None:
     with fileio.FileReader(path) as reader:  # a path-like is fine too
         out = list(reader.records())
         base = np.frombuffer(out[0][1].base, dtype=np.uint8)  # the whole mapped file, no copy made
-    assert [h for h, _ in out] == [(7, 1, 0, 2), (4, 0, 0, 3), (204, 7, 2, 4)]
+    assert [h for h, _ in out] == [(3, 1, 0, 2), (0, 0, 0, 3), (200, 7, 2, 4)]  # size: payload bytes, as pyrogue
     h, d = out[0]
     assert d.dtype == np.int8 and d.tolist() == [1, 2, -1]  # int8, as pyrogue
     assert not d.flags.writeable and not d.flags.owndata
@@ -187,7 +187,7 @@ def test_stream_reader_close_stops_early(tmp_path: Path) -> None:
 
 
 def _reference(buf: bytes) -> list[tuple[int, int]]:
-    """A plain parser: (offset, size) of every complete record, as Rogue's reader walks the file."""
+    """A plain parser: (offset, payload size) of every complete record, as Rogue's reader walks the file."""
     pos, out = 0, []
     while len(buf) - pos >= 8:
         size = struct.unpack_from("<I", buf, pos)[0]
@@ -198,7 +198,7 @@ def _reference(buf: bytes) -> list[tuple[int, int]]:
             continue
         if pos + 4 + size > len(buf):
             break
-        out.append((pos, size))
+        out.append((pos, size - 4))
         pos += 4 + size
     return out
 

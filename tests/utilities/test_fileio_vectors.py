@@ -122,7 +122,7 @@ def test_file_reader_reads_rogue_files(case: dict[str, Any], tmp_path: Path) -> 
         assert reader.totCount == len(expect)
         assert reader.currCount == len(expect) if len(files) == 1 else reader.currCount == 1
     assert [(h.size, h.flags, h.error, h.channel) for h, _ in got] == [
-        (len(fr["payload"]) // 2 + 4, fr["flags"], fr["err"], fr["chan"] if chan is None else chan) for fr in expect]
+        (len(fr["payload"]) // 2, fr["flags"], fr["err"], fr["chan"] if chan is None else chan) for fr in expect]
     assert [d for _, d in got] == [bytes.fromhex(fr["payload"]) for fr in expect]
 
 
@@ -150,7 +150,7 @@ def test_sample_rogue_dat() -> None:
     assert len(recs) == 20
     for i, (h, d) in enumerate(recs):
         n = 64 + 32 * i
-        assert h == fileio.RogueHeader(n + 4, i, 1 if i == 13 else 0, i % 2)
+        assert h == fileio.RogueHeader(n, i, 1 if i == 13 else 0, i % 2)
         assert d.dtype == np.int8 and d.shape == (n,)
         assert bytes(d.view(np.uint8)) == bytes((i + k) & 0xFF for k in range(n))
     idx = fileio.scan((HERE / "sample_rogue.dat").read_bytes())

@@ -338,7 +338,8 @@ def add_parsers(sub: Any) -> None:
 
     p = sub.add_parser(
         "info", help="summarise Rogue data files",
-        description="Records and payload bytes per channel, sizes (min/avg/max), records with an error or "
+        description="Records and payload bytes per channel, payload sizes (min/avg/max; the header.size of "
+        "pyrogue's and rogue-bridge's FileReader), records with an error or "
         "flags, and whether the file ends cleanly (a cut last record, a zero size). FILE.1 includes the rest "
         "of its series. Exit code 1 when a file does not end cleanly.")
     p.add_argument("files", metavar="FILE", nargs="+", help="data files")

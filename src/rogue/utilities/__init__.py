@@ -1,8 +1,20 @@
-"""Rogue's utilities (``import rogue.utilities``): ``Prbs``, the link tester, and ``fileio``, Rogue's data files."""
+"""Rogue's utilities (``import rogue.utilities``): ``Prbs``, the link tester, and ``fileio``, Rogue's data files.
+
+``fileio`` is an attribute after ``import rogue.utilities`` (imported on first
+use), as in C++ Rogue.
+"""
 
 from __future__ import annotations
 
-from rogue.utilities import fileio
-from rogue.utilities.prbs import Prbs
+from typing import TYPE_CHECKING
+
+from .. import _exports
+from .prbs import Prbs
 
 __all__ = ["Prbs", "fileio"]
+
+if TYPE_CHECKING:
+    from . import fileio
+
+_exports.lazy(__name__, globals(), ("fileio",))
+_exports.publish(__name__, globals(), ("fileio",))

@@ -8,6 +8,8 @@ A :class:`Master` issues register transactions (:class:`Transaction`) to a
 
 from __future__ import annotations
 
+from rogue import _exports
+
 from .emulate import Emulate
 from .hub import Hub
 from .master import Master
@@ -22,3 +24,5 @@ from ._types import VERIFY as Verify
 from ._types import WRITE as Write
 
 __all__ = ["Emulate", "Hub", "Master", "Post", "Read", "Slave", "TcpClient", "TcpServer", "Transaction", "TransactionLock", "Verify", "Write"]
+
+_exports.publish(__name__, globals())  # every class above reports this module, as in C++ Rogue

@@ -8,6 +8,8 @@ stream between processes.
 
 from __future__ import annotations
 
+from rogue import _exports
+
 from .fifo import Fifo
 from .filter import Filter
 from .frame import Frame, FrameLock
@@ -18,3 +20,5 @@ from .slave import Slave
 from .tcp import TcpClient, TcpCore, TcpServer
 
 __all__ = ["Fifo", "Filter", "Frame", "FrameLock", "Master", "Pool", "RateDrop", "Slave", "TcpClient", "TcpCore", "TcpServer"]
+
+_exports.publish(__name__, globals())  # every class above reports this module, as in C++ Rogue

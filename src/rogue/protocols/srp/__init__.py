@@ -7,7 +7,11 @@ requests from a sparse memory. Connect them with ``srp == emulation``.
 
 from __future__ import annotations
 
+from rogue import _exports
+
 from .emulation import SrpV3Emulation
 from .srpv3 import SrpV3
 
 __all__ = ["SrpV3", "SrpV3Emulation"]
+
+_exports.publish(__name__, globals())  # every class above reports this module, as in C++ Rogue

@@ -2,11 +2,16 @@
 
 A file is a sequence of records, all little-endian::
 
-    offset 0  uint32  size = payload bytes + 4
+    offset 0  uint32  size field = payload bytes + 4
     offset 4  uint16  frame flags
     offset 6  uint8   frame error
     offset 7  uint8   channel
-    offset 8  ...     payload (size - 4 bytes)
+    offset 8  ...     payload (size field - 4 bytes)
+
+In Python, a record's ``size`` is always its payload bytes, never the field, as pyrogue's
+``FileReader`` gives it (it subtracts the 4): :class:`RogueHeader`,
+:func:`decode_header`, :func:`encode_header` and :class:`RecordIndex` agree;
+only the bytes on disk hold payload + 4.
 
 Pure functions, no file handles: the writer, the readers and ``rogue-bridge
 info`` all call these, so the vector tests test what ships.
@@ -28,14 +33,18 @@ __all__ = ["HEADER_SIZE", "RecordIndex", "RogueHeader", "ScanProblem", "decode_h
 FileBytes = Union[bytes, bytearray, memoryview, mmap.mmap]
 
 HEADER_SIZE = 8
-#: ``size, flags, error, channel``: the header as :mod:`struct` packs it (pyrogue's ``'IHBB'``, little-endian).
+#: ``size field (payload + 4), flags, error, channel``: the header's bytes (pyrogue's ``'IHBB'``, little-endian).
 header_struct = struct.Struct("<IHBB")
 _U32 = struct.Struct("<I")
 _MAX_PAYLOAD = 0xFFFFFFFF - 4  # the size field is payload + 4 in 32 bits
 
 
 class RogueHeader(NamedTuple):
-    """A record header, as pyrogue's ``RogueHeader``: ``size`` is the header's field (payload bytes + 4)."""
+    """A record header, as pyrogue's ``FileReader`` yields it: ``size`` is the payload in bytes.
+
+    (The size field in the file is payload + 4; pyrogue's reader subtracts
+    the 4, and so does everything here.)
+    """
 
     size: int
     flags: int
@@ -51,8 +60,9 @@ def encode_header(payload: int, flags: int, error: int, channel: int) -> bytes:
 
 
 def decode_header(buf: FileBytes, offset: int = 0) -> RogueHeader:
-    """The header at ``offset`` of ``buf`` (needs 8 bytes there)."""
-    return RogueHeader._make(header_struct.unpack_from(buf, offset))
+    """The header at ``offset`` of ``buf`` (needs 8 bytes there); ``size`` is the payload (the field - 4)."""
+    field, flags, error, channel = header_struct.unpack_from(buf, offset)
+    return RogueHeader(field - 4, flags, error, channel)
 
 
 @dataclass(frozen=True)
@@ -68,9 +78,11 @@ class ScanProblem:
 class RecordIndex:
     """Every complete record of a buffer as numpy arrays (one element per record).
 
-    ``offset`` (int64) is where the record's header starts, ``size`` (uint32) the
-    header's size field (payload + 4, as ``RogueHeader.size``), ``flags``
-    (uint16), ``error`` and ``channel`` (uint8). ``end`` is the offset just past
+    ``offset`` (int64) is where the record's header starts, ``size`` (uint32) its
+    payload bytes (as ``RogueHeader.size`` and pyrogue's ``header.size``: the
+    file's field minus 4), ``flags`` (uint16), ``error`` and ``channel``
+    (uint8); record i's payload is ``data[offset[i] + 8:offset[i] + 8 +
+    size[i]]``. ``end`` is the offset just past
     the last complete record, ``length`` the buffer's length; ``problem`` says
     why the scan stopped early (a cut record, a zero size), ``skipped`` counts
     headers with a size of 1..3 (no payload; skipped as Rogue's reader does).
@@ -98,8 +110,8 @@ class RecordIndex:
 
     @property
     def payload_size(self) -> np.ndarray:
-        """Payload bytes of each record (``size - 4``), int64."""
-        return self.size.astype(np.int64) - 4
+        """``size`` as int64 (payload bytes; sums and differences without uint32 overflow)."""
+        return self.size.astype(np.int64)
 
     def select(self, channel: int | Iterable[int] | None = None, *, error: bool | None = None) -> "RecordIndex":
         """The records of ``channel`` (one or several), and/or with (``error=True``) or without an error."""
@@ -234,7 +246,7 @@ def scan(buf: FileBytes, start: int = 0, name: str = "", limit: int = 0) -> Reco
         chunks_o.append(np.asarray(offs, dtype=np.int64))
         chunks_s.append(np.asarray(sizes, dtype=np.uint32))
     offset = np.concatenate(chunks_o) if chunks_o else np.zeros(0, dtype=np.int64)
-    size = np.concatenate(chunks_s) if chunks_s else np.zeros(0, dtype=np.uint32)
+    size = np.concatenate(chunks_s) - np.uint32(4) if chunks_s else np.zeros(0, dtype=np.uint32)  # fields >= 4
     meta = u32[offset + 4] if len(offset) else np.zeros(0, dtype=np.uint32)
     return RecordIndex(offset, size, (meta & 0xFFFF).astype(np.uint16), ((meta >> 16) & 0xFF).astype(np.uint8),
                        (meta >> 24).astype(np.uint8), min(pos, n), n, problem, skipped, skipped_first, name)

@@ -2,7 +2,9 @@
 
 The API is pyrogue's (``pyrogue.utilities.fileio.FileReader``), so an analysis
 script moves over by changing its import. ``records()`` yields ``(header,
-data)``; ``data`` is a numpy ``int8`` array as in pyrogue, but a view into the
+data)`` (``(header, batch_header, data)`` with ``batched=True``) with the
+header fields pyrogue gives (``header.size`` is the payload in bytes);
+``data`` is a numpy ``int8`` array as in pyrogue, but a view into the
 memory-mapped file, not a copy (``data.copy()`` keeps it past the file). Beyond
 pyrogue: :meth:`index` (numpy arrays of every record, no Python loop per
 record), ``records(channel=...)`` and a cut last record logged once with its
@@ -18,10 +20,11 @@ from typing import Any, Iterable, Iterator
 import numpy as np
 
 from ..._errors import GeneralError
+from ._batch import BatchError, BatchHeader, split_batch
 from ._format import HEADER_SIZE, RecordIndex, RogueHeader, scan, scan_chunks
 from .stream_reader import map_file
 
-__all__ = ["FileReader", "FileReaderException", "RogueHeader"]
+__all__ = ["BatchHeader", "FileReader", "FileReaderException", "RogueHeader"]
 
 _header = RogueHeader._make
 
@@ -36,13 +39,16 @@ class FileReader:
     ``files``: one path or a list of paths, read in that order. ``configChan``:
     the channel whose records are YAML configuration/status text, merged into
     :attr:`configDict` instead of being yielded (needs PyYAML). ``log``: a
-    :class:`logging.Logger` (default ``pyrogue.FileReader``). ``dtype`` (beyond
-    pyrogue): the payload arrays' dtype, ``numpy.int8`` by default as in pyrogue.
+    :class:`logging.Logger` (default ``pyrogue.FileReader``). ``batched``: each
+    data record holds sub-frames, each yielded on its own with its
+    :class:`BatchHeader` (see ``_batch``). ``dtype`` (beyond pyrogue): the
+    payload arrays' dtype, ``numpy.int8`` by default as in pyrogue.
     """
 
     def __init__(self, files: str | os.PathLike[str] | list[Any], configChan: int | None = None,
-                 log: logging.Logger | None = None, *, dtype: Any = np.int8) -> None:
+                 log: logging.Logger | None = None, batched: bool = False, *, dtype: Any = np.int8) -> None:
         self._configChan = configChan
+        self._batched = bool(batched)
         self._config: dict[str, Any] = {}
         self._currCount = 0
         self._totCount = 0
@@ -55,13 +61,18 @@ class FileReader:
                 raise FileReaderException(f"Failed to read file {fn}: {why}")
 
     # -- pyrogue's API ---------------------------------------------------------------------
-    def records(self, channel: int | Iterable[int] | None = None) -> Iterator[tuple[RogueHeader, np.ndarray]]:
+    def records(self, channel: int | Iterable[int] | None = None) -> Iterator[tuple[Any, ...]]:
         """Yield ``(header, data)`` for every data record of every file, in order.
 
-        ``header`` is a :class:`RogueHeader` (``size`` = payload + 4, ``flags``,
-        ``error``, ``channel``), ``data`` the payload as a numpy view.
-        ``channel`` (beyond pyrogue): yield only records of this channel (or
-        these channels); configuration records are processed either way.
+        ``header`` is a :class:`RogueHeader` (``size``: payload bytes, as in
+        pyrogue; ``flags``, ``error``, ``channel``), ``data`` the payload as a
+        numpy view. With ``batched=True``: ``(header, batch_header, data)`` for
+        every sub-frame, ``header`` the record's (shared by its sub-frames),
+        ``data`` the sub-frame's bytes; a record that does not split into
+        sub-frames raises :class:`FileReaderException` after the sub-frames
+        before the fault. ``channel`` (beyond pyrogue): yield only records of
+        this channel (or these channels); configuration records are processed
+        either way.
         """
         self._config = {}
         self._currCount = 0
@@ -92,7 +103,11 @@ class FileReader:
                         continue
                     self._currCount += 1
                     self._totCount += 1
-                    payload = data[o + HEADER_SIZE:o + 4 + s]
+                    start = o + HEADER_SIZE
+                    if self._batched:
+                        yield from self._sub_frames(fn, buf, data, _header((s, f, e, c)), start, start + s)
+                        continue
+                    payload = data[start:start + s]
                     yield _header((s, f, e, c)), payload if one_byte else self._cast(fn, o, payload)
             self._report(fn, idx, skipped, first_skip)
             self._log.debug("Processed %d data records from %s", self._currCount, fn)
@@ -133,9 +148,11 @@ class FileReader:
     def index(self, file: int | str = 0) -> RecordIndex:
         """Numpy arrays of every complete record of one file (by position in ``files`` or by name).
 
-        ``offset``, ``size``, ``flags``, ``error``, ``channel`` (see
-        :class:`RecordIndex`; ``.select(channel=...)`` filters). Config records
-        are included: select them out with ``select`` when needed.
+        ``offset``, ``size`` (payload bytes, as ``header.size``), ``flags``,
+        ``error``, ``channel`` (see :class:`RecordIndex`;
+        ``.select(channel=...)`` filters). Config records are included: select
+        them out with ``select`` when needed. One entry per record, also with
+        ``batched=True``.
         """
         fn = self._fileList[file] if isinstance(file, int) else os.fspath(file)
         return self._open(fn)[1]
@@ -171,6 +188,16 @@ class FileReader:
         if idx.problem is not None:
             self._log.warning("File under run reading %s: %s", fn, idx.problem.message)
 
+    def _sub_frames(self, fn: str, buf: Any, data: np.ndarray, header: RogueHeader, start: int,
+                    end: int) -> Iterator[tuple[RogueHeader, BatchHeader, np.ndarray]]:
+        one_byte = self._dtype.itemsize == 1
+        try:
+            for bhead, lo, hi in split_batch(buf, start, end):
+                sub = data[lo:hi]
+                yield header, bhead, sub if one_byte else self._cast(fn, start - HEADER_SIZE, sub)
+        except BatchError as exc:
+            raise FileReaderException(f"{fn}: record at offset {start - HEADER_SIZE}: {exc}") from None
+
     def _cast(self, fn: str, offset: int, payload: np.ndarray) -> np.ndarray:
         try:
             return payload.view(self._dtype)
@@ -184,7 +211,7 @@ class FileReader:
         except ImportError:
             raise FileReaderException(f"{fn} has configuration records (channel {self._configChan}) and reading "
                                       "them needs PyYAML: pip install pyyaml (or pass configChan=None)") from None
-        text = bytes(buf[offset + HEADER_SIZE:offset + 4 + size]).decode("utf-8", errors="replace")
+        text = bytes(buf[offset + HEADER_SIZE:offset + HEADER_SIZE + size]).decode("utf-8", errors="replace")
         try:
             return yaml.safe_load(text)
         except yaml.YAMLError as exc:

@@ -151,11 +151,10 @@ class StreamReader(ris.Master):
                 if idx.skipped:
                     skipped += idx.skipped
                     first_skip = idx.skipped_first if first_skip < 0 else first_skip
-                for o, s, f, e, c in zip(idx.offset.tolist(), idx.size.tolist(), idx.flags.tolist(),
+                for o, n, f, e, c in zip(idx.offset.tolist(), idx.size.tolist(), idx.flags.tolist(),
                                          idx.error.tolist(), idx.channel.tolist()):
                     if not run.is_set():
                         return False
-                    n = s - 4
                     if n <= 0:
                         continue  # an empty record: Rogue sends nothing for it
                     frame = req(n, True)
