@@ -22,8 +22,9 @@ from rogue._transport import (
     open_pair,
     open_socket,
     raw_send,
+    messages_keeping,
     recv_parts,
-    recv_parts_keeping,
+    send4,
     send_parts,
     waiting_events,
     waiting_messages,
@@ -76,7 +77,7 @@ def test_send_parts_recv_parts_and_batches() -> None:
     try:
         push.bind("inproc://rogue-test-messages")
         pull.connect("inproc://rogue-test-messages")
-        send_parts(push, [b"a", b"bc", memoryview(b"def")])
+        assert send_parts(push, [b"a", b"bc", memoryview(b"def")]) is True
         send_parts(push, [b"single"])
         raw_send(push, b"x", zmq.SNDMORE)
         raw_send(push, b"y", 0)
@@ -133,22 +134,23 @@ def test_open_pair_releases_nothing_when_the_first_fails() -> None:
     assert released == [[]]
 
 
-def test_recv_parts_keeping_leaves_one_part_a_frame_and_the_rest_bytes() -> None:
+def test_messages_keeping_leaves_one_part_a_frame_and_the_rest_bytes() -> None:
     """The stream bridge's receive: headers as bytes, the payload the zmq.Frame it came in (no copy)."""
     push, pull = open_inproc(zmq.PUSH, "inproc://rogue-test-keeping", True), \
         open_inproc(zmq.PULL, "inproc://rogue-test-keeping", False)
     try:
         assert push.poll(10_000, zmq.POLLOUT)  # the peer is attached
-        send_parts(push, (b"\x01\x00", b"\x02", b"\x03", b"payload"))
+        for i in range(5):
+            send_parts(push, (b"\x01\x00", b"\x02", b"\x03", b"payload%d" % i))
         send_parts(push, (b"only",))
         assert pull.poll(10_000)
-        parts = recv_parts_keeping(pull, 3)
-        assert parts[:3] == [b"\x01\x00", b"\x02", b"\x03"] and isinstance(parts[3], zmq.Frame)
-        assert parts[3].bytes == b"payload"
-        first = recv_parts_keeping(pull, 0)  # part 0 kept too (a one-part message)
-        assert isinstance(first[0], zmq.Frame) and first[0].bytes == b"only"
-        with pytest.raises(zmq.Again):
-            recv_parts_keeping(pull, 3)
+        got = list(messages_keeping(pull, 3, 3))  # a batch of 3: the rest waits
+        assert len(got) == 3 and all(p[:3] == [b"\x01\x00", b"\x02", b"\x03"] for p in got)
+        assert all(isinstance(p[3], zmq.Frame) for p in got) and got[2][3].bytes == b"payload2"
+        rest = list(messages_keeping(pull, 100, 0))  # ends at the first empty receive, never blocks
+        assert [p[0].bytes for p in rest] == [b"\x01\x00", b"\x01\x00", b"only"]
+        assert all(isinstance(p[0], zmq.Frame) for p in rest)
+        assert list(messages_keeping(pull, 100, 3)) == []
     finally:
         push.close(0)
         pull.close(0)
@@ -170,11 +172,11 @@ def test_send_parts_sends_every_length_whole_and_zero_copy_last(n: int) -> None:
 
 
 def test_send_parts_tells_a_refused_start_from_a_part_way_failure(monkeypatch: pytest.MonkeyPatch) -> None:
-    """``zmq.Again`` at the first part: nothing sent. A later part failing: ``PartlySent`` (a ZMQError, same errno)."""
+    """Would block at the first part: False, nothing sent. A later part failing: ``PartlySent`` (a ZMQError, same errno)."""
     alone = open_inproc(zmq.PUSH, "inproc://rogue-test-alone", True)
     try:
-        with pytest.raises(zmq.Again):  # no peer: the first part is refused
-            send_parts(alone, (b"a", b"b", b"c", b"d"))
+        assert send_parts(alone, (b"a", b"b", b"c", b"d")) is False  # no peer: would block, nothing sent
+        assert send_parts(alone, (b"one",)) is False
     finally:
         alone.close(0)
     push = open_inproc(zmq.PUSH, "inproc://rogue-test-partly", True)
@@ -241,3 +243,33 @@ def test_waker_wakes_a_poll_from_another_thread_and_clears() -> None:
     finally:
         waker.close()
     waker.wake()  # after close: nothing, no error
+
+
+def test_send4_is_send_parts_for_four_parts_given_one_by_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    alone = open_inproc(zmq.PUSH, "inproc://rogue-test-send4-alone", True)
+    try:
+        assert send4(alone, b"a", b"b", b"c", b"d") is False  # would block: nothing sent
+    finally:
+        alone.close(0)
+    push = open_inproc(zmq.PUSH, "inproc://rogue-test-send4", True)
+    pull = open_inproc(zmq.PULL, "inproc://rogue-test-send4", False)
+    try:
+        assert push.poll(10_000, zmq.POLLOUT)  # the peer is attached
+        payload = bytearray(b"p" * 5000)
+        assert send4(push, b"\x01\x00", b"\x02", b"\x03", payload, copy=False) is True
+        assert pull.poll(10_000) and recv_parts(pull) == [b"\x01\x00", b"\x02", b"\x03", bytes(payload)]
+        real, calls = messages.raw_send, []
+
+        def fail_last(sock: zmq.Socket, data: object, flags: int = 0, copy: bool = True) -> object:
+            calls.append(data)
+            if len(calls) == 4:
+                raise zmq.ZMQError(zmq.ETERM)
+            return real(sock, data, flags, copy)
+
+        monkeypatch.setattr(messages, "raw_send", fail_last)
+        with pytest.raises(PartlySent) as err:
+            send4(push, b"a", b"b", b"c", b"d")
+        assert err.value.errno == zmq.ETERM
+    finally:
+        push.close(0)
+        pull.close(0)

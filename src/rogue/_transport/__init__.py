@@ -30,17 +30,28 @@ from .heartbeat import DEFAULT_INTERVAL, DEFAULT_TIMEOUT, Heartbeat, LinkLoss, p
 from .lifecycle import BridgeEnd, StopAliases, run_io_loop, start_io_thread
 from .link import Link
 from .listener import Listen, ensure_released, listening_address, release_error, release_timeout, wait_free
-from .messages import Part, PartlySent, Pollable, poll_items, raw_send, recv_parts, recv_parts_keeping, send_parts, waiting_messages
+from .messages import (
+    Part,
+    PartlySent,
+    Pollable,
+    messages_keeping,
+    poll_items,
+    raw_send,
+    recv_parts,
+    send4,
+    send_parts,
+    waiting_messages,
+)
 from .monitor import LINK_EVENTS, EventQueue, Monitor, MonitorSource, monitor_reader, waiting_events
 from .sockets import Prepare, Socket, close_all, open_inproc, open_pair, open_retrying, open_socket, setup_error
 from .waker import Waker
 
 __all__ = [
-    "DEFAULT_INTERVAL", "DEFAULT_TIMEOUT", "LINK_EVENTS", "BridgeEnd", "EventQueue", "Heartbeat", "Link", "Listen",
-    "LinkLoss", "Monitor",
-    "MonitorSource", "Part", "PartlySent", "Pollable", "Prepare", "Socket", "StopAliases", "Waker", "close_all", "context",
-    "ensure_released", "listening_address", "monitor_reader", "open_inproc", "open_pair", "open_retrying",
-    "open_socket", "peer_address", "poll_items", "raw_send", "recv_parts", "recv_parts_keeping", "register_closer",
-    "release_error", "release_timeout", "run_io_loop", "send_parts", "setup_error", "start_io_thread", "tcp_url",
-    "unregister_closer", "wait_free", "waiting_events", "waiting_messages", "zmtp_heartbeat",
+    "BridgeEnd", "DEFAULT_INTERVAL", "DEFAULT_TIMEOUT", "EventQueue", "Heartbeat", "LINK_EVENTS", "Link",
+    "LinkLoss", "Listen", "Monitor", "MonitorSource", "Part", "PartlySent", "Pollable", "Prepare", "Socket",
+    "StopAliases", "Waker", "close_all", "context", "ensure_released", "listening_address", "messages_keeping",
+    "monitor_reader", "open_inproc", "open_pair", "open_retrying", "open_socket", "peer_address", "poll_items",
+    "raw_send", "recv_parts", "register_closer", "release_error", "release_timeout", "run_io_loop", "send4",
+    "send_parts", "setup_error", "start_io_thread", "tcp_url", "unregister_closer", "wait_free", "waiting_events",
+    "waiting_messages", "zmtp_heartbeat",
 ]

@@ -14,7 +14,8 @@ from typing import Any, Callable, Union, cast
 import zmq
 
 __all__ = [
-    "Part", "PartlySent", "Pollable", "poll_items", "raw_send", "recv_parts", "recv_parts_keeping", "send_parts", "waiting_messages",
+    "Part", "PartlySent", "Pollable", "messages_keeping", "poll_items", "raw_send", "recv_parts", "send4", "send_parts",
+    "waiting_messages",
 ]
 
 # ``zmq.Socket.send`` is pyzmq's Python-level wrapper over the Cython send of its
@@ -78,20 +79,28 @@ def recv_parts(sock: zmq.Socket[bytes], flags: int = _NOBLOCK) -> list[bytes]:
     return parts
 
 
-def recv_parts_keeping(sock: zmq.Socket[bytes], at: int, flags: int = _NOBLOCK) -> list[bytes | zmq.Frame]:
-    """:func:`recv_parts`, but part ``at`` stays the ``zmq.Frame`` it was received as (a payload, not copied).
+def messages_keeping(sock: zmq.Socket[bytes], batch: int, at: int) -> Iterator[list[bytes | zmq.Frame]]:
+    """Yield up to ``batch`` waiting messages of ``sock`` without blocking, part ``at`` of each kept a ``zmq.Frame``.
 
-    The stream bridge's receive: its headers as bytes, its payload zero-copy
-    (``Frame.buffer``, or ``Frame.bytes`` when small). Separate from
-    :func:`recv_parts` so the memory bridge's receive pays no index test per part.
+    The stream bridge's receive: headers as bytes, the payload the frame it
+    came in (``Frame.buffer``, zero-copy, or ``Frame.bytes`` when small), on
+    ``Frame.more`` as :func:`recv_parts`. The batch ends at the first empty
+    receive (one ``zmq.Again`` per batch, not per message). A generator, so
+    the socket's ``recv`` is looked up once per batch: as cheap per message as
+    the loop the bridge had inline (measured, 64-byte frames), and separate
+    from :func:`recv_parts` so the memory bridge pays no index test per part.
     """
     recv = sock.recv
-    frame = recv(flags, False)
-    parts: list[bytes | zmq.Frame] = [frame if at == 0 else frame.bytes]
-    while frame.more:
-        frame = recv(0, False)
-        parts.append(frame.bytes if len(parts) != at else frame)
-    return parts
+    for _ in range(batch):
+        try:
+            frame = recv(_NOBLOCK, False)
+        except zmq.Again:
+            return
+        parts: list[bytes | zmq.Frame] = [frame if at == 0 else frame.bytes]
+        while frame.more:
+            frame = recv(0, False)
+            parts.append(frame.bytes if len(parts) != at else frame)
+        yield parts
 
 
 def waiting_messages(sock: zmq.Socket[bytes], batch: int, expecting: Sized | None = None,
@@ -117,8 +126,8 @@ def waiting_messages(sock: zmq.Socket[bytes], batch: int, expecting: Sized | Non
         yield parts
 
 
-def send_parts(sock: zmq.Socket[bytes], parts: Sequence[Part], copy: bool = True) -> None:
-    """Send a multipart message, refusing to block at its start (``zmq.Again``: nothing was sent).
+def send_parts(sock: zmq.Socket[bytes], parts: Sequence[Part], copy: bool = True) -> bool:
+    """Send a multipart message, refusing to block at its start: False when it would have (nothing was sent).
 
     Same effect as ``sock.send_multipart(parts, zmq.NOBLOCK)`` at a fifth of
     the cost (1.1 us against 5.4 us for a 4-part request, measured: pyzmq's
@@ -128,14 +137,20 @@ def send_parts(sock: zmq.Socket[bytes], parts: Sequence[Part], copy: bool = True
     ``copy=False`` sends the last part (a large payload) zero-copy: libzmq then
     reads its buffer after this returns. Four parts (a stream frame, a memory
     read request) are sent without a loop: looping over them cost 0.3 us more
-    than the stream bridge's inline sends (measured, pyzmq 27).
+    than the stream bridge's inline sends (measured, pyzmq 27). "Would block"
+    is a result, not an exception: a sender ahead of its reader meets it on
+    every frame, and an exception passed up one more frame cost the stream
+    bridge's sender 0.5 us per frame (measured).
     """
     send = raw_send
     n = len(parts)
-    if n == 1:
-        send(sock, parts[0], _NOBLOCK, copy)
-        return
-    send(sock, parts[0], _MORE)
+    try:
+        if n == 1:
+            send(sock, parts[0], _NOBLOCK, copy)
+            return True
+        send(sock, parts[0], _MORE)
+    except zmq.Again:
+        return False
     try:
         if n == 4:
             send(sock, parts[1], _MORE)
@@ -146,3 +161,26 @@ def send_parts(sock: zmq.Socket[bytes], parts: Sequence[Part], copy: bool = True
         send(sock, parts[n - 1], _NOBLOCK, copy)
     except zmq.ZMQError as exc:
         raise PartlySent(exc.errno, exc.strerror) from exc
+    return True
+
+
+def send4(sock: zmq.Socket[bytes], p0: Part, p1: Part, p2: Part, p3: Part, copy: bool = True) -> bool:
+    """:func:`send_parts` for a message of 4 parts given one by one (the stream bridge's frame).
+
+    No sequence is built or indexed: 0.14 us less per message than
+    :func:`send_parts`, within 0.1 us of the bridge's former inline sends
+    (measured, pyzmq 27, 64-byte frames). Same results: False when the first
+    part would block (nothing sent), :class:`PartlySent` when a later one fails.
+    """
+    send = raw_send
+    try:
+        send(sock, p0, _MORE)
+    except zmq.Again:
+        return False
+    try:
+        send(sock, p1, _MORE)
+        send(sock, p2, _MORE)
+        send(sock, p3, _NOBLOCK, copy)
+    except zmq.ZMQError as exc:
+        raise PartlySent(exc.errno, exc.strerror) from exc
+    return True

@@ -184,13 +184,10 @@ class TcpClient(BridgeEnd, Slave):
                 self._core.forget(tid)
                 transaction._complete(None, f"{self._name}: the client is stopped")
                 return
-            try:
-                send_parts(push, parts)
-                sent = True
-            except zmq.Again:
-                # No server (IMMEDIATE): fail, never block the caller. A connected server that is
-                # behind (a burst of more requests than the high-water mark): wait for room, bounded.
-                sent = self._push_peers.peers > 0 and self._send_when_writable(push, parts, transaction._timeout)
+            # Would block with no server (IMMEDIATE): fail, never block the caller. A connected server that
+            # is behind (a burst of more requests than the high-water mark): wait for room, bounded.
+            sent = send_parts(push, parts) or (
+                self._push_peers.peers > 0 and self._send_when_writable(push, parts, transaction._timeout))
             self._sent += sent
         if not sent:
             # Not registered any more: the master's timeout ends it, as in Rogue.
@@ -212,12 +209,8 @@ class TcpClient(BridgeEnd, Slave):
             remaining = end - monotonic()
             if remaining <= 0:
                 return False
-            if push.poll(min(_POLL_MS, int(remaining * 1000) + 1), zmq.POLLOUT):
-                try:
-                    send_parts(push, parts)
-                    return True
-                except zmq.Again:
-                    continue
+            if push.poll(min(_POLL_MS, int(remaining * 1000) + 1), zmq.POLLOUT) and send_parts(push, parts):
+                return True
         return False
 
     # -- readiness probe -----------------------------------------------------------------------------
@@ -239,12 +232,9 @@ class TcpClient(BridgeEnd, Slave):
                 push = self._push
                 if push is None:
                     break
-                try:
-                    send_parts(push, self._core.probe(pid))
-                    if self._log.isEnabledFor(_DEBUG):
-                        self._log.debug("Sent probe id=%d", pid)
-                except zmq.Again:
-                    pass  # not connected yet: try again next period
+                # Not sent: not connected yet, try again next period.
+                if send_parts(push, self._core.probe(pid)) and self._log.isEnabledFor(_DEBUG):
+                    self._log.debug("Sent probe id=%d", pid)
             remaining = end - monotonic()
             if ready.wait(max(0.0, min(period, remaining))):
                 if self._admission.refusal:  # set by the receive thread on refusal

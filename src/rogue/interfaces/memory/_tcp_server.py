@@ -160,10 +160,8 @@ class TcpServer(BridgeEnd, Master):
         if route is not None:
             parts = [route, *parts]
         try:
-            send_parts(push, parts)
-            return
-        except zmq.Again:
-            pass
+            if send_parts(push, parts):
+                return
         except zmq.ZMQError as exc:  # ROUTER: that client is gone
             if exc.errno != errno.EHOSTUNREACH:
                 raise
@@ -181,9 +179,8 @@ class TcpServer(BridgeEnd, Master):
         while self._running and monotonic() < end:
             if push.poll(_POLL_MS, zmq.POLLOUT):
                 try:
-                    send_parts(push, parts)
-                    return
-                except zmq.Again:
+                    if send_parts(push, parts):
+                        return
                     continue
                 except zmq.ZMQError as exc:
                     if exc.errno != errno.EHOSTUNREACH:

@@ -18,6 +18,7 @@ import zmq
 from ..._errors import GeneralError
 from ..._security import AllowList, BridgeSecurity, KeySpec, KeySpecs, SocketGuard
 from ..._transport import (
+    BridgeEnd,
     DEFAULT_INTERVAL,
     DEFAULT_TIMEOUT,
     Listen,
@@ -26,17 +27,16 @@ from ..._transport import (
     Part,
     PartlySent,
     Socket,
-    BridgeEnd,
     ensure_released,
     listening_address,
+    messages_keeping,
     open_pair,
     open_retrying,
     open_socket,
-    recv_parts_keeping,
     register_closer,
     release_timeout,
     run_io_loop,
-    send_parts,
+    send4,
     start_io_thread,
     tcp_url,
     wait_free,
@@ -185,7 +185,7 @@ class TcpCore(BridgeEnd, StreamStats, Master, Slave):
         size = frame._payload
         big = size >= self._copy_threshold
         with self._send_lock:
-            if not self._send((h0, h1, h2, data), not big):
+            if not self._send(h0, h1, h2, data, not big):
                 self._drop(frame)
                 return
             self._tx_frames += 1
@@ -196,16 +196,15 @@ class TcpCore(BridgeEnd, StreamStats, Master, Slave):
         if self._log.isEnabledFor(_DEBUG):
             self._log.debug("Sent frame: size=%d flags=0x%04x channel=%d error=%d", size, frame._flags, frame._channel, frame._error)
 
-    def _send(self, parts: tuple[bytes, bytes, bytes, Part], copy: bool) -> bool:
+    def _send(self, h0: bytes, h1: bytes, h2: bytes, data: Part, copy: bool) -> bool:
         """Send one message (caller holds the send lock); False once the bridge stopped."""
         while True:
             push = self._push
             if push is None or not self._running:
                 return False
             try:
-                send_parts(push, parts, copy)
-                return True
-            except zmq.Again:
+                if send4(push, h0, h1, h2, data, copy):
+                    return True
                 # No peer, or its queue is full: wait, looking at the stop flag now and then.
                 while not push.poll(_POLL_MS, zmq.POLLOUT):
                     if not self._running:
@@ -296,12 +295,8 @@ class TcpCore(BridgeEnd, StreamStats, Master, Slave):
         threshold = self._copy_threshold
         send = self._sendFrame
         self._link.loss.heard()
-        for _ in range(_BATCH):
-            try:
-                # Headers as bytes, the payload (part 3) a zero-copy zmq.Frame.
-                parts = recv_parts_keeping(pull, _PAYLOAD)
-            except zmq.Again:
-                return
+        # Headers as bytes, the payload (part 3) a zero-copy zmq.Frame.
+        for parts in messages_keeping(pull, _BATCH, _PAYLOAD):
             try:
                 flags, channel, error, payload = decode(parts)
             except WireError as exc:
