@@ -47,15 +47,16 @@ poll_items = cast("Callable[[Sequence[tuple[Pollable, int]], int], list[tuple[Po
 _NOBLOCK = int(zmq.NOBLOCK)
 _EVENTS = int(zmq.EVENTS)
 _POLLIN = int(zmq.POLLIN)  # plain ints: pyzmq's flag enums cost an enum construction on every "&" (~1 us)
-_MORE = int(zmq.SNDMORE | zmq.NOBLOCK)
+_FIRST = _MORE = int(zmq.SNDMORE | zmq.NOBLOCK)
+_WAIT_MORE = int(zmq.SNDMORE)
 
 
 class PartlySent(zmq.ZMQError):
-    """A send that failed after its first part went out (``errno`` is the failure's).
+    """A :func:`send4` that failed after its first part went out (``errno`` is the failure's).
 
     libzmq drops the partial message; the socket must not be used for the
     next message as it is (the stream bridge rebuilds it). A ``zmq.ZMQError``,
-    so a caller that does not tell the two cases apart handles it as before.
+    so a caller that does not tell the two cases apart handles it as one.
     """
 
 
@@ -131,16 +132,16 @@ def send_parts(sock: zmq.Socket[bytes], parts: Sequence[Part], copy: bool = True
 
     Same effect as ``sock.send_multipart(parts, zmq.NOBLOCK)`` at a fifth of
     the cost (1.1 us against 5.4 us for a 4-part request, measured: pyzmq's
-    Python-level checks there, and :data:`raw_send` per part). Only the first
-    part can meet the high-water mark: libzmq delivers a message whole, so the
-    later parts never wait; a later part that fails raises :class:`PartlySent`.
-    ``copy=False`` sends the last part (a large payload) zero-copy: libzmq then
-    reads its buffer after this returns. Four parts (a stream frame, a memory
-    read request) are sent without a loop: looping over them cost 0.3 us more
-    than the stream bridge's inline sends (measured, pyzmq 27). "Would block"
-    is a result, not an exception: a sender ahead of its reader meets it on
-    every frame, and an exception passed up one more frame cost the stream
-    bridge's sender 0.5 us per frame (measured).
+    Python-level checks there, and :data:`raw_send` per part). The first part
+    is sent without blocking; the later ones may wait, as libzmq admits a
+    message at its first part but can still be short of room in the middle of
+    one under load (measured: a NOBLOCK later part failed at exit under load).
+    Another error propagates as pyzmq raised it. ``copy=False`` sends the last
+    part (a large payload) zero-copy: libzmq then reads its buffer after this
+    returns. "Would block" is a result, not an exception: a sender ahead of its
+    reader meets it on every message, and an exception passed up one more
+    frame cost 0.5 us per message (measured). The memory bridge's messages go
+    through here; the stream bridge's frames through :func:`send4`.
     """
     send = raw_send
     n = len(parts)
@@ -148,29 +149,23 @@ def send_parts(sock: zmq.Socket[bytes], parts: Sequence[Part], copy: bool = True
         if n == 1:
             send(sock, parts[0], _NOBLOCK, copy)
             return True
-        send(sock, parts[0], _MORE)
+        send(sock, parts[0], _FIRST)
     except zmq.Again:
         return False
-    try:
-        if n == 4:
-            send(sock, parts[1], _MORE)
-            send(sock, parts[2], _MORE)
-        else:
-            for i in range(1, n - 1):
-                send(sock, parts[i], _MORE)
-        send(sock, parts[n - 1], _NOBLOCK, copy)
-    except zmq.ZMQError as exc:
-        raise PartlySent(exc.errno, exc.strerror) from exc
+    for i in range(1, n - 1):
+        send(sock, parts[i], _WAIT_MORE)
+    send(sock, parts[n - 1], 0, copy)
     return True
 
 
 def send4(sock: zmq.Socket[bytes], p0: Part, p1: Part, p2: Part, p3: Part, copy: bool = True) -> bool:
-    """:func:`send_parts` for a message of 4 parts given one by one (the stream bridge's frame).
+    """The stream bridge's send: a message of 4 parts given one by one, none of them allowed to block.
 
-    No sequence is built or indexed: 0.14 us less per message than
-    :func:`send_parts`, within 0.1 us of the bridge's former inline sends
-    (measured, pyzmq 27, 64-byte frames). Same results: False when the first
-    part would block (nothing sent), :class:`PartlySent` when a later one fails.
+    False when the first part would block (nothing sent); :class:`PartlySent`
+    when a later one fails (its ``errno`` as pyzmq gave it), after which the
+    bridge sends the message again whole on a rebuilt socket. No sequence is
+    built or indexed: 0.14 us less per message than :func:`send_parts`, within
+    0.1 us of the bridge's former inline sends (measured, pyzmq 27, 64 bytes).
     """
     send = raw_send
     try:
