@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import tempfile
 import threading
 import time
@@ -292,21 +293,47 @@ def _timed(fn: Callable[[], Any]) -> float:
 
 
 # -- the section ---------------------------------------------------------------------------------------
-def run(div: int, reps: int) -> dict[str, Any]:
-    """Every file I/O measurement; ``div`` divides the counts (--quick), ``reps`` repetitions (best kept)."""
+def _bytes(n: int) -> str:
+    return f"{n >> 20} MiB" if n >= 1 << 20 else f"{n} B"
+
+
+def _say(text: str) -> None:
+    print(f"fileio: {text}", file=sys.stderr, flush=True)
+
+
+def run(div: int, reps: int, progress: Callable[[str], None] = _say) -> dict[str, Any]:
+    """Every file I/O measurement; ``div`` divides the counts (--quick), ``reps`` repetitions (best kept).
+
+    ``progress(text)`` is told each step as it starts (by default a line on stderr), so a run of a minute
+    or more shows where it is.
+    """
     record = []
+    steps = len(RECORD_COUNT) * (reps * 3 + 1) + len(READ_COUNT) + 1
+    done = 0
+
+    def step(text: str) -> None:
+        nonlocal done
+        done += 1
+        progress(f"[{done}/{steps}] {text}")
+
     for size, n in RECORD_COUNT.items():
         n = max(20, n // div)
         runs: dict[str, list[dict[str, Any]]] = {"bridge": [], "record": [], "raw-record": []}
-        for _ in range(reps):  # alternated, so a load that comes and goes hits both alike
+        for rep in range(reps):  # alternated, so a load that comes and goes hits both alike
             for impl in runs:
+                step(f"recording {n} frames of {_bytes(size)}, {impl}, run {rep + 1} of {reps}")
                 runs[impl].append(_record_row(impl, size, n))
         for rows in runs.values():
             row = max(rows, key=lambda r: r["frames_per_s"])
             row["runs"] = [r["frames_per_s"] for r in rows]
             record.append(row)
+        step(f"write ceiling, {_bytes(size)} records")
         record.append(_child(write_ceiling, size, n, reps))
-    read = [_child(read_measure, size, max(20, n // div), reps) for size, n in READ_COUNT.items()]
+    read = []
+    for size, n in READ_COUNT.items():
+        step(f"reading {max(20, n // div)} records of {_bytes(size)}")
+        read.append(_child(read_measure, size, max(20, n // div), reps))
+    step("indexing records of random sizes")
     var = _child(index_variable, max(1000, 300_000 // div), reps)
     return {"record": record, "read": read, "index_variable": var}
 

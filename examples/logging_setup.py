@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Logging: see what the bridges do (the seeds' "Logging" sections, runnable).
+"""Logging: see what the bridges do (the "Logging" sections of Rogue's bridge documentation, runnable).
 
 Bridges log through standard ``logging`` loggers named as in Rogue:
 ``pyrogue.stream.TcpCore.<addr>.<Server|Client>.<port>`` and

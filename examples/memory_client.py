@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Memory TCP bridge, client half (the seed's "Python Client Example", filled in).
+"""Memory TCP bridge, client half (the Rogue bridge documentation's "Python Client Example", filled in).
 
 ``MyMemMaster`` is the user's memory master: it issues register writes and
 reads through a ``TcpClient`` to the remote ``TcpServer`` (``memory_server.py``)

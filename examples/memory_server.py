@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Memory TCP bridge, server half (the seed's "Python Server Example", made runnable).
+"""Memory TCP bridge, server half (the Rogue bridge documentation's "Python Server Example", made runnable).
 
 The server process owns the hardware-facing memory endpoint: an ``SrpV3``
 protocol block. With no FPGA at hand, its stream side is connected to an
@@ -8,7 +8,7 @@ way the firmware would. With real hardware, ``srpv3 == dma_channel`` instead.
 
     python examples/memory_server.py [PORT] [--addr ADDR] [--seconds S]
 
-Listens on ADDR (default ``*``, all interfaces, as in the seed) for
+Listens on ADDR (default ``*``, all interfaces, as in Rogue's documentation) for
 ``--seconds`` (default 30) or until Ctrl-C. Run ``memory_client.py`` against it.
 """
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Stream TCP bridge, client half (the seed's "Python Client Example", filled in).
+"""Stream TCP bridge, client half (the Rogue bridge documentation's "Python Client Example", filled in).
 
 Connects to ``stream_server.py``, sends a few text frames on different
 channels and prints the answers coming back through the same bridge.

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Stream TCP bridge, server half (the seed's "Python Server Example", filled in).
+"""Stream TCP bridge, server half (the Rogue bridge documentation's "Python Server Example", filled in).
 
 The server owns the local stream endpoints: ``src`` sends frames to the remote
 client and ``dst`` receives the frames the client sends. Here ``dst`` prints

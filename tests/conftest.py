@@ -26,6 +26,14 @@ def free_port_pairs(n: int, *taken: int) -> list[int]:
     return pairs[:n]
 
 
+def free_port_triple() -> int:
+    """A base port P with P, P+1 and P+2 free on 127.0.0.1 (a ZmqServer's three ports)."""
+    for p in _ports.free_port_pairs(64):
+        if _ports.port_free(p + 2):
+            return p
+    raise OSError("no three consecutive free ports found")
+
+
 HANG_S = 10.0  # a hang guard, not a speed requirement: generous for a loaded 2-core CI machine
 
 

@@ -45,3 +45,8 @@ def test_quick_run_writes_the_json(tmp_path: Path) -> None:
     assert all(r["frames_per_s"] > 0 and r["rx_errors"] == 0 for r in prbs["rows"])
     assert len(prbs["ceilings"]) == 2 and len(prbs["targets"]) == 4
     assert "PRBS targets" in proc.stdout
+    # Each file I/O step says so as it starts (the section ran a minute and more without a word).
+    steps = [ln for ln in proc.stderr.splitlines() if ln.startswith("fileio: [")]
+    assert steps and steps[0].startswith("fileio: [1/") and "recording" in steps[0], proc.stderr[-2000:]
+    total = steps[0].split("/")[1].split("]")[0]
+    assert steps[-1].startswith(f"fileio: [{total}/{total}] ") and len(steps) == int(total)

@@ -10,7 +10,7 @@ _REPO = Path(__file__).resolve().parents[1]
 _SPEC = _REPO.parent / "shared" / "spec"
 
 
-@pytest.mark.parametrize("name", ["wire.md", "srpv3.md", "utilities.md"])
+@pytest.mark.parametrize("name", ["wire.md", "srpv3.md", "utilities.md", "zmq_server.md"])
 def test_docs_copy_equals_the_spec(name: str) -> None:
     ours = _REPO / "docs" / name
     assert ours.is_file(), f"docs/{name} is missing"

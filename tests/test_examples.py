@@ -82,6 +82,41 @@ def test_loopback_process_split() -> None:
     assert "hardware: sent" in p.stdout and "stopped" in p.stdout  # the child stopped when told
 
 
+@pytest.mark.timeout(60)
+def test_loopback_control_half_uses_a_running_hardware_half() -> None:
+    """--hardware started with no terminal on stdin keeps running; the control half uses it (no second one, no
+    traceback in its terminal); Ctrl-C stops the hardware half cleanly."""
+    import signal
+
+    mem, data = free_port_pairs(2)
+    split = ("loopback_split.py", str(mem), "--stream-port", str(data))
+    hw = subprocess.Popen(example(*split, "--hardware"), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True)
+    try:
+        assert hw.stdout is not None and "hardware: registers on" in hw.stdout.readline()
+        p = subprocess.run(example(*split, "--frames", "5"), capture_output=True, text=True, timeout=40)
+        assert p.returncode == 0, p.stdout + p.stderr
+        assert f"control: using the hardware half already running on 127.0.0.1:{mem}" in p.stdout
+        assert "control: received 5 data frames, in order: True" in p.stdout
+        assert p.stderr == ""  # no traceback of a second hardware half that could not bind
+        assert hw.poll() is None  # still running: stdin is not a terminal, and that is no reason to stop
+        hw.send_signal(signal.SIGINT)
+        out, err = hw.communicate(timeout=15)
+    finally:
+        stop(hw)
+    assert hw.returncode == 0 and "hardware: sent" in out and "stopped" in out and err == "", (out, err)
+    # Run twice, the second hardware half says why it cannot start, in one line.
+    hw = subprocess.Popen(example(*split, "--hardware"), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True)
+    try:
+        assert hw.stdout is not None and "hardware: registers on" in hw.stdout.readline()
+        second = subprocess.run(example(*split, "--hardware"), capture_output=True, text=True, timeout=30)
+        assert second.returncode == 1 and second.stderr.count("\n") == 1, second.stderr
+        assert second.stderr.startswith(f"hardware: cannot listen on 127.0.0.1:{mem}") and "Traceback" not in second.stderr
+    finally:
+        stop(hw)
+
+
 @pytest.mark.timeout(30)
 def test_logging_setup() -> None:
     port, mem = free_port_pairs(2)

@@ -192,3 +192,43 @@ def test_fallback_steps_aside_for_a_handler_below_root() -> None:
     assert out.returncode == 0, out.stderr
     assert "only once" not in out.stderr
     assert "fallback prints" in out.stderr
+
+
+class _Keep(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+def test_library_records_carry_rogues_forwarded_attributes() -> None:
+    # C++ Rogue's forwarded records carry these (Logging.cpp:243-248); pyrogue's system log copies them.
+    import os
+    import threading
+
+    import rogue.interfaces.memory as rim
+
+    keep = _Keep()
+    top = logging.getLogger("pyrogue")
+    top.addHandler(keep)
+    try:
+        Logging.setFilter("pyrogue.memory.Emulate", Logging.Debug)
+        mem = rim.Emulate(4, 0x2000)
+        mst = rim.Master()
+        mst >> mem
+        mst._reqTransaction(0x1004, b"\x01\x02\x03\x04", 4, 0, rim.Write)
+        mst._waitTransaction(0)
+        logging.getLogger("pyrogue.app.mine").error("not ours")
+    finally:
+        top.removeHandler(keep)
+    ours = [r for r in keep.records if r.name == "pyrogue.memory.Emulate"]
+    # Emulate's debug line, Rogue's words (Emulate.cpp:93).
+    assert [r.getMessage() for r in ours] == ["Allocating block at 0x1000. Total Blocks 1, Total Size = 4096"]
+    rec = ours[0]
+    assert rec.rogue_cpp is True and rec.rogue_logger == "pyrogue.memory.Emulate"  # type: ignore[attr-defined]
+    assert rec.rogue_component == "memory" and rec.rogue_pid == os.getpid()  # type: ignore[attr-defined]
+    assert rec.rogue_tid == threading.get_native_id() and rec.rogue_timestamp == rec.created  # type: ignore[attr-defined]
+    app = [r for r in keep.records if r.name == "pyrogue.app.mine"]
+    assert len(app) == 1 and not hasattr(app[0], "rogue_cpp")  # the application's records stay as they are

@@ -15,7 +15,9 @@ that no filter matches keep what the application gave them.
 Handlers and formatters are configured the usual way; when the application has
 configured none, rogue-bridge prints to ``stderr`` itself (the library never
 calls :func:`logging.basicConfig`); ``setEmitStdout(False)`` stops that printing
-and nothing else. The library's loggers are Python loggers, so their records
+and nothing else. The library's records carry the attributes of C++ Rogue's
+forwarded records (``rogue_cpp``, ``rogue_logger``, ``rogue_component``,
+``rogue_tid``, ``rogue_pid``, ``rogue_timestamp``). The library's loggers are Python loggers, so their records
 reach the application's handlers from the start (``forwardPython()`` is True, as
 after Rogue's ``setForwardPython(True)``); ``setForwardPython(False)`` keeps them
 away from those handlers, as Rogue's C++ loggers are by default.
@@ -24,6 +26,7 @@ away from those handlers, as Rogue's C++ loggers are by default.
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import threading
 import weakref
@@ -76,6 +79,32 @@ class _FallbackHandler(_StreamHandler):
 
 
 _fallback = _FallbackHandler()
+
+
+class _RogueFields(logging.Filter):
+    """Puts on every record of a library logger the attributes C++ Rogue puts on the records it forwards.
+
+    ``rogue_cpp`` (True: a record of the core library, not of Python code
+    above it), ``rogue_logger`` (the logger's name), ``rogue_component``
+    (its first part after ``pyrogue.``, e.g. ``memory``), ``rogue_tid`` (the
+    native thread id), ``rogue_pid`` and ``rogue_timestamp`` (``created``).
+    pyrogue's system log copies them (``rogueCpp``, ...). Runs only for
+    records that pass the level, in the logging thread.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        name = record.name
+        rest = name[len(_PREFIX):] if name.startswith(_PREFIX) else name
+        record.rogue_cpp = True
+        record.rogue_logger = name
+        record.rogue_component = rest.split(".", 1)[0]
+        record.rogue_tid = threading.get_native_id()
+        record.rogue_pid = os.getpid()
+        record.rogue_timestamp = record.created
+        return True
+
+
+_fields = _RogueFields()
 
 
 class Logging:
@@ -190,10 +219,14 @@ class Logging:
         full = cls.normalizeName(name)
         logger = logging.getLogger(full)
         with cls._lock:
-            logger.setLevel(cls.levelFor(full))
+            level = cls.levelFor(full)
+            if logger.level != level:  # setLevel clears the cache of every logger: not for an unchanged level
+                logger.setLevel(level)
             cls._loggers[full] = logger
             cls._managed.pop(full, None)
             cls._route(logger)
+            if _fields not in logger.filters:
+                logger.addFilter(_fields)
         return logger
 
     # -- applying the rule to the logging tree -----------------------------------------------

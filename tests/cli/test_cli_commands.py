@@ -84,7 +84,7 @@ def test_demo_passes() -> None:
 def test_serve_memory_srp_read_write_dump(servers: list[Server]) -> None:
     port = free_port_pair()
     ep = f"{HOST}:{port}"
-    srv = Server("serve-memory", "--port", str(port), "--srp")
+    srv = Server("serve-memory", ep, "--srp")
     servers.append(srv)
     assert "SrpV3" in srv.first
 
@@ -109,24 +109,24 @@ def test_serve_memory_srp_read_write_dump(servers: list[Server]) -> None:
     p = run("read", ep, "0x1002")
     assert p.returncode == 1
     assert one_error_line(p) == (
-        "rogue-bridge: error: read of 4 bytes at 0x1002 failed: Transaction address 0x1002 is not aligned to min size 4"
+        "rogue-bridge read: error: read of 4 bytes at 0x1002 failed: Transaction address 0x1002 is not aligned to min size 4"
     )
 
     code, out, err = srv.interrupt(signal.SIGINT)
-    assert code == 0, err
+    assert code == 130, err  # Ctrl-C, after a clean stop and its summary
     assert "transactions" in out and "stopped" in out and "Traceback" not in err
 
 
 @pytest.mark.timeout(30)
 def test_serve_memory_plain_and_port_in_use(servers: list[Server]) -> None:
     port = free_port_pair()
-    srv = Server("serve-memory", "--port", str(port))
+    srv = Server("serve-memory", f"{HOST}:{port}")
     servers.append(srv)
     p = run("write", f"{HOST}:{port}", "20", "a5a5a5a5")
     assert p.returncode == 0, p.stderr
     assert run("read", f"{HOST}:{port}", "20").stdout == "0x00000020: 0xa5a5a5a5\n"
 
-    p = run("serve-memory", "--port", str(port))
+    p = run("serve-memory", f"{HOST}:{port}")
     assert p.returncode == 1
     assert "port in use" in one_error_line(p)
 
@@ -141,23 +141,23 @@ def test_serve_memory_plain_and_port_in_use(servers: list[Server]) -> None:
         holder.stop()
 
     code, out, _ = srv.interrupt(signal.SIGTERM)
-    assert code == 0 and "2 transactions" in out
+    assert code == 143 and "2 transactions" in out  # 128 + SIGTERM, after a clean stop
 
 
 @pytest.mark.timeout(30)
 def test_serve_stream_echo_send_and_monitor(servers: list[Server]) -> None:
     port = free_port_pair()
     ep = f"{HOST}:{port}"
-    srv = Server("serve-stream", "--port", str(port), "--echo")
+    srv = Server("serve-stream", ep, "--echo")
     servers.append(srv)
 
-    p = run("send", ep, "--size", "3000", "--count", "40", "--channel", "5", "--expect-echo")
+    p = run("send", ep, "--size", "3000", "--count", "40", "--tx-channel", "5", "--expect-echo")
     assert p.returncode == 0, p.stdout + p.stderr
-    assert f"send {ep}: sent 40 frames (120000 bytes), received 40 back" in p.stdout
+    assert f"send {ep}: sent 40 frames (120000 bytes) in " in p.stdout and ", received 40 back" in p.stdout
     assert "all 40 frames and 120000 bytes came back intact" in p.stdout
 
     code, out, err = srv.interrupt()
-    assert code == 0, err
+    assert code == 130, err
     assert "received 40 frames (120000 bytes), echoed 40" in out
 
     # monitor as the server end, send connecting to it: the monitor counts exactly what was sent.
@@ -166,7 +166,7 @@ def test_serve_stream_echo_send_and_monitor(servers: list[Server]) -> None:
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     try:
-        p = run("send", ep, "--size", "100", "--count", "25", "--channel", "7", "--timeout", "10")
+        p = run("send", ep, "--size", "100", "--count", "25", "--tx-channel", "7", "--timeout", "10")
         assert p.returncode == 0, p.stderr
         out, err = mon.communicate(timeout=15)
     finally:
@@ -184,7 +184,7 @@ def test_serve_stream_echo_send_and_monitor(servers: list[Server]) -> None:
 def test_serve_stream_generate_and_monitor_channel(servers: list[Server]) -> None:
     port = free_port_pair()
     ep = f"{HOST}:{port}"
-    srv = Server("serve-stream", "--port", str(port), "--generate", "256@400", "--channel", "3")
+    srv = Server("serve-stream", ep, "--generate", "256@400", "--tx-channel", "3")
     servers.append(srv)
     p = run("monitor", ep, "--count", "20", "--seconds", "10", "--channel", "3")
     assert p.returncode == 0, p.stderr
@@ -192,18 +192,18 @@ def test_serve_stream_generate_and_monitor_channel(servers: list[Server]) -> Non
     # Frames of another channel are filtered out, so none arrive within the time.
     p = run("monitor", ep, "--count", "1", "--seconds", "0.5", "--channel", "4")
     assert p.returncode == 1
-    assert one_error_line(p) == f"rogue-bridge: error: received 0 of 1 frames from {ep} within 0.5 s"
-    # Without --count/--seconds the monitor runs until Ctrl-C, then exits 0 with its summary.
+    assert one_error_line(p) == f"rogue-bridge monitor: error: received 0 of 1 frames from {ep} within 0.5 s"
+    # Without --count/--seconds the monitor runs until Ctrl-C, then exits 130 with its summary.
     mon = Server.__new__(Server)
     mon.proc = subprocess.Popen([*CLI, "monitor", ep], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 text=True, bufsize=1)
     servers.append(mon)
     assert "frames=" in mon._readline(10.0)  # its first status line: it is running
     code, out, err = mon.interrupt()
-    assert code == 0, err
+    assert code == 130, err
     assert f"monitor {ep}: " in out and "channels 3:" in out
     code, out, _ = srv.interrupt()
-    assert code == 0 and "generated" in out
+    assert code == 130 and "generated" in out
 
 
 @pytest.mark.timeout(30)
@@ -214,7 +214,7 @@ def test_serve_stream_generate_and_monitor_channel(servers: list[Server]) -> Non
         (["send", "127.0.0.1:99999", "--size", "4"], 2, "the port must be 1..65534"),
         (["dump", "no-such-host.invalid:8000", "0", "16"], 1, "unknown host 'no-such-host.invalid'"),
         (["write", "127.0.0.1:8000", "zz", "1"], 2, "bad address 'zz'"),
-        (["serve-stream", "--port", "8000", "--generate", "big@fast"], 2, "bad --generate size"),
+        (["serve-stream", "127.0.0.1:8000", "--generate", "big@fast"], 2, "bad --generate size"),
     ],
 )
 def test_usage_errors(args: list[str], code: int, words: str) -> None:
@@ -230,14 +230,14 @@ def test_dead_port_errors() -> None:
     port = free_port_pair()
     ep = f"{HOST}:{port}"
     p = run("read", ep, "0", "--timeout", "0.3")
-    assert p.returncode == 1 and p.stdout == ""
-    assert one_error_line(p) == f"rogue-bridge: error: nothing answering at {ep}: no memory server replied within 0.3 s"
+    assert p.returncode == 1 and p.stdout == ""  # stdout is data: nothing else goes there
+    assert one_error_line(p) == f"rogue-bridge read: error: nothing answering at {ep}: no memory server replied within 0.3 s"
     p = run("send", ep, "--size", "8", "--timeout", "0.3")
-    assert p.returncode == 1 and p.stdout == ""
-    assert one_error_line(p) == f"rogue-bridge: error: nothing answering at {ep}: no stream server accepted within 0.3 s"
+    assert p.returncode == 1
+    assert one_error_line(p) == f"rogue-bridge send: error: nothing answering at {ep}: no stream server accepted within 0.3 s"
     p = run("monitor", ep, "--seconds", "0.3")
     assert p.returncode == 1
-    assert one_error_line(p) == f"rogue-bridge: error: nothing answering at {ep}: no stream server connected within 0.3 s"
+    assert one_error_line(p) == f"rogue-bridge monitor: error: nothing answering at {ep}: no stream server accepted within 0.3 s"
 
 
 def test_console_script_and_module_help() -> None:
@@ -258,7 +258,7 @@ def test_monitor_warns_when_the_server_already_has_a_client(port: int) -> None:
     server = ris.TcpServer(HOST, port)
     try:
         p = run("monitor", ep, "--seconds", "0.3")
-        assert "warning" not in p.stderr, p.stderr  # the only client: nothing to say
+        assert "already has" not in p.stderr, p.stderr  # the only client: nothing to say about others
         consumer = ris.TcpClient(HOST, port)
         try:
             assert consumer.waitReady(5.0)
@@ -293,7 +293,7 @@ def test_keygen_never_overwrites(keys) -> None:  # type: ignore[no-untyped-def]
 def test_serve_memory_curve_admits_only_listed_clients(servers: list[Server], keys) -> None:  # type: ignore[no-untyped-def]
     port = free_port_pair()
     ep = f"{HOST}:{port}"
-    srv = Server("serve-memory", "--port", str(port), "--curve-secret", str(keys / "server.key_secret"),
+    srv = Server("serve-memory", ep, "--curve-secret", str(keys / "server.key_secret"),
                  "--curve-client", str(keys / "client.key"))
     servers.append(srv)
     assert "[CURVE, 1 client key]" in srv.first
@@ -309,32 +309,32 @@ def test_serve_memory_curve_admits_only_listed_clients(servers: list[Server], ke
     assert run("read", ep, "0x40", *listed).stdout == "0x00000040: 0xcafef00d\n"  # unchanged
 
     p = run("read", ep, "0x40", "--curve-secret", "not-a-key", "--curve-server", str(keys / "server.key"))
-    assert p.returncode == 1 and one_error_line(p) == (
-        "rogue-bridge: error: --curve-secret: the client secret key is not a CURVE key "
+    assert p.returncode == 2 and one_error_line(p) == (
+        "rogue-bridge read: error: --curve-secret: the client secret key is not a CURVE key "
         "(expected 40 Z85 characters, 32 bytes, or a certificate file)")
     p = run("read", ep, "0x40", "--curve-secret", str(keys / "client.key_secret"))
     assert p.returncode == 2 and "needs both" in one_error_line(p)
     code, out, err = srv.interrupt()
-    assert code == 0 and "Traceback" not in err
+    assert code == 130 and "Traceback" not in err
 
 
 @pytest.mark.timeout(30)
 def test_serve_memory_allow_list_refuses_other_addresses(servers: list[Server]) -> None:
     port = free_port_pair()
-    srv = Server("serve-memory", "--port", str(port), "--allow", "10.9.8.0/24")
+    srv = Server("serve-memory", f"{HOST}:{port}", "--allow", "10.9.8.0/24")
     servers.append(srv)
     assert "[allow 10.9.8.0/24]" in srv.first
     p = run("read", f"{HOST}:{port}", "0")
     assert p.returncode == 1 and "is not allowed" in one_error_line(p)
-    p = run("serve-memory", "--port", str(free_port_pair()), "--allow", "10.9.8.0/33")
+    p = run("serve-memory", f"{HOST}:{free_port_pair()}", "--allow", "10.9.8.0/33")
     assert p.returncode == 2 and one_error_line(p) == (
-        "rogue-bridge: error: --allow: allow-list entry '10.9.8.0/33' is not an IP address or network")
+        "rogue-bridge serve-memory: error: --allow: allow-list entry '10.9.8.0/33' is not an IP address or network")
 
 
 @pytest.mark.timeout(30)
 def test_serve_memory_shared_and_many_clients(servers: list[Server]) -> None:
     port = free_port_pair()
-    srv = Server("serve-memory", "--port", str(port), "--shared")
+    srv = Server("serve-memory", f"{HOST}:{port}", "--shared")
     servers.append(srv)
     assert "[shared: responses round-robin]" in srv.first
     holder = rim.TcpClient(HOST, port)
@@ -351,7 +351,7 @@ def test_serve_memory_shared_and_many_clients(servers: list[Server]) -> None:
     assert p2.returncode == 0 and "0x00001234" in p2.stdout, (p.stderr, p2.stdout, p2.stderr)
 
     port = free_port_pair()
-    srv = Server("serve-memory", "--port", str(port), "--many-clients")
+    srv = Server("serve-memory", f"{HOST}:{port}", "--many-clients")
     servers.append(srv)
     assert "[many clients]" in srv.first
     holder = rim.TcpClient(HOST, port, manyClients=True)
@@ -361,9 +361,10 @@ def test_serve_memory_shared_and_many_clients(servers: list[Server]) -> None:
         assert p.returncode == 0 and "(verified)" in p.stdout, p.stderr
         p = run("read", f"{HOST}:{port}", "8", "--timeout", "0.5")  # a plain client cannot use it
         assert p.returncode == 1 and "does not accept plain clients" in one_error_line(p)
+        assert "use --many-clients on both sides or neither" in p.stderr and "manyClients" not in p.stderr
     finally:
         holder.stop()
-    p = run("serve-memory", "--port", str(port), "--shared", "--many-clients")
+    p = run("serve-memory", f"{HOST}:{port}", "--shared", "--many-clients")
     assert p.returncode == 2 and "not allowed with argument" in one_error_line(p)
 
 
@@ -371,7 +372,7 @@ def test_serve_memory_shared_and_many_clients(servers: list[Server]) -> None:
 def test_serve_stream_curve_echo(servers: list[Server], keys) -> None:  # type: ignore[no-untyped-def]
     port = free_port_pair()
     ep = f"{HOST}:{port}"
-    srv = Server("serve-stream", "--port", str(port), "--echo", "--curve-secret", str(keys / "server.key_secret"),
+    srv = Server("serve-stream", ep, "--echo", "--curve-secret", str(keys / "server.key_secret"),
                  "--curve-client", str(keys))  # a directory: every *.key in it is listed
     servers.append(srv)
     assert "[CURVE, 3 client keys]" in srv.first

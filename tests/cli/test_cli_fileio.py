@@ -148,7 +148,7 @@ def test_ctrl_c_leaves_a_complete_file(procs: list[Proc], tmp_path: Path) -> Non
     _wait_size(out, 2 << 20, rec)
     rec.p.send_signal(signal.SIGINT)
     rc, stdout, stderr = rec.finish()
-    assert rc == 0, stdout + stderr
+    assert rc == 130, stdout + stderr  # Ctrl-C, after a clean stop: the file is complete
     assert "file complete" in stdout and "Traceback" not in stderr
     frames = int(re.search(r"^record \S+: (\d+) frames", stdout, re.M).group(1))  # type: ignore[union-attr]
     idx = fileio.scan(out.read_bytes())
@@ -208,7 +208,7 @@ def test_bad_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     for kind, path in paths.items():  # one at a time: each its own exit code
         rc = main(["info", str(path)])
         out, err = capsys.readouterr()
-        assert "Traceback" not in err and err.startswith("rogue-bridge: warning: ") and str(path) in err
+        assert "Traceback" not in err and err.startswith("rogue-bridge info: warning: ") and str(path) in err
         assert len(err.splitlines()) == 1, err
         if kind == "empty":
             assert rc == 0 and "empty" in err and "end: empty file" in out
@@ -220,6 +220,8 @@ def test_bad_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
         assert rc == 1 and "Traceback" not in err and len(err.splitlines()) == 1, err
         if kind == "zero_size":
             assert "nothing answering" in err  # one complete record to play, nobody to play it to
+        elif kind == "random":
+            assert "not a Rogue data file" in err
         else:
             assert "no records to play" in err
 
@@ -242,9 +244,9 @@ def test_play_warns_of_a_cut_record(procs: list[Proc], tmp_path: Path) -> None:
 def test_record_usage_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from rogue.cli import main
 
-    assert main(["record", f"{HERE}:{free_port_pair()}", str(tmp_path / "no" / "x.dat")]) == 1
+    assert main(["record", f"{HERE}:{free_port_pair()}", str(tmp_path / "no" / "x.dat")]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("rogue-bridge: error: cannot record to") and len(err.splitlines()) == 1
+    assert err.startswith("rogue-bridge record: error: bad FILE") and len(err.splitlines()) == 1
     assert main(["info", str(tmp_path / "missing.dat")]) == 1
     err = capsys.readouterr().err
     assert "no such file" in err and "Traceback" not in err
@@ -262,7 +264,7 @@ def test_play_loop_and_rate(procs: list[Proc], tmp_path: Path) -> None:
     assert rc == 0, out + err
     play.p.send_signal(signal.SIGINT)  # Ctrl-C is how a loop ends
     rc, out, err = play.finish()
-    assert rc == 0 and "Traceback" not in err, out + err
+    assert rc == 130 and "Traceback" not in err, out + err
     loops = int(re.search(r"in (\d+) loops?", out).group(1))  # type: ignore[union-attr]
     assert loops >= 2
     with fileio.FileReader(str(got)) as r:
@@ -280,3 +282,39 @@ def test_record_write_error(procs: list[Proc]) -> None:
     assert len(lines) == 2, err  # the writer's one logged error, and the command's own line
     assert "No space left on device" in lines[0] and "stopped by a write error" in lines[1]
     assert "record 127.0.0.1" in out and " 0 frames, 0 bytes" in out
+
+
+def test_info_does_not_invent_records_from_a_raw_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A --raw recording's payloads are not records: info says so, without a table of invented ones."""
+    from rogue.cli import main
+    from rogue.cli._pattern import payload
+
+    raw = tmp_path / "raw.dat"  # what record --raw writes of send's frames 100..104: the first 4 bytes read as size 100
+    raw.write_bytes(b"".join(payload(100 + i, 1000) for i in range(5)))
+    assert main(["info", str(raw)]) == 1
+    out, err = capsys.readouterr()
+    assert out.splitlines()[0] == f"{raw}: 5000 bytes, not a Rogue data file"
+    assert "channel" not in out and "107" not in out  # byte 7 of the payload would have been "channel 107"
+    assert err.count("\n") == 1 and err.startswith(f"rogue-bridge info: warning: {raw}: not a Rogue data file (its first "
+                                                   "104 bytes would read as 1 record, then record at offset 104")
+    assert "a --raw recording (payloads only)" in err
+    assert main(["play", str(raw), f"{HERE}:{free_port_pair()}"]) == 1
+    assert "cannot play" in capsys.readouterr().err
+
+
+def test_readme_recording_example_reads_what_it_records(procs: list[Proc], tmp_path: Path) -> None:
+    """The README's `rogue-bridge record ...` then its FileReader snippet, as written (only the port differs)."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    command = re.search(r"`(rogue-bridge record 127\.0\.0\.1:8000 run\.dat[^`]*)`", readme)
+    snippet = re.search(r"```python\n(from rogue\.utilities\.fileio import FileReader.*?)```", readme, re.S)
+    assert command and snippet, "the README's recording section has changed shape"
+    port = free_port_pair()
+    s = sender(procs, port, count=300)
+    args = command.group(1).replace("127.0.0.1:8000", f"{HERE}:{port}").split()[1:]
+    rec = subprocess.run([*CLI, *args, "--count", "300"], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    s.p.stdin.close()  # type: ignore[union-attr]
+    assert rec.returncode == 0, rec.stdout + rec.stderr
+    read = subprocess.run([sys.executable, "-c", snippet.group(1)], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=60)
+    assert read.returncode == 0, read.stderr
+    assert len(read.stdout.splitlines()) == n_records(300)

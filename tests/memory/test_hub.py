@@ -52,7 +52,9 @@ def test_chain_of_hubs_and_queries() -> None:
     assert low._getAddress() == 0x10000
     assert high._getAddress() == 0x10100
     assert mst._reqAddress() == 0x10100
-    assert (mst._reqMinAccess(), mst._reqMaxAccess()) == (2, 256)
+    # A non-root hub takes any size (it splits), as in Rogue: only the minimum travels up.
+    assert (mst._reqMinAccess(), mst._reqMaxAccess()) == (2, 0xFFFFFFFF)
+    assert (high._blkMinAccess(), high._blkMaxAccess()) == (2, 0xFFFFFFFF)
     assert mst._reqSlaveId() == mem._doSlaveId()
     wr(mst, 0x4, b"\x09\x08\x07\x06")
     direct = rim.Master()
@@ -67,7 +69,9 @@ def test_root_hub_reports_its_own_access_sizes() -> None:
     mst = rim.Master()
     mst >> dev >> root >> mem
     root.setName("root")
-    assert (mst._reqMinAccess(), mst._reqMaxAccess()) == (8, 1024)
+    assert (mst._reqMinAccess(), mst._reqMaxAccess()) == (8, 0xFFFFFFFF)  # dev is not a root: it splits
+    assert (root._blkMinAccess(), root._blkMaxAccess()) == (8, 1024)
+    assert (dev._blkMinAccess(), dev._blkMaxAccess()) == (8, 0xFFFFFFFF)
     assert mst._reqAddress() == 0x200  # a root reports address 0 upwards
     assert root._doAddress() == 0 and root._getAddress() == 0
     assert mst._reqSlaveName() == "root"

@@ -217,7 +217,7 @@ def test_bad_buffers_raise() -> None:
         mst._reqTransaction(0, bytearray(4), 0, 6, rim.Read)
     with pytest.raises(rogue.GeneralError, match="not a contiguous buffer"):
         mst._reqTransaction(0, np.zeros((4, 4), dtype=np.uint8)[:, 0], 0, 0, rim.Read)
-    assert mst._trans == {}  # nothing left outstanding
+    assert mst._Master__trans == {}  # nothing left outstanding
 
 
 @pytest.mark.timeout(10)
@@ -313,7 +313,7 @@ def test_many_outstanding_out_of_order(no_thread_leak: None) -> None:
         mst._waitTransaction(0)
         assert mst._getError() == ""
         assert [int.from_bytes(b, "little") for b in bufs] == [i * 7919 for i in range(n)]
-        assert mst._trans == {}
+        assert mst._Master__trans == {}
     finally:
         slv._stop()
 
@@ -387,7 +387,7 @@ def test_get_transaction_drops_finished_ones() -> None:
         t.done()
     for t in trans:
         slv._addTransaction(t)
-    assert len(slv._pending) < 200  # finished ones were pruned on the way
+    assert len(slv._Slave__pending) < 200  # finished ones were pruned on the way
     assert slv._getTransaction(trans[-1].id()) is trans[-1]
     assert slv._getTransaction(trans[-1].id()) is None
     for t in trans[150:]:

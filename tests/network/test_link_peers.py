@@ -48,8 +48,8 @@ def test_raw_rogue_peer_needs_nothing(netbed: NetBed, port: int) -> None:
 def test_monitor_shows_the_outage(netbed: NetBed, port: int) -> None:
     cli = [sys.executable, "-m", "rogue.cli"]
     hb = ["--heartbeat-interval", "1", "--heartbeat-timeout", str(TMO)]
-    srv = netbed.run(netbed.server, "cli_run.py", *cli[2:], "serve-stream", "--addr", netbed.server_ip(), "--port",
-                     str(port), "--generate", "1k@50", *hb)
+    srv = netbed.run(netbed.server, "cli_run.py", *cli[2:], "serve-stream", f"{netbed.server_ip()}:{port}",
+                     "--generate", "1k@50", *hb)
     srv.saw_text("serving", 15)
     mon = netbed.run(netbed.client(), "cli_run.py", *cli[2:], "monitor", f"{netbed.server_ip()}:{port}", *hb)
     mon.saw_text("connected=yes", 15)

@@ -120,7 +120,7 @@ def test_alignment_and_size_errors_are_immediate(bus: tuple[Mem, rps.SrpV3, Link
                                                 text: str, rim_type: int) -> None:
     mst, _srp, link = bus
     tid = mst._reqTransaction(address, bytearray(size), size, 0, rim_type)
-    tran = mst._trans[tid]
+    tran = mst._Master__trans[tid]
     assert tran.expired()  # already finished when _reqTransaction returned
     mst._waitTransaction(0)
     assert mst._getError() == text
@@ -130,7 +130,7 @@ def test_alignment_and_size_errors_are_immediate(bus: tuple[Mem, rps.SrpV3, Link
 def test_post_completes_on_send(bus: tuple[Mem, rps.SrpV3, Link]) -> None:
     mst, srp, link = bus
     tid = mst._reqTransaction(0x300, bytes([1, 2, 3, 4]), 4, 0, rim.Post)
-    assert mst._trans[tid].expired()
+    assert mst._Master__trans[tid].expired()
     mst._waitTransaction(0)
     assert mst._getError() == ""
     assert len(link.requests) == 1
@@ -261,7 +261,7 @@ def test_dropped_response_frames(bus: tuple[Mem, rps.SrpV3, Link], caplog: pytes
     data, error = make(link.requests[0])
     link.respond(data, error)
     assert log_text in caplog.text
-    assert not mst._trans[tid].expired()  # still in flight: the bad frame was dropped
+    assert not mst._Master__trans[tid].expired()  # still in flight: the bad frame was dropped
     link.respond(_response(link.requests[0], b"real"))
     mst._waitTransaction(0)
     assert mst._getError() == "" and buf == b"real"

@@ -125,7 +125,7 @@ def test_equals_connects_both_ways() -> None:
     a, b = ris.Filter(False, 0), ris.RateDrop(False, 0)
     result = a == b
     assert result is b  # rogue-bridge returns the right operand (Rogue returns None); only the side effect matters
-    assert a._slaves == (b,) and b._slaves == (a,)
+    assert a._Master__slaves == (b,) and b._Master__slaves == (a,)
 
 
 def test_equals_needs_master_and_slave_on_both_sides() -> None:

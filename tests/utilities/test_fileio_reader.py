@@ -156,6 +156,25 @@ def test_bad_files_warn_and_end(kind: str, tmp_path: Path, caplog: pytest.LogCap
         assert sink.frames[-1][2] == 1 and sink.frames[-1][3] == b""  # Rogue's cut-record frame
 
 
+def test_a_text_file_gives_no_frame_with_a_warning(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """Not one complete record: StreamReader sends nothing (no invented error frame), as FileReader gives nothing."""
+    path = tmp_path / "notes.txt"
+    path.write_bytes(b"hello, this is a text file and not a Rogue data file\n" * 3)
+    reader, sink = fileio.StreamReader(), Collect()  # made first: a library logger gets its level when made
+    reader >> sink
+    with caplog.at_level(logging.WARNING, logger="pyrogue.fileio.StreamReader"):
+        reader.open(str(path))
+        reader.closeWait()
+    assert sink.frames == []
+    assert reader.getProblems() == [f"{path}: not a Rogue data file (record at offset 0 is cut: its header says "
+                                    f"{int.from_bytes(b'hell', 'little') - 4} payload bytes, the file holds "
+                                    f"{path.stat().st_size - 8}); nothing sent"]
+    assert [r.getMessage() for r in caplog.records] == reader.getProblems()
+    with caplog.at_level(logging.WARNING, logger="pyrogue.FileReader"):
+        with fileio.FileReader(str(path)) as r:
+            assert list(r.records()) == []
+
+
 def test_small_sizes_are_skipped_as_rogue_does(tmp_path: Path) -> None:
     path = tmp_path / "s.dat"
     path.write_bytes(rec(b"a") + struct.pack("<IHBB", 2, 0, 0, 0) + rec(b"", channel=4) + rec(b"b"))

@@ -29,7 +29,7 @@ def _pair(port: int, monitor_args: list[str], send_args: list[str]) -> tuple[sub
 @pytest.mark.parametrize("opts", [[], ["--prbs-width", "128", "--prbs-taps", "0,3,17,127"]], ids=["default", "w128"])
 def test_send_prbs_to_monitor_prbs_no_errors(port: int, opts: list[str]) -> None:
     sent, mon = _pair(port, ["--prbs", "--count", "40", *opts],
-                      ["--prbs", "--size", "4k", "--count", "40", "--channel", "3", *opts])
+                      ["--prbs", "--size", "4k", "--count", "40", "--tx-channel", "3", *opts])
     assert sent.returncode == 0, sent.stderr
     assert "sent 40 frames (163840 bytes)" in sent.stdout
     assert mon.startswith("rc=0\n"), mon
@@ -78,10 +78,11 @@ def test_prbs_option_errors(port: int, capsys: pytest.CaptureFixture[str]) -> No
     from rogue.cli import main
 
     ep = f"127.0.0.1:{port}"
-    assert main(["send", ep, "--prbs", "--size", "14"]) == 1
-    assert "bad --size 14 for --prbs: must be a multiple of 4 bytes" in capsys.readouterr().err
-    assert main(["monitor", ep, "--prbs", "--prbs-width", "48"]) == 1
-    assert "bad --prbs-width 48" in capsys.readouterr().err
+    assert main(["send", ep, "--prbs", "--size", "14"]) == 2
+    assert "rogue-bridge send: error: bad --size 14 for --prbs: must be a multiple of 4 bytes" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_:
+        main(["monitor", ep, "--prbs", "--prbs-width", "48"])
+    assert exit_.value.code == 2 and "rogue-bridge monitor: error: bad --prbs-width '48'" in capsys.readouterr().err
     with pytest.raises(SystemExit) as exit_:
         main(["monitor", ep, "--prbs", "--prbs-taps", "1,300"])
     assert exit_.value.code == 2 and "taps are bit indices 0..255" in capsys.readouterr().err

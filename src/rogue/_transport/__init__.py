@@ -3,7 +3,8 @@
 * :mod:`.context`: the process's one ZeroMQ context, ``tcp://`` URLs, closing
   forgotten bridges at interpreter exit;
 * :mod:`.sockets`: creating a bridge socket (options, monitor, bind/connect,
-  errors), a bridge end's pair, an ``inproc`` socket;
+  errors), a bridge end's pair, an ``inproc`` socket, the remote interface's
+  plain sockets;
 * :mod:`.heartbeat`: link checking (TCP options, dropping a silent link's
   connections, counting losses);
 * :mod:`.listener`: a server's listening ports released before ``stop()`` returns;
@@ -37,21 +38,34 @@ from .messages import (
     messages_keeping,
     poll_items,
     raw_send,
+    recv_one,
     recv_parts,
     send4,
     send_parts,
     waiting_messages,
 )
 from .monitor import LINK_EVENTS, EventQueue, Monitor, MonitorSource, monitor_reader, waiting_events
-from .sockets import Prepare, Socket, close_all, open_inproc, open_pair, open_retrying, open_socket, setup_error
+from .sockets import (
+    Prepare,
+    Socket,
+    close_all,
+    make_socket,
+    open_inproc,
+    open_pair,
+    open_retrying,
+    open_socket,
+    set_receive_timeout,
+    setup_error,
+)
 from .waker import Waker
 
 __all__ = [
     "BridgeEnd", "DEFAULT_INTERVAL", "DEFAULT_TIMEOUT", "EventQueue", "Heartbeat", "LINK_EVENTS", "Link",
     "LinkLoss", "Listen", "Monitor", "MonitorSource", "Part", "PartlySent", "Pollable", "Prepare", "Socket",
-    "StopAliases", "Waker", "close_all", "context", "ensure_released", "listening_address", "messages_keeping",
-    "monitor_reader", "open_inproc", "open_pair", "open_retrying", "open_socket", "peer_address", "poll_items",
-    "raw_send", "recv_parts", "register_closer", "release_error", "release_timeout", "run_io_loop", "send4",
-    "send_parts", "setup_error", "start_io_thread", "tcp_url", "unregister_closer", "wait_free", "waiting_events",
-    "waiting_messages", "zmtp_heartbeat",
+    "StopAliases", "Waker", "close_all", "context", "ensure_released", "listening_address", "make_socket",
+    "messages_keeping", "monitor_reader", "open_inproc", "open_pair", "open_retrying", "open_socket",
+    "peer_address", "poll_items", "raw_send", "recv_one", "recv_parts", "register_closer", "release_error",
+    "release_timeout", "run_io_loop", "send4", "send_parts", "set_receive_timeout", "setup_error",
+    "start_io_thread", "tcp_url", "unregister_closer", "wait_free", "waiting_events", "waiting_messages",
+    "zmtp_heartbeat",
 ]

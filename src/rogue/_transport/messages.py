@@ -14,7 +14,7 @@ from typing import Any, Callable, Union, cast
 import zmq
 
 __all__ = [
-    "Part", "PartlySent", "Pollable", "messages_keeping", "poll_items", "raw_send", "recv_parts", "send4", "send_parts",
+    "Part", "PartlySent", "Pollable", "messages_keeping", "poll_items", "raw_send", "recv_one", "recv_parts", "send4", "send_parts",
     "waiting_messages",
 ]
 
@@ -58,6 +58,15 @@ class PartlySent(zmq.ZMQError):
     next message as it is (the stream bridge rebuilds it). A ``zmq.ZMQError``,
     so a caller that does not tell the two cases apart handles it as one.
     """
+
+
+def recv_one(sock: zmq.Socket[bytes], flags: int = _NOBLOCK) -> bytes:
+    """One message part as bytes, by default without blocking (``zmq.Again``: none waiting).
+
+    The remote interface's requests, replies and updates are single-part
+    (``rogue.interfaces.ZmqServer``/``ZmqClient``).
+    """
+    return sock.recv(flags)
 
 
 def recv_parts(sock: zmq.Socket[bytes], flags: int = _NOBLOCK) -> list[bytes]:

@@ -16,7 +16,10 @@ from .heartbeat import Heartbeat
 from .listener import Listen, listening_address
 from .monitor import EventQueue, MonitorSource, monitor_reader
 
-__all__ = ["Prepare", "Socket", "close_all", "open_inproc", "open_pair", "open_retrying", "open_socket", "setup_error"]
+__all__ = [
+    "Prepare", "Socket", "close_all", "make_socket", "open_inproc", "open_pair", "open_retrying", "open_socket",
+    "set_receive_timeout", "setup_error",
+]
 
 T = TypeVar("T")
 #: A bridge socket (pyzmq's, receiving bytes).
@@ -90,6 +93,43 @@ def open_socket(kind: int, url: str, bind: bool, name: str, addr: str, port: int
         sock.close(linger=0)
         raise GeneralError(name, setup_error(exc, bind, addr, port)) from exc
     return sock, mon
+
+
+def make_socket(kind: int, addr: str, prepare: Prepare | None = None, *, rcvtimeo: int | None = None,
+                subscribe: bytes | None = None, relaxed: bool = False) -> Socket:
+    """A socket of the shared context, configured and prepared, not bound or connected (no monitor).
+
+    For pyrogue's remote interface (``rogue.interfaces.ZmqServer``/``ZmqClient``),
+    which binds a trio of ports found by trying candidates and connects its REQ
+    and SUB sockets itself: ``LINGER`` 0, ``IPV6`` for an IPv6 ``addr``,
+    ``rcvtimeo`` (ms), ``subscribe`` (a SUB socket's prefix), ``relaxed`` (a REQ
+    socket that may send again before a reply: ``REQ_CORRELATE`` and
+    ``REQ_RELAXED``), then ``prepare(sock)`` (security: ``SocketGuard.prepare``).
+    If any of it fails the socket is closed and the error raised.
+    """
+    sock: Socket = context().socket(kind)
+    try:
+        sock.setsockopt(zmq.LINGER, 0)
+        if ":" in addr:
+            sock.setsockopt(zmq.IPV6, 1)
+        if rcvtimeo is not None:
+            sock.setsockopt(zmq.RCVTIMEO, rcvtimeo)
+        if subscribe is not None:
+            sock.setsockopt(zmq.SUBSCRIBE, subscribe)
+        if relaxed:
+            sock.setsockopt(zmq.REQ_CORRELATE, 1)
+            sock.setsockopt(zmq.REQ_RELAXED, 1)
+        if prepare is not None:
+            prepare(sock)
+    except BaseException:
+        sock.close(linger=0)
+        raise
+    return sock
+
+
+def set_receive_timeout(sock: Socket, ms: int) -> None:
+    """Change ``RCVTIMEO`` of an open socket (a remote-interface client's wait period)."""
+    sock.setsockopt(zmq.RCVTIMEO, ms)
 
 
 def open_inproc(kind: int, endpoint: str, bind: bool, linger: int = 0) -> Socket:

@@ -1,6 +1,11 @@
-"""Argument parsing, errors and signal handling shared by the subcommands.
+"""The pieces every subcommand shares: endpoints, numbers, errors, signals, paced senders.
 
-Everything here is pure (no sockets), so it is unit-tested directly.
+The grammar of the command line lives here (and in ``_numbers``, ``_exits``),
+so a new subcommand adopts it by importing from this module: ``HOST:PORT``
+endpoints (``*`` for all interfaces where a server listens), numbers with
+``0x`` and unit suffixes, :class:`CliError` / :class:`UsageError` for the one
+line a failure ends with, :class:`StopSignal` for Ctrl-C. Everything here is
+pure (no sockets), so it is unit-tested directly.
 """
 
 from __future__ import annotations
@@ -15,43 +20,47 @@ from types import FrameType, TracebackType
 from typing import Any, Callable
 
 from .. import _ports
+from ._exits import (
+    EXIT_FAIL,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_TERMINATED,
+    EXIT_USAGE,
+    CliError,
+    UsageError,
+    exit_code_of_signal,
+)
+from ._numbers import parse_count, parse_hex, parse_rate, parse_seconds, parse_size, parse_timeout
 
 __all__ = [
-    "Pacer",
-    "SenderThread",
-    "CliError",
-    "Endpoint",
-    "GenSpec",
     "EXIT_FAIL",
     "EXIT_INTERRUPTED",
     "EXIT_OK",
+    "EXIT_TERMINATED",
     "EXIT_USAGE",
+    "CliError",
+    "Endpoint",
+    "GenSpec",
+    "Pacer",
+    "SenderThread",
     "StopSignal",
+    "UsageError",
     "argtype",
     "bridge_error",
+    "exit_code_of_signal",
     "free_port_pair",
+    "parse_count",
     "parse_endpoint",
     "parse_gen_spec",
     "parse_hex",
-    "parse_count",
-    "parse_rate",
     "parse_port",
+    "parse_rate",
     "parse_seconds",
     "parse_size",
+    "parse_timeout",
     "resolve_host",
+    "stop_of",
 ]
-
-#: Exit codes: 0 success, 1 a failed operation or check, 2 a usage error
-#: (argparse's own), 130 interrupted (a one-shot command stopped by Ctrl-C).
-EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
-
-
-class CliError(Exception):
-    """A user-facing failure: printed as one line, exit code ``code``."""
-
-    def __init__(self, msg: str, code: int = EXIT_FAIL) -> None:
-        super().__init__(msg)
-        self.code = code
 
 
 @dataclass(frozen=True)
@@ -70,10 +79,10 @@ def _port(text: str, prefix: str) -> int:
     try:
         port = int(text.strip(), 10)
     except ValueError:
-        raise CliError(f"{prefix}: the port must be a number") from None
+        raise UsageError(f"{prefix}: the port must be a number") from None
     if not 1 <= port <= 65534:
         # The bridges use P and P+1, so P must leave room for P+1.
-        raise CliError(f"{prefix}: the port must be 1..65534 (the bridge uses P and P+1)")
+        raise UsageError(f"{prefix}: the port must be 1..65534 (the bridge uses P and P+1)")
     return port
 
 
@@ -88,16 +97,16 @@ def parse_endpoint(text: str) -> Endpoint:
     if text.startswith("["):
         host, sep, rest = text[1:].partition("]")
         if not sep or not rest.startswith(":"):
-            raise CliError(f"bad address {text!r}: expected [IPV6]:PORT")
+            raise UsageError(f"bad address {text!r}: expected [IPV6]:PORT")
         port_text = rest[1:]
     else:
         host, sep, port_text = text.rpartition(":")
         if not sep:
-            raise CliError(f"bad address {text!r}: expected HOST:PORT, e.g. 127.0.0.1:8000")
+            raise UsageError(f"bad address {text!r}: expected HOST:PORT, e.g. 127.0.0.1:8000")
         if ":" in host:
-            raise CliError(f"bad address {text!r}: write an IPv6 address in brackets, e.g. [::1]:8000")
+            raise UsageError(f"bad address {text!r}: write an IPv6 address in brackets, e.g. [::1]:8000")
     if not host:
-        raise CliError(f"bad address {text!r}: the host is missing (expected HOST:PORT)")
+        raise UsageError(f"bad address {text!r}: the host is missing (expected HOST:PORT)")
     return Endpoint(host, _port(port_text, f"bad address {text!r}"))
 
 
@@ -109,77 +118,6 @@ def resolve_host(host: str) -> None:
         socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as exc:
         raise CliError(f"unknown host {host!r}: {getattr(exc, 'strerror', None) or exc}") from None
-
-
-def parse_hex(text: str, what: str = "value", limit_bits: int = 64) -> int:
-    """A non-negative hex number, ``0x`` optional, ``_`` allowed as separator."""
-    t = text.strip().lower().replace("_", "")
-    if t.startswith("0x"):
-        t = t[2:]
-    try:
-        if not t or t.startswith(("-", "+")):
-            raise ValueError
-        value = int(t, 16)
-    except ValueError:
-        raise CliError(f"bad {what} {text!r}: expected a hex number such as 0x1000") from None
-    if value >> limit_bits:
-        raise CliError(f"bad {what} {text!r}: more than {limit_bits} bits")
-    return value
-
-
-_SIZE_SUFFIX = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
-
-
-def parse_size(text: str, what: str = "size") -> int:
-    """A byte count: decimal or ``0x`` hex, optional binary suffix ``k``/``M`` (``4k`` = 4096)."""
-    t = text.strip().lower().replace("_", "")
-    mult = 1
-    if t and t[-1] in "kmg" and not t.startswith("0x"):
-        mult, t = _SIZE_SUFFIX[t[-1]], t[:-1]
-    try:
-        if not t or t.startswith(("-", "+")):
-            raise ValueError
-        value = int(t, 0) * mult
-    except ValueError:
-        raise CliError(f"bad {what} {text!r}: expected a byte count such as 1024, 0x400 or 4k") from None
-    return value
-
-
-def parse_count(text: str, what: str = "count") -> int:
-    """A non-negative integer."""
-    try:
-        value = int(text.strip(), 0)
-    except ValueError:
-        raise CliError(f"bad {what} {text!r}: expected a whole number") from None
-    if value < 0:
-        raise CliError(f"bad {what} {text!r}: must not be negative")
-    return value
-
-
-def parse_rate(text: str, what: str = "rate") -> float:
-    """A rate in Hz (``0`` = as fast as possible), optional suffix ``k`` (x1000)."""
-    t = text.strip().lower().removesuffix("hz")
-    mult = 1.0
-    if t.endswith("k"):
-        mult, t = 1000.0, t[:-1]
-    try:
-        value = float(t) * mult
-    except ValueError:
-        raise CliError(f"bad {what} {text!r}: expected frames per second such as 100 or 2k") from None
-    if not value >= 0 or value == float("inf"):
-        raise CliError(f"bad {what} {text!r}: must be a finite number >= 0")
-    return value
-
-
-def parse_seconds(text: str, what: str = "seconds") -> float:
-    """A positive, finite number of seconds."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise CliError(f"bad {what} {text!r}: expected a number of seconds") from None
-    if not 0 < value < float("inf"):
-        raise CliError(f"bad {what} {text!r}: must be a positive number of seconds")
-    return value
 
 
 @dataclass(frozen=True)
@@ -194,7 +132,7 @@ def parse_gen_spec(text: str) -> GenSpec:
     """``SIZE@RATE`` (e.g. ``1k@100``); ``SIZE`` alone sends as fast as possible."""
     size_text, sep, rate_text = text.partition("@")
     if sep and not rate_text:
-        raise CliError(f"bad --generate {text!r}: expected SIZE@RATE, e.g. 1024@100")
+        raise UsageError(f"bad --generate {text!r}: expected SIZE@RATE, e.g. 4k@100")
     return GenSpec(parse_size(size_text, "--generate size"), parse_rate(rate_text, "--generate rate") if sep else 0.0)
 
 
@@ -257,6 +195,11 @@ class StopSignal:
         self.event.set()
 
     @property
+    def code(self) -> int:
+        """The exit code after a clean stop on the signal received (130 for Ctrl-C, 143 for SIGTERM)."""
+        return exit_code_of_signal(self.signum)
+
+    @property
     def stopped(self) -> bool:
         """True once a stop signal arrived (or :meth:`set` was called)."""
         return self.event.is_set()
@@ -273,6 +216,14 @@ class StopSignal:
         for sig, old in self._old.items():
             signal.signal(sig, old)
         self._old.clear()
+
+
+def stop_of(args: argparse.Namespace) -> StopSignal:
+    """The command's :class:`StopSignal` (``main`` installs one for the whole run of a subcommand)."""
+    stop = getattr(args, "stop", None)
+    if stop is None:
+        stop = args.stop = StopSignal()
+    return stop
 
 
 class Pacer:
@@ -315,8 +266,7 @@ class SenderThread:
     def _init_thread(self, name: str) -> None:
         self.error: str | None = None
         self.done = threading.Event()
-        # Not ``_stop``: the stream Master it is mixed into has Rogue's ``_stop()``.
-        self._halt = threading.Event()
+        self._halt = threading.Event()  # not _stop: Rogue's Master has a _stop() method
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
 
     def _loop(self) -> None:

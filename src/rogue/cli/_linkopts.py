@@ -11,25 +11,19 @@ from typing import Any
 
 from .._errors import GeneralError
 from .._transport import DEFAULT_INTERVAL, DEFAULT_TIMEOUT, Heartbeat
-from ._common import EXIT_USAGE, CliError
+from ._common import EXIT_USAGE, CliError, argtype
+from ._numbers import parse_timeout, parse_whole_seconds
 
 __all__ = ["add_link_options", "link_options"]
 
-
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"bad number of seconds {text!r}") from None
-    if not value >= 0:
-        raise argparse.ArgumentTypeError(f"bad number of seconds {text!r}: must not be negative")
-    return value
+_interval = argtype(lambda t: parse_whole_seconds(t, "--heartbeat-interval"))
+_seconds = argtype(lambda t: parse_timeout(t, "--heartbeat-timeout", "never, with --heartbeat-interval 0"))
 
 
 def add_link_options(p: argparse.ArgumentParser) -> None:
     """Add the two flags in their own group."""
     g = p.add_argument_group("link checking (a pulled cable, a host that hangs)")
-    g.add_argument("--heartbeat-interval", type=_seconds, metavar="S", default=DEFAULT_INTERVAL,
+    g.add_argument("--heartbeat-interval", type=_interval, metavar="S", default=DEFAULT_INTERVAL,
                    help=f"probe a quiet link every S seconds, whole seconds (default {DEFAULT_INTERVAL:g}; 0: never, "
                    "as C++ Rogue)")
     g.add_argument("--heartbeat-timeout", type=_seconds, metavar="S", default=DEFAULT_TIMEOUT,

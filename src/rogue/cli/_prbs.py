@@ -14,13 +14,12 @@ import rogue
 import rogue.interfaces.stream as ris
 from rogue.utilities import Prbs
 
-from ._common import CliError, Pacer, SenderThread, parse_count
-from ._display import fmt_bytes, fmt_count, fmt_rate
+from ._common import Pacer, SenderThread, UsageError, parse_count
+from ._display import Traffic
 
-__all__ = ["PrbsSender", "add_prbs_options", "make_prbs", "prbs_cells", "PRBS_COLUMNS"]
+__all__ = ["PrbsSender", "add_prbs_options", "make_prbs", "prbs_notes", "prbs_row"]
 
 _MAX_LAG_S = 0.5  # a paced sender this far behind schedule starts a new schedule
-PRBS_COLUMNS = ["prbs ok", "prbs bytes", "prbs errors", "prbs frames/s"]
 
 
 def parse_taps(text: str) -> list[int]:
@@ -28,16 +27,26 @@ def parse_taps(text: str) -> list[int]:
     taps = [parse_count(t, "PRBS tap") for t in text.replace(" ", "").split(",") if t]
     bad = [t for t in taps if t > 0xFF]
     if bad:
-        raise CliError(f"bad PRBS tap {bad[0]}: taps are bit indices 0..255")
+        raise UsageError(f"bad PRBS tap {bad[0]}: taps are bit indices 0..255")
     return taps
 
 
-def add_prbs_options(p: argparse.ArgumentParser, what: str) -> None:
+def parse_width(text: str) -> int:
+    """A PRBS word width in bits: 32..512, a multiple of 32."""
+    value = parse_count(text, "--prbs-width")
+    if not (32 <= value <= 512 and value % 32 == 0):
+        raise UsageError(f"bad --prbs-width {text!r}: must be a multiple of 32 from 32 to 512")
+    return value
+
+
+def add_prbs_options(p: argparse.ArgumentParser) -> None:
     """``--prbs``, ``--prbs-width``, ``--prbs-taps``."""
     from ._common import argtype
 
-    p.add_argument("--prbs", action="store_true", help=what)
-    p.add_argument("--prbs-width", type=argtype(lambda t: parse_count(t, "PRBS width")), default=32, metavar="BITS",
+    p.add_argument("--prbs", action="store_true",
+                   help="Rogue's PRBS frames (as rogue.utilities.Prbs and firmware checkers make and check them): "
+                   "send sends them, monitor checks every frame and exits 1 if any failed")
+    p.add_argument("--prbs-width", type=argtype(parse_width), default=32, metavar="BITS",
                    help="PRBS word width: 32..512, a multiple of 32 (default 32, as Rogue)")
     p.add_argument("--prbs-taps", type=argtype(parse_taps), default=[1, 2, 6, 31], metavar="T,T,...",
                    help="PRBS LFSR taps, bit indices (default 1,2,6,31, as Rogue)")
@@ -49,20 +58,24 @@ def make_prbs(args: argparse.Namespace, size: int | None = None) -> Prbs:
     try:
         prbs.setWidth(args.prbs_width)
     except rogue.GeneralError:
-        raise CliError(f"bad --prbs-width {args.prbs_width}: must be a multiple of 32 from 32 to 512") from None
+        raise UsageError(f"bad --prbs-width {args.prbs_width}: must be a multiple of 32 from 32 to 512") from None
     prbs.setTaps(bytes(args.prbs_taps))
     if size is not None:
         wb = args.prbs_width // 8
         if size % wb or size < 3 * wb:
-            raise CliError(f"bad --size {size} for --prbs: must be a multiple of {wb} bytes "
+            raise UsageError(f"bad --size {size} for --prbs: must be a multiple of {wb} bytes "
                            f"(the {args.prbs_width}-bit word) and at least {3 * wb}")
     return prbs
 
 
-def prbs_cells(prbs: Prbs) -> list[str]:
-    """The PRBS checker's counters as display cells (see ``PRBS_COLUMNS``)."""
-    return [fmt_count(prbs.getRxCount()), fmt_bytes(prbs.getRxBytes()), str(prbs.getRxErrors()),
-            fmt_rate(prbs.getRxRate())]
+def prbs_row(traffic: Traffic, prbs: Prbs, final: bool = False) -> list[str]:
+    """The PRBS checker's good frames and bytes as a display row (``Traffic.COLUMNS``)."""
+    return traffic.row("prbs ok", prbs.getRxCount(), prbs.getRxBytes(), final=final)
+
+
+def prbs_notes(prbs: Prbs) -> list[tuple[str, str]]:
+    """The PRBS checker's error count as a display note (``prbs errors=N`` in plain lines)."""
+    return [("prbs errors", str(prbs.getRxErrors()))]
 
 
 class _Channel(ris.Master, ris.Slave):

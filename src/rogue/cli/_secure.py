@@ -24,30 +24,33 @@ from ._linkopts import add_link_options, link_options
 __all__ = ["add_client_options", "add_server_options", "bridge_options", "describe", "write_keypair"]
 
 
+_CURVE_SECRET = ("CURVE: this end's own secret key (Z85, or its .key_secret certificate file; default: no CURVE)")
+
+
 def add_server_options(p: argparse.ArgumentParser, *, with_server_flag: bool = False) -> None:
     """``--allow``, ``--curve-secret``, ``--curve-client`` (with ``--server`` only, when the command can be either)."""
-    only = " (with --server)" if with_server_flag else ""
     g = p.add_argument_group("security" + (" when listening (--server)" if with_server_flag else ""))
     g.add_argument("--allow", action="append", metavar="ADDR_OR_NET",
-                   help=f"only this IP address or network (10.0.0.0/24) may connect; repeatable{only}")
+                   help="a listening end admits only this IP address or network, e.g. 10.0.0.0/24; repeatable "
+                   "(default: any)")
     if not with_server_flag:
-        g.add_argument("--curve-secret", metavar="KEY",
-                       help="CURVE: this server's secret key (Z85, or its .key_secret certificate file)")
+        g.add_argument("--curve-secret", metavar="KEY", help=_CURVE_SECRET)
     g.add_argument("--curve-client", action="append", metavar="KEY",
-                   help="CURVE: a client public key allowed in (Z85, a .key certificate, or a directory of them); "
-                   f"repeatable{only}")
+                   help="CURVE: a listening end admits this client public key (Z85, a .key certificate, or a "
+                   "directory of them); repeatable (default: no CURVE)")
     if not with_server_flag:  # a command that can be either gets them from add_client_options
         add_link_options(p)
 
 
-def add_client_options(p: argparse.ArgumentParser, *, with_server_flag: bool = False) -> None:
-    """``--curve-secret`` and ``--curve-server`` for a command that connects."""
+def add_client_options(p: argparse.ArgumentParser, *, with_server_flag: bool = False, link: bool = True) -> None:
+    """``--curve-secret`` and ``--curve-server`` for a command that connects (and the link options, ``link``)."""
     g = p.add_argument_group("security")
-    what = "this end's secret key (as a client; with --server, the server's)" if with_server_flag else "this client's secret key"
-    g.add_argument("--curve-secret", metavar="KEY", help=f"CURVE: {what} (Z85, or its .key_secret certificate file)")
+    g.add_argument("--curve-secret", metavar="KEY", help=_CURVE_SECRET)
     g.add_argument("--curve-server", metavar="KEY",
-                   help="CURVE: the server's public key (Z85, or its .key certificate file)")
-    add_link_options(p)
+                   help="CURVE: a connecting end's server public key (Z85, or its .key certificate file; "
+                   "default: no CURVE)")
+    if link:
+        add_link_options(p)
 
 
 def _usage(text: str) -> CliError:
@@ -82,7 +85,7 @@ def bridge_options(args: argparse.Namespace, server: bool) -> dict[str, Any]:
             opts["allow"] = list(allow)
         if secret is not None:
             opts["serverSecretKey"] = secret
-            opts["allowedClientKeys"] = list(clients or ())  # both given: for_server checked
+            opts["allowedClientKeys"] = list(clients or ())
     elif secret is not None:
         opts["clientSecretKey"] = secret
         opts["serverPublicKey"] = far
@@ -102,7 +105,9 @@ def _cli_error(exc: OptionError, server: bool) -> CliError:
         return _usage("CURVE on a client needs both --curve-secret (its secret key) and --curve-server (the server's public key)")
     if exc.option == "allow":
         return _usage(f"--allow: {exc.msg}")
-    return CliError(f"{flag}: {exc.msg}")  # a key or certificate that cannot be read: not a usage error
+    if "is not a CURVE key" in exc.msg:  # the value itself is wrong: a usage error
+        return _usage(f"{flag}: {exc.msg}")
+    return CliError(f"{flag}: {exc.msg}")  # a certificate that cannot be read: a runtime failure
 
 
 def describe(opts: dict[str, Any]) -> str:

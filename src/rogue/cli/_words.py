@@ -6,7 +6,7 @@ Pure functions (no I/O): ``write`` turns hex VALUEs into transaction bytes,
 
 from __future__ import annotations
 
-from ._common import CliError
+from ._common import UsageError
 
 __all__ = ["WORD_SIZES", "format_dump", "format_read", "from_words", "to_words"]
 
@@ -19,7 +19,7 @@ def from_words(values: list[int], word_size: int) -> bytes:
     out = bytearray()
     for v in values:
         if v >> (8 * word_size):
-            raise CliError(f"value 0x{v:x} does not fit in a {8 * word_size}-bit word (see --word-size)")
+            raise UsageError(f"value 0x{v:x} does not fit in a {8 * word_size}-bit word (see --word-size)")
         out += v.to_bytes(word_size, "little")
     return bytes(out)
 
@@ -27,7 +27,7 @@ def from_words(values: list[int], word_size: int) -> bytes:
 def to_words(data: bytes, word_size: int) -> list[int]:
     """Little-endian bytes as register values (``len(data)`` must be a multiple of ``word_size``)."""
     if len(data) % word_size:
-        raise CliError(f"{len(data)} bytes are not a whole number of {word_size}-byte words")
+        raise UsageError(f"{len(data)} bytes are not a whole number of {word_size}-byte words")
     return [int.from_bytes(data[i:i + word_size], "little") for i in range(0, len(data), word_size)]
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import random
 import threading
+import time
 from typing import Any
 
 import rogue.interfaces.memory as rim
@@ -26,16 +27,15 @@ import rogue.protocols.srp as rps
 
 from ._common import (
     EXIT_FAIL,
-    EXIT_INTERRUPTED,
     EXIT_OK,
     CliError,
     Endpoint,
-    StopSignal,
     argtype,
     free_port_pair,
     parse_seconds,
+    stop_of,
 )
-from ._display import Display, RateMeter, fmt_count, fmt_rate
+from ._display import Display, Progress, RateMeter, Status, fmt_count, fmt_rate
 from ._graph import CheckingSlave, Generator
 from ._run import close_all, open_bridge, run_until
 
@@ -69,7 +69,7 @@ class MemoryTester(rim.Master):
         self.mismatches = 0
         self.problems: list[str] = []
         self._rng = random.Random(seed)
-        self._halt = threading.Event()  # not ``_stop``: Rogue's Master._stop()
+        self._halt = threading.Event()  # not _stop: Master._stop() is a method
         self._thread = threading.Thread(target=self._run, name="rogue-bridge:cli.demo:memory", daemon=True)
 
     def _problem(self, text: str) -> None:
@@ -168,6 +168,7 @@ def _open_pair(factory_server: Any, factory_client: Any) -> tuple[Any, Any, int]
 
 def cmd_demo(args: argparse.Namespace) -> int:
     """Run the loopback demo; exit 0 only if every check passed."""
+    stop = stop_of(args)
     objs: list[Any] = []  # closed in reverse order
     gens: list[Generator] = []
     tester: MemoryTester | None = None
@@ -199,25 +200,32 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
         meters: dict[str, tuple[RateMeter, RateMeter]] = {}
 
-        def row(label: str, n: int, nbytes: int, bad: int) -> list[str]:
+        def row(label: str, n: int, nbytes: int, bad: int, final: bool) -> list[str]:
             a, b = meters.setdefault(label, (RateMeter(), RateMeter()))
-            return [label, fmt_count(n), fmt_rate(a.sample(n)), f"{b.sample(nbytes) / 1e6:.2f}", str(bad)]
+            rate, mbs = (a.average(n), b.average(nbytes)) if final else (a.sample(n), b.sample(nbytes))
+            return [label, fmt_count(n), fmt_rate(rate), f"{mbs / 1e6:.2f}", str(bad)]
 
-        def rows() -> list[list[str]]:
+        t0 = [0.0]
+
+        def rows(final: bool = False) -> Status:
             assert tester is not None
-            return [
-                row("stream server->client", at_client.checker.frames, at_client.checker.bytes, at_client.checker.bad),
-                row("stream client->server", at_server.checker.frames, at_server.checker.bytes, at_server.checker.bad),
-                row("memory (SRPv3 transactions)", tester.transactions, tester.bytes, tester.errors + tester.mismatches),
-            ]
+            return Status([
+                row("stream server->client", at_client.checker.frames, at_client.checker.bytes, at_client.checker.bad,
+                    final),
+                row("stream client->server", at_server.checker.frames, at_server.checker.bytes, at_server.checker.bad,
+                    final),
+                row("memory (SRPv3 transactions)", tester.transactions, tester.bytes, tester.errors + tester.mismatches,
+                    final),
+            ], progress=Progress(min(args.seconds, time.monotonic() - t0[0]), args.seconds, "s"))
 
-        with StopSignal() as stop, Display(
+        with Display(
             f"rogue-bridge demo: {args.seconds:g} s of traffic on loopback",
             ["traffic", "count", "per s", "MB/s", "bad"],
         ) as display:
             for gen in gens:
                 gen.start()
             tester.start()
+            t0[0] = time.monotonic()
             why = run_until(stop, display, rows, seconds=args.seconds)
             for gen in gens:
                 gen.stop()
@@ -229,10 +237,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
             if why != "signal":
                 run_until(stop, display, rows, seconds=DRAIN_S,
                           until=lambda: at_client.done.is_set() and at_server.done.is_set())
-            display.update(rows(), force=True)
+            display.update(rows(final=True), force=True)
         if why == "signal" or stop.stopped:
             print("demo interrupted")
-            return EXIT_INTERRUPTED
+            return EXIT_OK  # main() turns a stop by a signal into 130 (Ctrl-C) or 143
         region_ok = tester.verify_region()
     finally:
         for gen in gens:
@@ -279,5 +287,6 @@ def add_parsers(sub: Any) -> None:
         "chain doing random writes and read-backs. Shows live frame rate, MB/s and transactions/s, then "
         "checks every byte. Exits 0 only if every check passed.",
     )
-    p.add_argument("--seconds", type=argtype(parse_seconds), default=3.0, help="seconds of traffic (default 3)")
+    p.add_argument("--seconds", type=argtype(parse_seconds), default=3.0, metavar="S",
+                   help="seconds of traffic (default 3)")
     p.set_defaults(func=cmd_demo)

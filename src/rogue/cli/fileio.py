@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import threading
 import time
 from collections import Counter
@@ -17,184 +16,175 @@ from rogue.utilities import fileio
 
 from ._common import (
     EXIT_FAIL,
-    EXIT_INTERRUPTED,
     EXIT_OK,
     CliError,
     Endpoint,
-    StopSignal,
+    UsageError,
     argtype,
     parse_count,
-    parse_endpoint,
     parse_rate,
     parse_seconds,
     parse_size,
+    stop_of,
 )
-from ._display import Display, RateMeter, fmt_bytes, fmt_count, fmt_rate
-from ._run import close_all, open_bridge, run_until
+from ._display import Display, Progress, Status, Traffic, fmt_bytes
+from ._filegraph import HEADER, Pacer, Recorder
+from ._grammar import add_endpoint, add_timeout, warn
+from ._run import await_stream_peer, close_all, open_bridge, run_until, timeout_text
 from ._secure import add_client_options, add_server_options, bridge_options, describe
-from .stream import _warn_if_served, parse_channel
+from .stream import COUNT_HELP, RATE_HELP, SERVER_HELP, add_channel_options, run_progress, silent_peer_text, warn_if_served
 
-__all__ = ["add_parsers", "file_summary"]
+__all__ = ["add_parsers", "file_summary", "not_records"]
 
 DEFAULT_BUFFER = 1 << 20  # record's write buffer: one write per MiB (flushed at least every REFRESH)
 
 
-def _warn(text: str) -> None:
-    print(f"rogue-bridge: warning: {text}", file=sys.stderr, flush=True)
+def _warn(text: str, cmd: str = "info") -> None:
+    warn(f"rogue-bridge {cmd}", text)
 
 
-class _Gate(ris.Master, ris.Slave):
-    """Passes frames on (only those of ``channel``, when given) until ``limit`` passed; then sets ``done``."""
-
-    def __init__(self, channel: int | None, limit: int) -> None:
-        ris.Master.__init__(self)
-        ris.Slave.__init__(self)
-        self.channel, self.limit = channel, limit
-        self.frames = self.bytes = self.empty = 0
-        self.done = threading.Event()
-
-    def _acceptFrame(self, frame: ris.Frame) -> None:
-        if (self.channel is not None and frame.getChannel() != self.channel) or self.done.is_set():
-            return
-        self.frames += 1
-        n = frame.getPayload()
-        self.bytes += n
-        if not n:
-            self.empty += 1
-        self._sendFrame(frame)
-        if self.limit and self.frames >= self.limit:
-            self.done.set()
+def _max_size(text: str) -> int:
+    value = parse_size(text, "--max-size")
+    if value and value <= HEADER:
+        raise UsageError(f"bad --max-size {text!r}: a record needs {HEADER} header bytes and at least 1 payload "
+                         f"byte (0: no limit)")
+    return value
 
 
 # -- record ------------------------------------------------------------------------------
 def cmd_record(args: argparse.Namespace) -> int:
     """Record what a stream bridge delivers into a Rogue data file."""
     ep: Endpoint = args.endpoint
+    stop = stop_of(args)
     path = args.file
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
-        raise CliError(f"cannot record to {path}: no directory {folder}")
+        raise UsageError(f"bad FILE {path!r}: no directory {folder}")
     writer = fileio.StreamWriter()
     writer.setRaw(args.raw)
     writer.setDropErrors(args.drop_errors)
     writer.setBufferSize(args.buffer_size)
     writer.setMaxSize(args.max_size)
-    gate = _Gate(args.channel, args.count)
+    rec = Recorder(writer, path, args.channel, args.count, args.max_size, args.raw)
     opts = bridge_options(args, server=args.server)
     if not args.server:
-        _warn_if_served(ep)
+        warn_if_served(ep, "record")
     bridge = None
     why = "done"
-    fm, bm = RateMeter(), RateMeter()
+    traffic = Traffic()
+    t_start = time.monotonic()
+    link = {"up": False}
+    rx = {"frames": 0}
+    linked = "signal"
     try:
-        # The bridge reads nothing until a slave is attached, so the file is opened (and
-        # truncated) only once the address is known to work.
-        bridge = open_bridge(ris.TcpServer if args.server else ris.TcpClient, ep, server=args.server, **opts)
-        try:
-            writer.open(path)
-        except Exception as exc:  # noqa: BLE001 - the one line says which file and why
-            raise CliError(f"cannot record to {path}: {getattr(exc, 'msg', exc)}") from None
-        gate >> writer.getChannel(0)
-        bridge >> gate
-        link = bridge
+        bridge = tcp = open_bridge(ris.TcpServer if args.server else ris.TcpClient, ep, server=args.server, **opts)
+        rec >> writer.getChannel(0)
+        bridge >> rec
 
-        def rows() -> list[list[str]]:
-            writer.flush()  # at most one refresh of records is ever only in memory
+        def status(final: bool = False) -> Status:
+            if writer.isOpen():
+                writer.flush()  # at most one refresh of records is ever only in memory
             frames, nbytes = writer.getFrameCount(), writer.getTotalSize()
-            return [[os.path.basename(writer.getCurrentFile()) or path, fmt_count(frames), fmt_rate(fm.sample(frames)),
-                     f"{bm.sample(nbytes) / 1e6:.2f}", fmt_bytes(nbytes), str(writer.getFileCount()),
-                     str(writer.getErrorCount()), "yes" if link.isConnected() else "no"]]
+            if bridge is not None:
+                link["up"] = bridge.isConnected()
+            notes = [("file", os.path.basename(writer.getCurrentFile()) or path), ("written", fmt_bytes(nbytes)),
+                     ("files", str(writer.getFileCount())), ("errors", str(writer.getErrorCount())),
+                     ("connected", "yes" if link["up"] else "no")]
+            return Status([traffic.row("recorded", frames, nbytes, final=final)], notes,
+                          run_progress(args, rec.frames, "frames", time.monotonic() - t_start))
 
         role = "serving" if args.server else "connected to"
-        with StopSignal() as stop, Display(
-            f"record: {role} {ep}{describe(opts)} -> {path}; Ctrl-C to stop",
-            ["file", "frames", "frames/s", "MB/s", "written", "files", "errors", "connected"],
-        ) as display:
+        with Display(f"record: {role} {ep}{describe(opts)} -> {path}; Ctrl-C to stop", Traffic.COLUMNS) as display:
             display.print(f"recording {ep} to {path}" + (f" (files of at most {args.max_size} bytes)"
                                                          if args.max_size else ""))
-            why = run_until(stop, display, rows, seconds=args.seconds,
-                            until=lambda: gate.done.is_set() or not writer.isOpen())
+            why = await_stream_peer(stop, display, bridge, ep, server=args.server, timeout=args.timeout,
+                                    status=status, seconds=args.seconds,
+                                    ready=lambda: tcp.isConnected() or rec.frames > 0 or rec.done.is_set())
+            linked = why
+            if why == "ready":
+                rec.open()
+                traffic.start()
+                left = None if args.seconds is None else max(0.0, args.seconds - (time.monotonic() - t_start))
+                why = run_until(stop, display, status, seconds=left,
+                                until=lambda: rec.done.is_set() or (rec.opened and not writer.isOpen()))
+            rx["frames"] = bridge.getRxFrameCount()
             close_all(bridge)  # no more frames: the file is complete once closed
             bridge = None
             writer.close()
-            display.update(rows(), force=True)
+            if linked == "ready":
+                display.update(status(final=True), force=True)
     finally:
         close_all(bridge)
         writer.close()
     frames, total, files = writer.getFrameCount(), writer.getTotalSize(), writer.getFileCount()
-    names = path if not args.max_size else (f"{path}.1" if files == 1 else f"{path}.1 .. {path}.{files}")
-    skipped = f", {gate.empty} empty frames not recorded" if gate.empty else ""
-    print(f"record {ep}: {frames} frames, {total} bytes in {files} file{'s' if files != 1 else ''} "
-          f"({names}){skipped}; file complete")
+    skipped = f", {rec.empty} empty frames not recorded" if rec.empty else ""
+    if rec.opened:
+        names = path if not args.max_size else (f"{path}.1" if files == 1 else f"{path}.1 .. {path}.{files}")
+        print(f"record {ep}: {frames} frames, {total} bytes in {files} file{'s' if files != 1 else ''} "
+              f"({names}){skipped}; file complete")
+    else:
+        print(f"record {ep}: nothing recorded, no file written")
+    if rec.failure:
+        raise CliError(rec.failure)
     if writer.getErrorCount():
         raise CliError(f"recording to {writer.getCurrentFile() or path} stopped by a write error after "
                        f"{frames} frames ({writer.getDropCount()} frames not recorded); the file holds every "
                        "record written before it")
-    if why == "time" and args.count and gate.frames < args.count:
-        raise CliError(f"received {gate.frames} of {args.count} frames from {ep} within {args.seconds:g} s")
+    if why == "time" and args.count and rec.frames < args.count:
+        raise CliError(f"received {rec.frames} of {args.count} frames from {ep} {timeout_text(args.seconds)}")
+    if linked == "ready" and not rx["frames"]:
+        warn("rogue-bridge record", silent_peer_text(ep, args.server))
     return EXIT_OK
 
 
 # -- play ------------------------------------------------------------------------------------
-class _Pacer(ris.Master, ris.Slave):
-    """Forwards frames at ``rate`` frames/s (0: as they come); counts them; stops waiting on ``stop``."""
-
-    def __init__(self, rate: float, stop: threading.Event) -> None:
-        ris.Master.__init__(self)
-        ris.Slave.__init__(self)
-        self.rate, self._halt = rate, stop  # not ``_stop``: Rogue's Master._stop()
-        self.frames = self.bytes = 0
-        self._t0 = 0.0
-
-    def _acceptFrame(self, frame: ris.Frame) -> None:
-        if self._halt.is_set():
-            return
-        if self.rate:
-            if not self.frames:
-                self._t0 = time.monotonic()
-            delay = self._t0 + self.frames / self.rate - time.monotonic()
-            if delay > 0 and self._halt.wait(delay):
-                return
-        self._sendFrame(frame)
-        self.frames += 1
-        self.bytes += frame.getPayload()
-
-
 def cmd_play(args: argparse.Namespace) -> int:
     """Send the records of a data file into a stream bridge."""
     ep: Endpoint = args.endpoint
+    stop = stop_of(args)
     files = fileio.stream_reader.series(args.file)
     for fn in files:
         if not os.path.isfile(fn):
             raise CliError(f"cannot play {fn}: no such file")
     summary = [file_summary(fn) for fn in files]
-    if not sum(len(s["index"]) for s in summary):
-        raise CliError(f"{args.file}: no records to play" + "".join(f" ({s['problem']})" for s in summary
-                                                                    if s["problem"]))
+    for s in summary:
+        if not_records(s["index"]):
+            raise CliError(f"cannot play {s['path']}: {not_records_text(s['index'])}")
+    idx_all = [s["index"] for s in summary]
+    if args.channel is not None:
+        idx_all = [i.select(channel=args.channel) for i in idx_all]
+    total = sum(int((i.payload_size > 0).sum()) for i in idx_all)
+    if not total:
+        what = f" of channel {args.channel}" if args.channel is not None else ""
+        raise CliError(f"{args.file}: no records{what} to play" + "".join(f" ({s['problem']})" for s in summary
+                                                                         if s["problem"]))
     opts = bridge_options(args, server=args.server)
     halt = threading.Event()
-    pacer = _Pacer(args.rate, halt)
+    pacer = Pacer(args.rate, halt, args.channel)
     reader = fileio.StreamReader()
     bridge = None
     loops = 0
-    why = "done"
-    fm, bm = RateMeter(), RateMeter()
+    why = linked = "signal"
+    traffic = Traffic()
+    first = [0]
     try:
         bridge = open_bridge(ris.TcpServer if args.server else ris.TcpClient, ep, server=args.server,
-                             flushTimeout=args.timeout, **opts)
+                             flushTimeout=args.timeout or 3600.0, **opts)
         reader >> pacer >> bridge
-        with StopSignal() as stop, Display(f"play {args.file} -> {ep}{describe(opts)}",
-                                           ["", "frames", "frames/s", "MB/s", "loops"]) as display:
-            def rows() -> list[list[str]]:
-                return [["sent", fmt_count(pacer.frames), fmt_rate(fm.sample(pacer.frames)),
-                         f"{bm.sample(pacer.bytes) / 1e6:.2f}", str(loops)]]
 
-            if not bridge.waitReady(args.timeout):
-                peer = "no stream client connected" if args.server else "no stream server accepted"
-                raise CliError(f"nothing answering at {ep}: {peer} within {args.timeout:g} s")
-            while True:
+        def status(final: bool = False) -> Status:
+            return Status([traffic.row("sent", pacer.frames, pacer.bytes, final=final)],
+                          [("loops", str(loops))] if args.loop else [],
+                          Progress(pacer.frames - first[0], total, "frames"))
+
+        with Display(f"play {args.file} -> {ep}{describe(opts)}", Traffic.COLUMNS) as display:
+            why = linked = await_stream_peer(stop, display, bridge, ep, server=args.server, timeout=args.timeout,
+                                             status=status)
+            traffic.start()
+            while why == "ready" or why == "done":
+                first[0] = pacer.frames
                 reader.open(files[0])
-                why = run_until(stop, display, rows, until=lambda: not reader.isActive())
+                why = run_until(stop, display, status, until=lambda: not reader.isActive())
                 if why != "done":
                     break
                 loops += 1
@@ -204,17 +194,20 @@ def cmd_play(args: argparse.Namespace) -> int:
             if why != "done":
                 close_all(bridge)  # a send blocked on a vanished peer returns; the reader can then stop
             reader.close()
-            display.update(rows(), force=True)
+            if linked == "ready":
+                display.update(status(final=True), force=True)
         for p in reader.getProblems():
-            _warn(p)
+            _warn(p, "play")
     finally:
         halt.set()
         close_all(bridge)  # frames already handed over are still sent, within flushTimeout
         reader.close()
+    if linked != "ready":
+        peer = "a stream client to connect" if args.server else "the stream server to accept"
+        print(f"play {args.file} -> {ep}: stopped while waiting for {peer}; nothing sent")
+        return EXIT_OK
     print(f"play {args.file} -> {ep}: sent {pacer.frames} frames ({pacer.bytes} bytes)"
           + (f" in {loops} loop{'s' if loops != 1 else ''}" if args.loop else ""))
-    if why == "signal" and not args.loop:
-        return EXIT_INTERRUPTED
     return EXIT_OK
 
 
@@ -228,6 +221,30 @@ def file_summary(path: str) -> dict[str, Any]:
     idx = fileio.scan(buf, name=path)
     problem = idx.problem.message if idx.problem is not None else ""
     return {"path": path, "index": idx, "length": idx.length, "problem": problem}
+
+
+def not_records(idx: fileio.RecordIndex) -> bool:
+    """True when a file does not read as Rogue records (a ``--raw`` recording, a text file, another format).
+
+    Either no complete record before the scan stopped, or a record cut before
+    half of the file: a recording is cut at most in its last record, while a
+    file of payloads read as headers soon claims a size past its end. A
+    zero-filled tail after records (a preallocated or crash-damaged file) is
+    still a data file.
+    """
+    p = idx.problem
+    if p is None:
+        return False
+    return not len(idx) or (p.kind == "truncated record" and idx.end * 2 < idx.length)
+
+
+def not_records_text(idx: fileio.RecordIndex) -> str:
+    """Why :func:`not_records` said so, in one line."""
+    k = len(idx)
+    first = f"its first {idx.end} bytes would read as {k} record{'s' if k != 1 else ''}, then " if k else ""
+    why = idx.problem.message if idx.problem is not None else ""
+    return (f"not a Rogue data file ({first}{why}); a --raw recording (payloads only) or another format has no "
+            "record headers")
 
 
 def _channel_rows(idx: fileio.RecordIndex) -> list[list[str]]:
@@ -269,6 +286,12 @@ def cmd_info(args: argparse.Namespace) -> int:
         idx: fileio.RecordIndex = s["index"]
         if k:
             print()
+        if not_records(idx):  # no invented records: the table would show payload bytes read as headers
+            bad += 1
+            print(f"{path}: {s['length']} bytes, not a Rogue data file")
+            _warn(f"{path}: {not_records_text(idx)}")
+            print(f"end: {idx.problem.message if idx.problem is not None else ''}")
+            continue
         payload = int(idx.payload_size.sum())
         print(f"{path}: {s['length']} bytes, {len(idx)} record{'s' if len(idx) != 1 else ''}, {payload} payload bytes")
         if len(idx):
@@ -280,7 +303,7 @@ def cmd_info(args: argparse.Namespace) -> int:
         if s["problem"]:
             bad += 1
             end = f"the {idx.length - idx.end} bytes from offset {idx.end} are not records"
-            _warn(f"{path}: {s['problem']}; {end}" + ("; not a Rogue data file?" if not len(idx) else ""))
+            _warn(f"{path}: {s['problem']}; {end}")
             print(f"end: {s['problem']}")
         elif s["length"] == 0:
             _warn(f"{path} is empty: no records")
@@ -293,28 +316,30 @@ def cmd_info(args: argparse.Namespace) -> int:
 # -- parsers ------------------------------------------------------------------------------------
 def add_parsers(sub: Any) -> None:
     """Register ``record``, ``play`` and ``info``."""
-    endpoint, seconds, size = argtype(parse_endpoint), argtype(parse_seconds), argtype(parse_size)
-    channel = argtype(parse_channel)
+    seconds, size, count = argtype(parse_seconds), argtype(parse_size), argtype(parse_count)
 
     p = sub.add_parser(
         "record", help="record a stream into a Rogue data file",
         description="Connect a stream TcpClient to HOST:PORT (or, with --server, listen there) and write every "
         "frame to FILE in Rogue's data-file format (StreamWriter), readable by Rogue's StreamReader, pyrogue's "
-        "FileReader and rogue.utilities.fileio. Ctrl-C ends with a complete file and a summary. Empty frames "
-        "are not recorded (as in Rogue). FILE is truncated first.")
-    p.add_argument("endpoint", metavar="HOST:PORT", type=endpoint, help="stream server to connect to")
+        "FileReader and rogue.utilities.fileio; shows frames/s, MB/s, bytes written, the current file and the "
+        "number of files. FILE is created (truncated) once the far side is there. Ctrl-C ends with a complete "
+        "file and a summary. Empty frames are not recorded (as in Rogue).")
+    add_endpoint(p, "the stream server", server_flag=True)
     p.add_argument("file", metavar="FILE", help="data file to write (FILE.1, FILE.2, ... with --max-size)")
-    p.add_argument("--server", action="store_true", help="listen on HOST:PORT instead of connecting")
-    p.add_argument("--max-size", type=size, default=0, metavar="N",
-                   help="split into FILE.1, FILE.2, ... of at most N bytes each (e.g. 1G)")
+    p.add_argument("--server", action="store_true", help=SERVER_HELP)
+    p.add_argument("--max-size", type=argtype(_max_size), default=0, metavar="N",
+                   help="split into FILE.1, FILE.2, ... of at most N bytes each, e.g. 1G (default 0: one file, "
+                   "FILE); a frame larger than N stops the recording")
     p.add_argument("--buffer-size", type=size, default=DEFAULT_BUFFER, metavar="N",
-                   help=f"gather N bytes per write (default {DEFAULT_BUFFER // 1024}k; 0: a write per frame); "
+                   help=f"gather N bytes per write (default {DEFAULT_BUFFER >> 20}M; 0: a write per frame); "
                    "the buffer is written at least 4 times a second")
     p.add_argument("--raw", action="store_true", help="payloads only, no record headers (not readable back)")
     p.add_argument("--drop-errors", action="store_true", help="do not record frames whose error field is set")
-    p.add_argument("--channel", type=channel, help="record only frames of this channel")
-    p.add_argument("--count", type=argtype(parse_count), default=0, metavar="M", help="stop after M frames")
-    p.add_argument("--seconds", type=seconds, help="stop after this many seconds")
+    add_channel_options(p, select=True)
+    p.add_argument("--count", type=count, default=0, metavar="M", help=COUNT_HELP)
+    p.add_argument("--seconds", type=seconds, metavar="S", help="stop after S seconds (default: run until Ctrl-C)")
+    add_timeout(p)
     add_client_options(p, with_server_flag=True)
     add_server_options(p, with_server_flag=True)
     p.set_defaults(func=cmd_record)
@@ -323,15 +348,15 @@ def add_parsers(sub: Any) -> None:
         "play", help="send a recorded data file into a stream bridge",
         description="Send the records of FILE (FILE.1, FILE.2, ... when FILE ends in .1) as frames, with their "
         "channel, flags and error, through a stream TcpClient to HOST:PORT (or, with --server, to whoever "
-        "connects there), so analysis code can be tested without hardware.")
+        "connects there), as fast as the far side takes them or at R frames/s, so analysis code can be tested "
+        "without hardware.")
     p.add_argument("file", metavar="FILE", help="data file to play")
-    p.add_argument("endpoint", metavar="HOST:PORT", type=endpoint, help="stream server to connect to")
-    p.add_argument("--server", action="store_true", help="listen on HOST:PORT and send to the client")
-    p.add_argument("--rate", type=argtype(parse_rate), default=0.0, metavar="R",
-                   help="frames per second (default: as fast as the far side takes them)")
+    add_endpoint(p, "the stream server", server_flag=True)
+    p.add_argument("--server", action="store_true", help=SERVER_HELP)
+    p.add_argument("--rate", type=argtype(parse_rate), default=0.0, metavar="R", help=RATE_HELP)
     p.add_argument("--loop", action="store_true", help="start again at the end, until Ctrl-C")
-    p.add_argument("--timeout", type=seconds, default=10.0,
-                   help="seconds to wait for the far side, and for the last frames to leave (default 10)")
+    add_channel_options(p, select=True)
+    add_timeout(p)
     add_client_options(p, with_server_flag=True)
     add_server_options(p, with_server_flag=True)
     p.set_defaults(func=cmd_play)
@@ -339,8 +364,8 @@ def add_parsers(sub: Any) -> None:
     p = sub.add_parser(
         "info", help="summarise Rogue data files",
         description="Records and payload bytes per channel, payload sizes (min/avg/max; the header.size of "
-        "pyrogue's and rogue-bridge's FileReader), records with an error or "
-        "flags, and whether the file ends cleanly (a cut last record, a zero size). FILE.1 includes the rest "
-        "of its series. Exit code 1 when a file does not end cleanly.")
+        "pyrogue's and rogue-bridge's FileReader), records with an error or flags, and whether the file ends "
+        "cleanly (a cut last record with its offset, a zero size). FILE.1 includes the rest of its series. Exit "
+        "code 1 when a file does not end cleanly or is not a Rogue data file (e.g. a --raw recording).")
     p.add_argument("files", metavar="FILE", nargs="+", help="data files")
     p.set_defaults(func=cmd_info)

@@ -3,73 +3,88 @@
 from __future__ import annotations
 
 import argparse
-import sys
+import time
 from typing import Any
 
 import rogue.interfaces.stream as ris
 
 from ._common import (
-    EXIT_INTERRUPTED,
     EXIT_OK,
     CliError,
     Endpoint,
-    StopSignal,
+    UsageError,
     argtype,
     parse_count,
-    parse_endpoint,
     parse_gen_spec,
-    parse_port,
     parse_rate,
     parse_seconds,
     parse_size,
+    stop_of,
 )
-from ._display import Display, RateMeter, fmt_count, fmt_rate
+from ._display import Display, Progress, Status, Traffic
+from ._grammar import Deprecated, add_endpoint, add_timeout, listen_endpoint, warn
 from ._graph import CheckingSlave, Echo, FrameStats, Generator
 from ._peers import stream_clients
-from ._prbs import PRBS_COLUMNS, PrbsSender, add_prbs_options, make_prbs, prbs_cells
-from ._run import close_all, open_bridge, run_until
+from ._prbs import PrbsSender, add_prbs_options, make_prbs, prbs_notes, prbs_row
+from ._run import await_stream_peer, close_all, open_bridge, run_until, timeout_text
 from ._secure import add_client_options, add_server_options, bridge_options, describe
 
-__all__ = ["add_parsers"]
+__all__ = ["COUNT_HELP", "RATE_HELP", "SERVER_HELP", "add_channel_options", "add_parsers", "parse_channel",
+           "run_progress"]
 
 _MAX_FRAME = 1 << 30  # a sanity bound for --size (1 GiB)
+SERVER_HELP = "listen on HOST:PORT instead of connecting: the far side connects here"
+COUNT_HELP = "stop after M frames (default 0: no limit); with --seconds, fewer by then is a failure"
+RATE_HELP = "frames per second, e.g. 100 or 2k (default 0: as fast as the far side takes them)"
 
 
 def parse_channel(text: str) -> int:
     """A stream channel, 0..255."""
     value = parse_count(text, "channel")
     if value > 0xFF:
-        raise CliError(f"bad channel {text!r}: must be 0..255")
+        raise UsageError(f"bad channel {text!r}: must be 0..255")
     return value
 
 
 def _frame_size(text: str) -> int:
-    value = parse_size(text, "frame size")
+    value = parse_size(text, "--size")
     if value > _MAX_FRAME:
-        raise CliError(f"bad frame size {text!r}: at most {_MAX_FRAME} bytes")
+        raise UsageError(f"bad --size {text!r}: at most {_MAX_FRAME} bytes (1Gi)")
     return value
 
 
-def wait_stream_peer(bridge: Any, timeout: float) -> bool:
-    """Wait until the stream bridge has a peer; True if it has one within ``timeout`` seconds."""
-    return bool(bridge.waitReady(timeout))
+def add_channel_options(p: argparse.ArgumentParser, *, select: bool = False, send: bool = False) -> None:
+    """``--channel C`` (only frames of channel C are received, recorded, played) and/or ``--tx-channel C``."""
+    channel = argtype(parse_channel)
+    if select:
+        p.add_argument("--channel", type=channel, metavar="C",
+                       help="only frames of channel C, 0..255 (default: every channel)")
+    if send:
+        p.add_argument("--tx-channel", type=channel, default=0, metavar="C",
+                       help="channel of the frames sent (or generated), 0..255 (default 0)")
+        if not select:
+            p.add_argument("--channel", dest="tx_channel", type=channel, action=Deprecated,
+                           instead="--tx-channel sets the channel of sent frames; --channel selects received ones")
 
 
-class _Traffic:
-    """Frame and byte counters with their rates, as display rows."""
+def run_progress(args: argparse.Namespace, done: float, unit: str, elapsed: float) -> Progress | None:
+    """The progress of a run bounded by ``--count`` (``done`` of it) or ``--seconds``; None when unbounded."""
+    if getattr(args, "count", 0):
+        return Progress(done, args.count, unit)
+    if getattr(args, "seconds", None):
+        return Progress(elapsed, args.seconds, "s")
+    return None
 
-    def __init__(self) -> None:
-        self._meters: dict[str, tuple[RateMeter, RateMeter]] = {}
 
-    def row(self, label: str, frames: int, nbytes: int, *extra: str) -> list[str]:
-        fm, bm = self._meters.setdefault(label, (RateMeter(), RateMeter()))
-        return [label, fmt_count(frames), fmt_rate(fm.sample(frames)), f"{bm.sample(nbytes) / 1e6:.2f}", *extra]
+def _stream_factory(server: bool) -> Any:
+    return ris.TcpServer if server else ris.TcpClient
 
 
 # -- serve-stream ----------------------------------------------------------------------
 def cmd_serve_stream(args: argparse.Namespace) -> int:
     """A stream TcpServer that counts what arrives and echoes it back or generates frames."""
-    ep = Endpoint(args.addr, args.port)
+    ep = listen_endpoint(args)
+    stop = stop_of(args)
     opts = bridge_options(args, server=True)
     server = gen = None
     stats = FrameStats()
@@ -81,7 +96,7 @@ def cmd_serve_stream(args: argparse.Namespace) -> int:
             server == echo
         if args.generate is not None:
             spec = args.generate
-            gen = Generator("serve-stream", lambda seq: spec.size, spec.rate, channel=args.channel)
+            gen = Generator("serve-stream", lambda seq: spec.size, spec.rate, channel=args.tx_channel)
             gen >> server
         mode = "receive"
         if echo is not None:
@@ -89,24 +104,23 @@ def cmd_serve_stream(args: argparse.Namespace) -> int:
         elif args.generate is not None:
             rate = f"{args.generate.rate:g}/s" if args.generate.rate else "max rate"
             mode = f"generate {args.generate.size} B frames at {rate}"
-        traffic = _Traffic()
+        traffic = Traffic()
 
-        def rows() -> list[list[str]]:
-            out = [traffic.row("received", stats.frames, stats.bytes)]
+        def status(final: bool = False) -> Status:
+            rows = [traffic.row("received", stats.frames, stats.bytes, final=final)]
             if echo is not None:
-                out.append(traffic.row("echoed", echo.frames, echo.bytes))
+                rows.append(traffic.row("echoed", echo.frames, echo.bytes, final=final))
             if gen is not None:
-                out.append(traffic.row("generated", server.getTxFrameCount(), server.getTxByteCount()))
-            return out
+                rows.append(traffic.row("generated", server.getTxFrameCount(), server.getTxByteCount(), final=final))
+            return Status(rows, [("connected", "yes" if server.isConnected() else "no")],
+                          run_progress(args, 0, "", traffic.elapsed()))
 
-        with StopSignal() as stop, Display(
-            f"serve-stream {ep} ({mode}); Ctrl-C to stop", ["", "frames", "frames/s", "MB/s"]
-        ) as display:
+        with Display(f"serve-stream {ep} ({mode}); Ctrl-C to stop", Traffic.COLUMNS) as display:
             display.print(f"serving stream on {ep} (ports {ep.port}, {ep.port + 1}), mode: {mode}{describe(opts)}")
             if gen is not None:
                 gen.start()
-            run_until(stop, display, rows, seconds=args.seconds, until=lambda: gen is not None and gen.done.is_set())
-            display.update(rows(), force=True)
+            run_until(stop, display, status, seconds=args.seconds, until=lambda: gen is not None and gen.done.is_set())
+            display.update(status(final=True), force=True)
         if gen is not None and gen.error:
             raise CliError(f"generator stopped: {gen.error}")
     finally:
@@ -121,7 +135,7 @@ def cmd_serve_stream(args: argparse.Namespace) -> int:
 
 
 # -- monitor -----------------------------------------------------------------------------
-def _warn_if_served(ep: Endpoint) -> None:
+def warn_if_served(ep: Endpoint, cmd: str = "monitor") -> None:
     """Warn on stderr when the server already has a client: this monitor would take every other frame."""
     try:
         n = stream_clients(ep.host, ep.port)
@@ -129,14 +143,23 @@ def _warn_if_served(ep: Endpoint) -> None:
         n = None
     if n is None or n == 0:
         return
-    print(f"rogue-bridge: warning: the stream server at {ep} already has {n} client{'s' if n > 1 else ''}; "
-          "a stream server sends each frame to one client (round-robin), so this monitor takes "
-          f"frames away from {'them' if n > 1 else 'it'}", file=sys.stderr, flush=True)
+    warn(f"rogue-bridge {cmd}", f"the stream server at {ep} already has {n} client{'s' if n > 1 else ''}; a stream "
+         f"server sends each frame to one client (round-robin), so this {cmd} takes frames away from "
+         f"{'them' if n > 1 else 'it'}")
+
+
+def silent_peer_text(ep: Endpoint, server: bool) -> str:
+    """Why a link can be up with no frame: said when a run ends so."""
+    if server:
+        return f"a client connected to {ep} but sent no frame"
+    return (f"{ep} accepted the connection but sent no frame: an idle stream server, or not a stream server "
+            "(a memory server's ports accept a stream client as well)")
 
 
 def cmd_monitor(args: argparse.Namespace) -> int:
     """Connect (or serve) a stream bridge and show what arrives."""
     ep: Endpoint = args.endpoint
+    stop = stop_of(args)
     bridge = None
     display: Display | None = None
 
@@ -153,50 +176,53 @@ def cmd_monitor(args: argparse.Namespace) -> int:
 
     stats = FrameStats(show_hex if args.hex else None, limit=args.count)
     prbs = make_prbs(args) if args.prbs else None
-    link = {"ever": False}
     opts = bridge_options(args, server=args.server)
     if not args.server:
-        _warn_if_served(ep)
+        warn_if_served(ep)
+    traffic = Traffic()
+    t_start = time.monotonic()
+    why = linked = "done"
     try:
-        bridge = open_bridge(ris.TcpServer if args.server else ris.TcpClient, ep, server=args.server, **opts)
+        bridge = open_bridge(_stream_factory(args.server), ep, server=args.server, **opts)
         src = bridge >> ris.Filter(False, args.channel) if args.channel is not None else bridge
         src >> stats
         if prbs is not None:
             src >> prbs
-        traffic = _Traffic()
 
-        def rows() -> list[list[str]]:
-            link["ever"] = link["ever"] or bridge.isConnected()
-            return [traffic.row(str(ep), stats.frames, stats.bytes, stats.size_text(), str(stats.errors),
-                                stats.channel_text(), "yes" if bridge.isConnected() else "no",
-                                *(prbs_cells(prbs) if prbs is not None else []))]
+        def status(final: bool = False) -> Status:
+            rows = [traffic.row("received", stats.frames, stats.bytes, final=final)]
+            notes = [("size min/avg/max", stats.size_text()), ("errors", str(stats.errors)),
+                     ("channels", stats.channel_text()), ("connected", "yes" if bridge.isConnected() else "no")]
+            if prbs is not None:
+                rows.append(prbs_row(traffic, prbs, final))
+                notes += prbs_notes(prbs)
+            return Status(rows, notes, run_progress(args, stats.frames, "frames", time.monotonic() - t_start))
 
         role = "serving" if args.server else "connected to"
-        with StopSignal() as stop, Display(
-            f"monitor: {role} {ep}{describe(opts)}; Ctrl-C to stop",
-            ["stream", "frames", "frames/s", "MB/s", "size min/avg/max", "errors", "channels", "connected",
-             *(PRBS_COLUMNS if prbs is not None else [])],
-        ) as display:
-            why = run_until(stop, display, rows, seconds=args.seconds, until=stats.done.is_set)
-            display.update(rows(), force=True)
+        with Display(f"monitor: {role} {ep}{describe(opts)}; Ctrl-C to stop", Traffic.COLUMNS) as display:
+            why = linked = await_stream_peer(stop, display, bridge, ep, server=args.server, timeout=args.timeout,
+                                             status=status, seconds=args.seconds,
+                                             ready=lambda: bridge.isConnected() or stats.frames > 0)
+            if why == "ready":
+                traffic.start()
+                left = None if args.seconds is None else max(0.0, args.seconds - (time.monotonic() - t_start))
+                why = run_until(stop, display, status, seconds=left, until=stats.done.is_set)
+                display.update(status(final=True), force=True)
     finally:
         close_all(bridge)
-    print(
-        f"monitor {ep}: {stats.frames} frames, {stats.bytes} bytes, {stats.errors} with errors, "
-        f"channels {stats.channel_text(16)}, sizes {stats.size_text()}"
-    )
+    print(f"monitor {ep}: {stats.frames} frames, {stats.bytes} bytes, {stats.errors} with errors, "
+          f"channels {stats.channel_text(16)}, sizes {stats.size_text()}")
     if prbs is not None:
         print(f"prbs check: {prbs.getRxCount()} frames ({prbs.getRxBytes()} bytes) passed, "
               f"{prbs.getRxErrors()} errors")
         if prbs.getRxErrors():  # however the monitor ended (Ctrl-C included)
             raise CliError(f"PRBS check failed: {prbs.getRxErrors()} errors in {stats.frames} frames from {ep}")
-    if why == "signal":
-        return EXIT_OK
-    if not link["ever"] and not stats.frames:
-        peer = "no stream client connected" if args.server else "no stream server connected"
-        raise CliError(f"nothing answering at {ep}: {peer} within {args.seconds:g} s")
-    if args.count and stats.frames < args.count:
-        raise CliError(f"received {stats.frames} of {args.count} frames from {ep} within {args.seconds:g} s")
+    silent = linked == "ready" and bridge is not None and bridge.getRxFrameCount() == 0
+    if args.count and stats.frames < args.count and why == "time" and args.seconds is not None:
+        hint = f" ({silent_peer_text(ep, args.server)})" if silent else ""
+        raise CliError(f"received {stats.frames} of {args.count} frames from {ep} {timeout_text(args.seconds)}{hint}")
+    if silent:
+        warn("rogue-bridge monitor", silent_peer_text(ep, args.server))
     return EXIT_OK
 
 
@@ -204,89 +230,110 @@ def cmd_monitor(args: argparse.Namespace) -> int:
 def cmd_send(args: argparse.Namespace) -> int:
     """Send test frames to a stream bridge; with --expect-echo, check what comes back."""
     ep: Endpoint = args.endpoint
+    stop = stop_of(args)
     size = args.size
     bridge = None
     prbs = make_prbs(args, size) if args.prbs else None
     gen: Generator | PrbsSender
     if prbs is not None:  # Rogue's PRBS frames; with --expect-echo the same Prbs checks what comes back
-        gen = PrbsSender(prbs, size, args.rate, args.count, channel=args.channel)
+        gen = PrbsSender(prbs, size, args.rate, args.count, channel=args.tx_channel)
     else:
-        gen = Generator("send", lambda seq: size, args.rate, args.count, channel=args.channel)
+        gen = Generator("send", lambda seq: size, args.rate, args.count, channel=args.tx_channel)
     back = CheckingSlave(lambda seq: size, meta=False)
 
     def received() -> int:
         return back.checker.frames if prbs is None else prbs.getRxCount() + prbs.getRxErrors()
-    interrupted = False
+
+    def received_bytes() -> int:
+        return back.checker.bytes if prbs is None else prbs.getRxBytes()
+
     opts = bridge_options(args, server=args.server)
+    traffic = Traffic()
+    why = linked = "signal"
+    echo_phase = False
     try:
-        bridge = open_bridge(ris.TcpServer if args.server else ris.TcpClient, ep, server=args.server, **opts)
+        bridge = open_bridge(_stream_factory(args.server), ep, server=args.server, **opts)
         bridge >> (back if prbs is None else prbs)
         gen >> bridge
-        traffic = _Traffic()
 
-        def rows() -> list[list[str]]:
-            return [traffic.row("sent", bridge.getTxFrameCount(), bridge.getTxByteCount()),
-                    traffic.row("received", received(), back.checker.bytes if prbs is None else prbs.getRxBytes())]
+        def status(final: bool = False) -> Status:
+            sent = bridge.getTxFrameCount()
+            rows = [traffic.row("sent", sent, bridge.getTxByteCount(), final=final)]
+            if args.expect_echo or received():
+                rows.append(traffic.row("received", received(), received_bytes(), final=final))
+            if echo_phase:
+                return Status(rows, progress=Progress(received(), sent, "echoes"))
+            return Status(rows, progress=Progress(sent, args.count, "frames") if args.count else None)
 
-        with StopSignal() as stop, Display(f"send to {ep}{describe(opts)}", ["", "frames", "frames/s", "MB/s"]) as display:
-            if not args.server and not wait_stream_peer(bridge, args.timeout):
-                raise CliError(f"nothing answering at {ep}: no stream server accepted within {args.timeout:g} s")
-            gen.start()
-            why = run_until(stop, display, rows, until=gen.done.is_set)
+        with Display(f"send to {ep}{describe(opts)}", Traffic.COLUMNS) as display:
+            why = linked = await_stream_peer(stop, display, bridge, ep, server=args.server, timeout=args.timeout,
+                                             status=status)
+            if why == "ready":
+                traffic.start()
+                gen.start()
+                why = run_until(stop, display, status, until=gen.done.is_set)
             if why == "done" and args.expect_echo and gen.error is None:
                 sent = bridge.getTxFrameCount()
                 back.set_expect(sent)
+                echo_phase = True
                 until = back.done.is_set if prbs is None else lambda: received() >= sent
-                why = run_until(stop, display, rows, seconds=args.timeout, until=until)
-            interrupted = why == "signal"
-            display.update(rows(), force=True)
+                why = run_until(stop, display, status, seconds=args.timeout or None, until=until)
+            if linked == "ready":
+                display.update(status(final=True), force=True)
     finally:
         gen.stop()
         close_all(bridge)
         gen.join(2.0)
+    if linked != "ready":
+        peer = "a stream client to connect" if args.server else "the stream server to accept"
+        print(f"send {ep}: stopped while waiting for {peer}; nothing sent")
+        return EXIT_OK
     sent, sent_bytes = bridge.getTxFrameCount(), bridge.getTxByteCount()
-    print(f"send {ep}: sent {sent} frames ({sent_bytes} bytes), received {received()} back")
+    took = f" in {traffic.elapsed():.2f} s" if sent else ""
+    back_text = f", received {received()} back" if args.expect_echo or received() else ""
+    print(f"send {ep}: sent {sent} frames ({sent_bytes} bytes){took}{back_text}")
     if gen.error:
         raise CliError(f"sending to {ep} failed after {sent} frames: {gen.error}")
-    if args.expect_echo and not interrupted and prbs is not None:
+    if not args.expect_echo or why == "signal":
+        return EXIT_OK
+    if prbs is not None:
         if received() != sent:
-            raise CliError(f"echo from {ep}: {received()} of {sent} frames came back within {args.timeout:g} s")
+            raise CliError(f"echo from {ep}: {received()} of {sent} frames came back {timeout_text(args.timeout)}")
         if prbs.getRxErrors():
             raise CliError(f"echo from {ep}: PRBS check failed for {prbs.getRxErrors()} of {sent} frames")
         print(f"echo check: all {sent} PRBS frames and {prbs.getRxBytes()} bytes came back intact")
-    elif args.expect_echo and not interrupted:
-        c = back.checker
-        if c.frames != sent:
-            raise CliError(f"echo from {ep}: {c.frames} of {sent} frames came back within {args.timeout:g} s")
-        if not c.ok:
-            raise CliError(f"echo from {ep}: {c.bad} frames differ, first: {c.problems[0]}")
-        print(f"echo check: all {c.frames} frames and {c.bytes} bytes came back intact")
-    # Ctrl-C is how "--count 0" (until stopped) ends, so it is a success there.
-    return EXIT_INTERRUPTED if interrupted and args.count else EXIT_OK
+        return EXIT_OK
+    c = back.checker
+    if c.frames != sent:
+        raise CliError(f"echo from {ep}: {c.frames} of {sent} frames came back {timeout_text(args.timeout)}")
+    if not c.ok:
+        raise CliError(f"echo from {ep}: {c.bad} frames differ, first: {c.problems[0]}")
+    print(f"echo check: all {c.frames} frames and {c.bytes} bytes came back intact")
+    return EXIT_OK
 
 
 # -- parsers -------------------------------------------------------------------------------
 def add_parsers(sub: Any) -> None:
     """Register the stream subcommands."""
-    endpoint, port, seconds = argtype(parse_endpoint), argtype(parse_port), argtype(parse_seconds)
-    channel = argtype(parse_channel)
+    seconds, count = argtype(parse_seconds), argtype(parse_count)
 
     p = sub.add_parser(
         "serve-stream",
         help="run a stream TcpServer that echoes or generates frames",
-        description="Run a stream TcpServer (ports P and P+1) that counts the frames it receives and, "
-        "with --echo, sends each back, or, with --generate, sends test frames. Runs until Ctrl-C.",
+        description="Run a stream TcpServer at HOST:PORT that counts the frames it receives and, with --echo, "
+        "sends each back, or, with --generate, sends test frames (4k@100: 4096-byte frames at 100 frames/s; "
+        "SIZE alone: as fast as possible). Runs until Ctrl-C or --seconds.",
     )
-    p.add_argument("--addr", default="127.0.0.1", help="interface to listen on, '*' for all (default 127.0.0.1)")
-    p.add_argument("--port", required=True, type=port, help="base port P (P and P+1 are used)")
+    add_endpoint(p, "the server", listen=True)
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--echo", action="store_true", help="send every received frame back")
     mode.add_argument(
         "--generate", metavar="SIZE@RATE", type=argtype(parse_gen_spec),
-        help="send SIZE-byte test frames at RATE frames/s, e.g. 4k@100 (SIZE alone: as fast as possible)",
+        help="send SIZE-byte test frames at RATE frames/s, e.g. 4k@100 (SIZE alone: as fast as possible; "
+        "default: send nothing)",
     )
-    p.add_argument("--channel", type=channel, default=0, help="channel of generated frames (default 0)")
-    p.add_argument("--seconds", type=seconds, help="stop after this many seconds (default: run until Ctrl-C)")
+    add_channel_options(p, send=True)
+    p.add_argument("--seconds", type=seconds, metavar="S", help="stop after S seconds (default: run until Ctrl-C)")
     add_server_options(p)
     p.set_defaults(func=cmd_serve_stream)
 
@@ -294,19 +341,19 @@ def add_parsers(sub: Any) -> None:
         "monitor",
         help="show the frames a stream bridge delivers",
         description="Connect a stream TcpClient to HOST:PORT (or, with --server, listen there) and show "
-        "frames/s, MB/s, sizes, channels and error counts of the frames that arrive. A stream server sends "
-        "each frame to one of its clients (round-robin): when the server runs on this machine and already "
-        "has a client, the monitor warns that it will take frames away from it.",
+        "frames/s, MB/s, sizes, channels, error counts and link state of the frames that arrive; --hex N prints "
+        "each frame's first N bytes. A stream server sends each frame to one of its clients (round-robin): when "
+        "the server runs on this machine and already has a client, the monitor warns that it will take frames "
+        "away from it. Runs until Ctrl-C, --count or --seconds.",
     )
-    p.add_argument("endpoint", metavar="HOST:PORT", type=endpoint, help="stream server to connect to")
-    p.add_argument("--server", action="store_true", help="listen on HOST:PORT instead of connecting")
-    p.add_argument("--hex", type=argtype(parse_count), default=0, metavar="N", help="print each frame's first N bytes")
-    p.add_argument("--channel", type=channel, help="count only frames of this channel")
-    p.add_argument("--count", type=argtype(parse_count), default=0, metavar="M",
-                   help="stop after M frames (fails if fewer arrive before --seconds)")
-    p.add_argument("--seconds", type=seconds, help="stop after this many seconds")
-    add_prbs_options(p, "check every frame as Rogue's PRBS checker does (errors, good frames, bytes, rate; "
-                        "exit code 1 if any error)")
+    add_endpoint(p, "the stream server", server_flag=True)
+    p.add_argument("--server", action="store_true", help=SERVER_HELP)
+    p.add_argument("--hex", type=count, default=0, metavar="N", help="print each frame's first N bytes (default 0: none)")
+    add_channel_options(p, select=True)
+    p.add_argument("--count", type=count, default=0, metavar="M", help=COUNT_HELP)
+    p.add_argument("--seconds", type=seconds, metavar="S", help="stop after S seconds (default: run until Ctrl-C)")
+    add_timeout(p)
+    add_prbs_options(p)
     add_client_options(p, with_server_flag=True)
     add_server_options(p, with_server_flag=True)
     p.set_defaults(func=cmd_monitor)
@@ -315,17 +362,20 @@ def add_parsers(sub: Any) -> None:
         "send",
         help="send test frames to a stream bridge",
         description="Connect a stream TcpClient to HOST:PORT (or, with --server, listen there) and send "
-        "numbered test frames. With --expect-echo, wait for each to come back and check every byte.",
+        "numbered test frames. With --expect-echo (against serve-stream --echo), wait for each to come back and "
+        "check every byte.",
     )
-    p.add_argument("endpoint", metavar="HOST:PORT", type=endpoint, help="stream server to connect to")
-    p.add_argument("--size", required=True, type=argtype(_frame_size), metavar="N", help="frame size in bytes (4k = 4096)")
-    p.add_argument("--count", type=argtype(parse_count), default=1, metavar="M", help="frames to send (default 1, 0: until Ctrl-C)")
-    p.add_argument("--rate", type=argtype(parse_rate), default=0.0, metavar="R", help="frames per second (default: as fast as possible)")
-    p.add_argument("--channel", type=channel, default=0, help="channel of the frames (default 0)")
-    p.add_argument("--server", action="store_true", help="listen on HOST:PORT instead of connecting")
+    add_endpoint(p, "the stream server", server_flag=True)
+    p.add_argument("--size", required=True, type=argtype(_frame_size), metavar="N",
+                   help="frame size in bytes, e.g. 1500, 0x400, 4k (= 4096), 1M (required)")
+    p.add_argument("--count", type=count, default=1, metavar="M", help="stop after sending M frames (default 1; 0: "
+                   "until Ctrl-C)")
+    p.add_argument("--rate", type=argtype(parse_rate), default=0.0, metavar="R", help=RATE_HELP)
+    add_channel_options(p, send=True)
+    p.add_argument("--server", action="store_true", help=SERVER_HELP)
     p.add_argument("--expect-echo", action="store_true", help="wait for every frame to come back and check it")
-    p.add_argument("--timeout", type=seconds, default=5.0, help="seconds to wait for the server and for echoes (default 5)")
-    add_prbs_options(p, "send Rogue's PRBS frames (what rogue.utilities.Prbs and firmware PRBS checkers verify)")
+    add_timeout(p)
+    add_prbs_options(p)
     add_client_options(p, with_server_flag=True)
     add_server_options(p, with_server_flag=True)
     p.set_defaults(func=cmd_send)

@@ -1,6 +1,7 @@
-"""Rogue's interfaces: ``stream`` (frames) and ``memory`` (register transactions).
+"""Rogue's interfaces: ``stream`` (frames), ``memory`` (register transactions), and
+the remote interface of a pyrogue tree, ``ZmqServer`` and ``ZmqClient``.
 
-Both are attributes after ``import rogue`` (or ``import rogue.interfaces``),
+All are attributes after ``import rogue`` (or ``import rogue.interfaces``),
 imported on first use, as in C++ Rogue.
 """
 
@@ -10,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from .. import _exports
 
-__all__ = ["memory", "stream"]
+__all__ = ["ZmqClient", "ZmqServer", "memory", "stream"]
 
 if TYPE_CHECKING:
     from . import memory, stream

@@ -147,7 +147,7 @@ class TcpServer(BridgeEnd, Master):
 
     def _get_timeout(self) -> float:
         """The timeout of a new transaction, in seconds (``_setTimeout``)."""
-        return self._timeout
+        return self._Master__timeout  # type: ignore[attr-defined, no-any-return]
 
     def _wake_io(self) -> None:
         """Called when a transaction finishes: wake the I/O thread unless it is the caller."""
@@ -175,7 +175,7 @@ class TcpServer(BridgeEnd, Master):
         had_peer = self._push_peers.peers > 0
         if had_peer:
             self._reply_gave_up = False
-        end = 0.0 if self._reply_gave_up else monotonic() + self._timeout
+        end = 0.0 if self._reply_gave_up else monotonic() + self._get_timeout()
         while self._running and monotonic() < end:
             if push.poll(_POLL_MS, zmq.POLLOUT):
                 try:

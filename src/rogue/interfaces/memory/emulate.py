@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 
+from ..._logging import Logging
 from ._types import POST as _POST
 from ._types import READ as _READ
 from ._types import VERIFY as _VERIFY
@@ -15,6 +17,8 @@ __all__ = ["Emulate"]
 
 _PAGE = 0x1000
 _ZEROS = memoryview(bytes(_PAGE))
+_DEBUG = logging.DEBUG
+_log = Logging.create("memory.Emulate")  # one logger for every instance, as Rogue's name
 
 
 class Emulate(Slave):
@@ -25,13 +29,16 @@ class Emulate(Slave):
     pages. As in Rogue there is no alignment or size check (``minAccess`` /
     ``maxAccess`` are only reported to masters); unlike Rogue, a transaction
     type other than Read/Write/Post/Verify fails instead of being read.
-    Thread-safe: one lock serialises accesses.
+    Thread-safe: one lock serialises accesses. Logs Rogue's debug line
+    ("Allocating block at 0x...") on logger ``pyrogue.memory.Emulate`` when it
+    allocates a page.
     """
 
     def __init__(self, minAccess: int = 4, maxAccess: int = 0xFFFFFFFF) -> None:
         super().__init__(minAccess, maxAccess)
-        self._pages: dict[int, bytearray] = {}
-        self._mem_lock = threading.Lock()
+        # Mangled names: subclasses own the plain ones.
+        self.__pages: dict[int, bytearray] = {}
+        self.__lock = threading.Lock()
 
     def _doTransaction(self, transaction: Transaction) -> None:
         """Execute ``transaction`` against the emulated memory."""
@@ -45,9 +52,9 @@ class Emulate(Slave):
             return  # already finished elsewhere
         addr = transaction._address
         size = transaction._size
-        pages = self._pages
+        pages = self.__pages
         pos = 0
-        with self._mem_lock:
+        with self.__lock:
             while pos < size:
                 base = addr & ~(_PAGE - 1)
                 off = addr - base
@@ -56,6 +63,9 @@ class Emulate(Slave):
                 if write:
                     if page is None:
                         page = pages[base] = bytearray(_PAGE)
+                        if _log.isEnabledFor(_DEBUG):
+                            _log.debug("Allocating block at 0x%x. Total Blocks %i, Total Size = %i",
+                                       base, len(pages), len(pages) * _PAGE)
                     page[off:off + n] = view[pos:pos + n]
                 elif page is None:
                     view[pos:pos + n] = _ZEROS[:n]
@@ -67,4 +77,4 @@ class Emulate(Slave):
 
     def _pageCount(self) -> int:
         """Number of 4 KiB pages allocated so far (for tests and diagnostics)."""
-        return len(self._pages)
+        return len(self.__pages)

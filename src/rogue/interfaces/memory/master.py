@@ -50,21 +50,23 @@ class Master:
     def __init__(self) -> None:
         from .slave import Slave
 
+        # State under mangled names (``_Master__...``): pyrogue's Device/Root and user
+        # subclasses own every plain attribute name (``_timeout``, ``_slave``, ``_error``...).
         # Rogue's unconnected placeholder: it fails every transaction.
-        self._slave: Any = Slave(4, 0)
-        self._trans: dict[int, Transaction] = {}
-        self._error = ""
-        self._timeout = 1.0
-        self._mlog = Logging.create("memory.Master")
+        self.__slave: Any = Slave(4, 0)
+        self.__trans: dict[int, Transaction] = {}
+        self.__error = ""
+        self.__timeout = 1.0
+        self.__log = Logging.create("memory.Master")
 
     # -- connection ------------------------------------------------------------
     def _setSlave(self, slave: "Slave") -> None:
         """Attach the memory slave that receives this master's transactions."""
-        self._slave = _as_slave(slave)
+        self.__slave = _as_slave(slave)
 
     def _getSlave(self) -> "Slave":
         """The attached slave (an unconnected placeholder until ``_setSlave``)."""
-        return self._slave  # type: ignore[no-any-return]
+        return self.__slave  # type: ignore[no-any-return]
 
     def __rshift__(self, other: Any) -> Any:
         """``master >> slave``: attach ``slave`` and return it (for chains)."""
@@ -74,39 +76,39 @@ class Master:
     # -- queries travelling down the chain ---------------------------------------
     def _reqSlaveId(self) -> int:
         """Id of the slave at the end of the chain."""
-        return int(self._slave._doSlaveId())
+        return int(self.__slave._doSlaveId())
 
     def _reqSlaveName(self) -> str:
         """Name of the slave at the end of the chain."""
-        return str(self._slave._doSlaveName())
+        return str(self.__slave._doSlaveName())
 
     def _reqMinAccess(self) -> int:
         """Minimum access size in bytes of the bus below."""
-        return int(self._slave._doMinAccess())
+        return int(self.__slave._doMinAccess())
 
     def _reqMaxAccess(self) -> int:
         """Maximum access size in bytes of the bus below."""
-        return int(self._slave._doMaxAccess())
+        return int(self.__slave._doMaxAccess())
 
     def _reqAddress(self) -> int:
         """Base address of this master on the bus below (the Hub offsets)."""
-        return int(self._slave._doAddress())
+        return int(self.__slave._doAddress())
 
     # -- errors and timeout --------------------------------------------------------
     def _getError(self) -> str:
         """Error text of the last failed transaction waited for, ``""`` if none since ``_clearError``."""
-        return self._error
+        return self.__error
 
     def _clearError(self) -> None:
         """Forget the error text."""
-        self._error = ""
+        self.__error = ""
 
     def _setTimeout(self, timeout: int) -> None:
         """Set the timeout of later transactions in microseconds (0 leaves it unchanged)."""
         if timeout < 0:
             raise GeneralError("memory.Master._setTimeout", f"timeout {timeout} us is negative")
         if timeout:
-            self._timeout = timeout / 1e6
+            self.__timeout = timeout / 1e6
 
     # -- transactions (hot path) -------------------------------------------------------
     def _reqTransaction(self, address: int, data: Any, size: int = 0, offset: int = 0, type: int = _READ) -> int:
@@ -134,16 +136,16 @@ class Master:
             )
         if offset or size != length:
             mv = mv[offset:offset + size]
-        tran = Transaction(address, mv, size, type, self._timeout)
+        tran = Transaction(address, mv, size, type, self.__timeout)
         tid = tran._id
-        self._trans[tid] = tran
-        log = self._mlog
+        self.__trans[tid] = tran
+        log = self.__log
         if log.isEnabledFor(_DEBUG):
             log.debug("Request transaction type=%i id=%i address=0x%x size=%i", type, tid, address, size)
         try:
-            self._slave._doTransaction(tran)
+            self.__slave._doTransaction(tran)
         except Exception as exc:  # a slave's bug must not escape into the caller's thread
-            log.error("Exception in _doTransaction of %r for transaction %i", self._slave, tid, exc_info=True)
+            log.error("Exception in _doTransaction of %r for transaction %i", self.__slave, tid, exc_info=True)
             tran._complete(None, str(exc) or exc.__class__.__name__)
         # The timer starts once the slave has taken the transaction (as in Rogue).
         tran._deadline = monotonic() + tran._timeout
@@ -151,25 +153,25 @@ class Master:
 
     def _waitTransaction(self, id: int = 0) -> None:
         """Wait until transaction ``id`` (0: every outstanding one of this master) finishes or times out."""
-        trans = self._trans
+        trans = self.__trans
         if id:
             tran = trans.pop(id, None)
             if tran is not None:
-                self._finish(tran)
+                self.__finish(tran)
             return
         while trans:
             try:
                 tran = trans.popitem()[1]  # atomic under the GIL
             except KeyError:
                 break
-            self._finish(tran)
+            self.__finish(tran)
 
-    def _finish(self, tran: Transaction) -> None:
+    def __finish(self, tran: Transaction) -> None:
         err = tran._wait()
         tran._view = None  # release the caller's buffer, as Rogue does after the wait
         if err:
-            self._error = err
-            log = self._mlog
+            self.__error = err
+            log = self.__log
             if log.isEnabledFor(_DEBUG):
                 log.debug("Transaction id=%i failed: %s", tran._id, err)
 

@@ -38,34 +38,36 @@ class Slave:
     """
 
     def __init__(self, minAccess: int, maxAccess: int) -> None:
-        self._min = int(minAccess)
-        self._max = int(maxAccess)
-        self._slave_id = next(_slave_ids)
-        self._name = f"Unnamed_{self._slave_id}"
-        self._pending: dict[int, Transaction] = {}
-        self._pending_lock = threading.Lock()
-        self._prune_at = 64
+        # State under mangled names (``_Slave__...``, distinct from the stream Slave's):
+        # pyrogue's Device and user subclasses own every plain attribute name (``_name``...).
+        self.__min = int(minAccess)
+        self.__max = int(maxAccess)
+        self.__id = next(_slave_ids)
+        self.__name = f"Unnamed_{self.__id}"
+        self.__pending: dict[int, Transaction] = {}
+        self.__pendingLock = threading.Lock()
+        self.__pruneAt = 64
 
     # -- description -------------------------------------------------------------
     def setName(self, name: str) -> None:
         """Set the name reported to masters (``_reqSlaveName``)."""
-        self._name = str(name)
+        self.__name = str(name)
 
     def _doSlaveId(self) -> int:
         """Unique id of this slave (answers a master's ``_reqSlaveId``)."""
-        return self._slave_id
+        return self.__id
 
     def _doSlaveName(self) -> str:
         """Name of this slave (answers a master's ``_reqSlaveName``)."""
-        return self._name
+        return self.__name
 
     def _doMinAccess(self) -> int:
         """Minimum access size in bytes (answers ``_reqMinAccess``)."""
-        return self._min
+        return self.__min
 
     def _doMaxAccess(self) -> int:
         """Maximum access size in bytes (answers ``_reqMaxAccess``)."""
-        return self._max
+        return self.__max
 
     def _doAddress(self) -> int:
         """Base address of this slave (answers ``_reqAddress``); 0 for a plain slave."""
@@ -78,19 +80,19 @@ class Slave:
 
     def _addTransaction(self, transaction: Transaction) -> None:
         """Keep ``transaction`` in flight for completion later (see ``_getTransaction``)."""
-        with self._pending_lock:
-            pending = self._pending
+        with self.__pendingLock:
+            pending = self.__pending
             pending[transaction._id] = transaction
-            if len(pending) >= self._prune_at:
+            if len(pending) >= self.__pruneAt:
                 # Drop finished/expired ones now and then (amortised, not on every call).
                 for tid in [t for t, tr in pending.items() if tr.expired()]:
                     del pending[tid]
-                self._prune_at = max(64, 2 * len(pending))
+                self.__pruneAt = max(64, 2 * len(pending))
 
     def _getTransaction(self, id: int) -> Transaction | None:
         """Take the in-flight transaction ``id`` back (``None`` if unknown or already taken)."""
-        with self._pending_lock:
-            return self._pending.pop(id, None)
+        with self.__pendingLock:
+            return self.__pending.pop(id, None)
 
     def _stop(self) -> None:
         """Stop the slave (the base class holds no threads or sockets)."""

@@ -242,8 +242,8 @@ class TcpCore(BridgeEnd, StreamStats, Master, Slave):
         def step() -> None:
             nonlocal poll_ms
             if not grace.reading:
-                if grace.step(bool(self._slaves), time.monotonic()):
-                    if not self._slaves:
+                if grace.step(self._slaveCount() > 0, time.monotonic()):
+                    if not self._slaveCount():
                         self._log.debug("No slave attached after %.1f s: received frames are dropped", ATTACH_GRACE_S)
                     poller.register(pull, zmq.POLLIN)
                     poll_ms = _IDLE_MS

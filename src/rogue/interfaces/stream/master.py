@@ -23,33 +23,35 @@ class Master:
     """
 
     def __init__(self) -> None:
-        self._slaves: tuple[Slave, ...] = ()
-        self._slaves_rev: tuple[Slave, ...] = ()
-        self._slave_lock = threading.Lock()
+        # State under mangled names (``_Master__...``, distinct from the memory Master's, as
+        # one object may be both): pyrogue and user subclasses own every plain attribute name.
+        self.__slaves: tuple[Slave, ...] = ()
+        self.__slavesRev: tuple[Slave, ...] = ()
+        self.__slaveLock = threading.Lock()
 
     def _addSlave(self, slave: "Slave") -> None:
         """Attach ``slave``; the first one attached is the primary."""
         if not hasattr(slave, "_acceptFrame"):
             raise GeneralError("Master._addSlave", f"{slave!r} is not a stream slave")
-        with self._slave_lock:
+        with self.__slaveLock:
             # Tuples are replaced, never mutated, so _sendFrame iterates without a lock.
-            self._slaves = self._slaves + (slave,)
-            self._slaves_rev = tuple(reversed(self._slaves))
+            self.__slaves = self.__slaves + (slave,)
+            self.__slavesRev = tuple(reversed(self.__slaves))
 
     def _slaveCount(self) -> int:
         """Number of attached slaves."""
-        return len(self._slaves)
+        return len(self.__slaves)
 
     def _reqFrame(self, size: int, zeroCopyEn: bool = True) -> Frame:
         """A new frame of capacity >= ``size`` and payload 0, from the primary slave's pool."""
-        slaves = self._slaves
+        slaves = self.__slaves
         if slaves:
             return slaves[0]._acceptReq(int(size), bool(zeroCopyEn))
         return Frame(int(size))
 
     def _sendFrame(self, frame: Frame) -> None:
         """Give ``frame`` to every slave, the most recently attached first, the primary last."""
-        for slave in self._slaves_rev:
+        for slave in self.__slavesRev:
             slave._acceptFrame(frame)
 
     def _stop(self) -> None:

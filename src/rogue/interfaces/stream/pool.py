@@ -34,18 +34,19 @@ class Pool:
     """
 
     def __init__(self) -> None:
-        self._fixed_size = 0
-        self._pool_size = 0
+        # State under mangled names (``_Pool__...``): subclasses own every plain attribute name.
+        self.__fixedSize = 0
+        self.__poolSize = 0
         # One entry per frame in use; set.add/discard are atomic, so the hot path takes no lock
         # (a frame freed by the GC in any thread returns its lease), and the counts are summed on demand.
-        self._leases: set[_Lease] = set()
+        self.__leases: set[_Lease] = set()
 
     def _acceptReq(self, size: int, zeroCopyEn: bool) -> Frame:
         """A new frame able to hold ``size`` bytes (payload 0), for a master's ``_reqFrame``."""
         size = int(size)
         if size < 0:
             raise GeneralError("Pool::acceptReq", f"frame size {size} is negative")
-        fixed = self._fixed_size
+        fixed = self.__fixedSize
         if size == 0:
             return Frame(0)  # no buffer (Rogue allocates buffers until the size is covered)
         if fixed:
@@ -55,38 +56,38 @@ class Pool:
         else:
             count, capacity, nbytes = 1, size, size
         frame = Frame(capacity)
-        lease = _Lease(frame, self._leases.discard)  # Rogue's retBuffer: the frame's buffers return when it is freed
+        lease = _Lease(frame, self.__leases.discard)  # Rogue's retBuffer: the frame's buffers return when it is freed
         lease.nbytes = nbytes
         lease.count = count
-        self._leases.add(lease)
+        self.__leases.add(lease)
         return frame
 
     def getAllocCount(self) -> int:
         """Buffers allocated by this pool and still in use (by frames not yet freed)."""
-        return sum(lease.count for lease in list(self._leases))
+        return sum(lease.count for lease in list(self.__leases))
 
     def getAllocBytes(self) -> int:
         """Bytes allocated by this pool and still in use."""
-        return sum(lease.nbytes for lease in list(self._leases))
+        return sum(lease.nbytes for lease in list(self.__leases))
 
     def setFixedSize(self, size: int) -> None:
         """Allocate buffers of ``size`` bytes each, as many as a frame needs (0: one buffer of the asked size)."""
         size = int(size)
         if size < 0:
             raise GeneralError("Pool::setFixedSize", f"size {size} is negative")
-        self._fixed_size = size
+        self.__fixedSize = size
 
     def getFixedSize(self) -> int:
         """The fixed buffer size (0: none)."""
-        return self._fixed_size
+        return self.__fixedSize
 
     def setPoolSize(self, size: int) -> None:
         """Set how many freed fixed-size buffers Rogue keeps for reuse (recorded; Python recycles memory here)."""
         size = int(size)
         if size < 0:
             raise GeneralError("Pool::setPoolSize", f"size {size} is negative")
-        self._pool_size = size
+        self.__poolSize = size
 
     def getPoolSize(self) -> int:
         """The pool depth set with :meth:`setPoolSize`."""
-        return self._pool_size
+        return self.__poolSize

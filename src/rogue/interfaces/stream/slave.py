@@ -24,36 +24,38 @@ class Slave(Pool):
 
     def __init__(self) -> None:
         Pool.__init__(self)
-        self._count_lock = threading.Lock()
-        self._frame_count = 0
-        self._byte_count = 0
-        self._debug_bytes = 0
-        self._debug_log: Any = None
+        # State under mangled names (``_Slave__...``, distinct from the memory Slave's, as one
+        # object may be both): pyrogue and user subclasses own every plain attribute name.
+        self.__countLock = threading.Lock()
+        self.__frameCount = 0
+        self.__byteCount = 0
+        self.__debugBytes = 0
+        self.__debugLog: Any = None
 
     # -- receiving -----------------------------------------------------------
     def _acceptFrame(self, frame: Frame) -> None:
         """Receive one frame: the base class counts it and logs it after ``setDebug``."""
-        with self._count_lock:
-            self._frame_count += 1
-            self._byte_count += frame._payload
-        log = self._debug_log
+        with self.__countLock:
+            self.__frameCount += 1
+            self.__byteCount += frame._payload
+        log = self.__debugLog
         if log is not None:
-            n = min(self._debug_bytes, frame._payload)
+            n = min(self.__debugBytes, frame._payload)
             data = " ".join(f"0x{b:02x}" for b in memoryview(frame._buf)[:n])
             log.critical("Got Size: %d, Error: %d, Data: %s", frame._payload, frame._error, data)
 
     def setDebug(self, maxBytes: int, name: str) -> None:
         """Log every frame received by the base ``_acceptFrame`` (size, error, first ``maxBytes`` bytes)."""
-        self._debug_bytes = int(maxBytes)
-        self._debug_log = Logging.create(name)
+        self.__debugBytes = int(maxBytes)
+        self.__debugLog = Logging.create(name)
 
     def getFrameCount(self) -> int:
         """Frames received by the base ``_acceptFrame``."""
-        return self._frame_count
+        return self.__frameCount
 
     def getByteCount(self) -> int:
         """Payload bytes received by the base ``_acceptFrame``."""
-        return self._byte_count
+        return self.__byteCount
 
     def _stop(self) -> None:
         """Stop the slave (release its resources; the base class holds none)."""

@@ -71,15 +71,15 @@ class SrpV3(StreamMaster, StreamSlave, MemorySlave):
         address = tran.address()
         size = tran.size()
         ttype = tran.type()
-        mn = self._min
+        mn = MIN_SIZE
         if address % mn:
             tran.error(f"Transaction address 0x{address:x} is not aligned to min size {mn}")
             return
         if size % mn or size < mn:
             tran.error(f"Transaction size 0x{size:x} is not aligned to min size {mn}")
             return
-        if size > self._max:
-            tran.error(f"Transaction size 0x{size:x} exceeds max size {self._max}")
+        if size > MAX_SIZE:
+            tran.error(f"Transaction size 0x{size:x} exceeds max size {MAX_SIZE}")
             return
         w0 = self._word0.get(ttype)
         if w0 is None:

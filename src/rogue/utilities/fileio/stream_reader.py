@@ -5,7 +5,8 @@ flags, error and channel; records of size 1..4 (no payload) are skipped; a
 size of 0 ends reading; a record cut short by the end of the file is sent with
 error 0x1 and no payload, and ends reading. Unlike Rogue, a file name without
 a ``.`` is fine, a cut record or a zero size is logged once with its offset,
-and ``close()`` stops within one record.
+a file whose very first record is cut (a text file, another format) sends
+nothing, as ``FileReader`` does, and ``close()`` stops within one record.
 """
 
 from __future__ import annotations
@@ -175,6 +176,11 @@ class StreamReader(ris.Master):
                 # Rogue ends such a file quietly (its size word is incomplete) and reads on.
                 self._log.warning("%s: %s; going on with the next file", path, p.message)
                 return True
+            if p.kind == "truncated record" and p.offset == 0:
+                # Not one complete record: a text file or another format, not a cut recording. FileReader and
+                # rogue-bridge play give nothing for it; Rogue's error-0x1 frame would invent one.
+                self._problem(f"{path}: not a Rogue data file ({p.message}); nothing sent")
+                return False
             self._problem(f"{path}: {p.message}")
             if p.kind == "truncated record" and run.is_set():
                 h = decode_header(view, p.offset)
