@@ -47,7 +47,7 @@ def open_socket(kind: int, url: str, bind: bool, name: str, addr: str, port: int
     ``prepare(sock)`` runs before bind/connect (security: ``rogue._security.SocketGuard.prepare``); when it returns
     something, that is the monitor to read: the ZAP service owns the real one
     and passes its events on. ``connect=False`` leaves a client socket unconnected.
-    ``heartbeat``: the bridge's link checking (``rogue._heartbeat``; PUSH and ROUTER
+    ``heartbeat``: the bridge's link checking (``rogue._transport.heartbeat``; PUSH and ROUTER
     send, PULL and DEALER receive). ``rcvtimeo``: ``RCVTIMEO`` in ms. ``routing_id``: a DEALER's ``ROUTING_ID``.
     """
     sock: Socket = context().socket(kind)
