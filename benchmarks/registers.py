@@ -1,13 +1,15 @@
 """pyrogue register access rates on whichever ``rogue`` core this Python imports (rogue-bridge or C++ Rogue).
 
 One harness for both cores, so their figures compare: ``python benchmarks/registers.py`` measures rogue-bridge
-(run from the repository root, or with rogue-bridge installed); ``~/.rogue-peer/rpy benchmarks/registers.py``
-measures C++ Rogue 6.15 with the same pyrogue (``--pyrogue DIR``, default ``../shared/peers`` beside the
-repository, is put first on the path for both). Prints one JSON object: calls per second of
+(this checkout's ``src``); ``~/.rogue-peer/rpy benchmarks/registers.py`` measures C++ Rogue 6.15 (an interpreter
+whose ``rogue`` is C++ Rogue's extension module), with the same pyrogue (``--pyrogue DIR``, default
+``shared/peers`` beside the repository, put first on the path for both). ``--core`` forces the choice. Prints
+one JSON object (``--json PATH``: also writes it there): calls per second of
 
 * ``local``: a pyrogue ``RemoteVariable`` on a Device whose ``memBase`` is an ``rim.Emulate`` in this process;
 * ``bridge``: the same Device across the memory bridge, ``rim.TcpClient`` here and ``rim.TcpServer >>
-  rim.Emulate`` in a second process of the same interpreter (the same core on both ends);
+  rim.Emulate`` in a second process: by default the same interpreter and core; ``--server-python CMD``
+  (``--server-core``) runs it on another, so the two clients can be measured against the same server;
 * ``engine``: the register engine alone, ``var._set(v, -1)`` / ``var._get(-1)`` (no transaction),
 
 each for a 32-bit ``UInt`` (``u32``) and a 16-element 32-bit ``UInt`` list (``list16``), ``get(read=True)`` and
@@ -19,8 +21,10 @@ interpreter, and prints both with their ratio.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
+import shlex
 import subprocess
 import sys
 import time
@@ -29,16 +33,47 @@ from typing import Any, Callable
 
 _REPO = Path(__file__).resolve().parents[1]
 _ADDR = 0x1000
+CORES = ("auto", "rogue-bridge", "installed")
+
+
+def pyrogue_dir() -> Path:
+    """``shared/peers`` beside the repository, or beside the folder holding it (a worktree in ``<repo>/../wt/NAME``)."""
+    for base in (_REPO.parent, _REPO.parent.parent):
+        if (base / "shared" / "peers" / "pyrogue" / "__init__.py").is_file():
+            return base / "shared" / "peers"
+    return _REPO.parent / "shared" / "peers"
+
+
+def choose_core(core: str) -> None:
+    """Make ``import rogue`` give the core asked for (before anything imports it).
+
+    ``rogue-bridge``: this checkout's ``src``, first on the path (ahead of an installed copy or of C++ Rogue);
+    ``installed``: whatever this interpreter imports; ``auto``: C++ Rogue when the interpreter's ``rogue`` is its
+    extension module (the ``rpy`` wrapper), else this checkout's rogue-bridge.
+    """
+    if core == "auto":
+        spec = importlib.util.find_spec("rogue")
+        cpp = spec is not None and str(spec.origin or "").endswith((".so", ".pyd"))
+        core = "installed" if cpp else "rogue-bridge"
+    if core == "rogue-bridge":
+        sys.path.insert(0, str(_REPO / "src"))
+
+
+def core_name() -> str:
+    """``C++ Rogue`` or ``rogue-bridge``: the core imported."""
+    import rogue
+
+    return "C++ Rogue" if str(getattr(rogue, "__file__", "")).endswith((".so", ".pyd")) else "rogue-bridge"
 
 
 def _serve(port: int) -> None:
-    """The far end of the bridge case: ``TcpServer >> Emulate`` until stdin closes."""
+    """The far end of the bridge case: ``TcpServer >> Emulate`` until stdin closes (Rogue's API only)."""
     import rogue.interfaces.memory as rim
 
     mem = rim.Emulate(4, 0x10000)
     srv = rim.TcpServer("127.0.0.1", port)
     srv >> mem
-    print("ready", flush=True)
+    print(f"ready {core_name()}", flush=True)
     sys.stdin.read()
     srv._stop()
 
@@ -130,14 +165,18 @@ def _engine_cases(root: Any) -> dict[str, Callable[[], Any]]:
     }
 
 
-def measure(count: int, repeats: int, sections: list[str]) -> dict[str, Any]:
-    """Every case of ``sections`` (local, bridge, engine) on this interpreter's core."""
+def measure(count: int, repeats: int, sections: list[str], server: list[str] | None = None,
+            server_core: str = "auto") -> dict[str, Any]:
+    """Every case of ``sections`` (local, bridge, engine) on this interpreter's core.
+
+    ``server``: the command of the interpreter running the bridge's far end (default: this one), which is told
+    ``--core server_core``.
+    """
     import rogue
     import rogue.interfaces.memory as rim
 
-    cpp = str(getattr(rogue, "__file__", "")).endswith(".so")  # C++ Rogue is one extension module
-    out: dict[str, Any] = {"core": "C++ Rogue" if cpp else "rogue-bridge",
-                           "rogue_version": rogue.Version.current(), "python": sys.version.split()[0]}
+    out: dict[str, Any] = {"core": core_name(), "rogue_version": rogue.Version.current(),
+                           "python": sys.version.split()[0]}
     if "local" in sections or "engine" in sections:
         root = _root(rim.Emulate(4, 0x10000))
         try:
@@ -149,12 +188,15 @@ def measure(count: int, repeats: int, sections: list[str]) -> dict[str, Any]:
             root.stop()
     if "bridge" in sections:
         port = _free_port_pair()
-        srv = subprocess.Popen([sys.executable, __file__, "--serve", str(port)], stdin=subprocess.PIPE,
-                               stdout=subprocess.PIPE, env=os.environ.copy(), text=True)
+        cmd = [*(server or [sys.executable]), __file__, "--core", server_core, "--serve", str(port)]
+        srv = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=os.environ.copy(), text=True)
         try:
             # C++ Rogue prints a banner line on import: read up to the server's own word.
-            if srv.stdout is None or not any(line.strip() == "ready" for line in iter(srv.stdout.readline, "")):
-                raise RuntimeError("the bridge server did not start")
+            ready = next((ln for ln in iter(srv.stdout.readline, "") if ln.startswith("ready ")), None) \
+                if srv.stdout else None
+            if ready is None:
+                raise RuntimeError(f"the bridge server did not start: {shlex.join(cmd)}")
+            out["server_core"] = ready.split(" ", 1)[1].strip()
             client = rim.TcpClient("127.0.0.1", port)
             root = _root(client)
             try:
@@ -175,20 +217,31 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--count", type=int, default=5000, help="calls per run (default 5000)")
     ap.add_argument("--repeats", type=int, default=3, help="runs per case, the best is kept (default 3)")
     ap.add_argument("--sections", default="local,bridge,engine", help="comma-separated: local, bridge, engine")
-    ap.add_argument("--pyrogue", default=str(_REPO.parent / "shared" / "peers"),
-                    help="folder holding the pyrogue package (default ../shared/peers)")
+    ap.add_argument("--pyrogue", default=str(pyrogue_dir()),
+                    help="folder holding the pyrogue package (default: shared/peers beside the repository)")
+    ap.add_argument("--core", choices=CORES, default="auto",
+                    help="rogue-bridge (this checkout), installed (this interpreter's rogue) or auto (C++ Rogue when "
+                         "this interpreter imports it, else this checkout; the default)")
+    ap.add_argument("--server-python", metavar="CMD", help="interpreter command running the bridge's server, e.g. "
+                    "~/.rogue-peer/rpy (default: this one)")
+    ap.add_argument("--server-core", choices=CORES, default="auto", help="--core of the server (default auto)")
+    ap.add_argument("--json", metavar="PATH", help="also write the JSON to PATH")
     ap.add_argument("--serve", type=int, metavar="PORT", help=argparse.SUPPRESS)
     opts = ap.parse_args(argv)
-    if (Path(opts.pyrogue) / "pyrogue").is_dir():  # the same pyrogue on both cores
-        sys.path.insert(0, opts.pyrogue)
-    try:
-        import rogue  # noqa: F401 - whichever core is installed (C++ Rogue's wrapper puts its own first)
-    except ImportError:
-        sys.path.insert(0, str(_REPO / "src"))  # rogue-bridge from this checkout
+    choose_core(opts.core)
     if opts.serve:
         _serve(opts.serve)
         return 0
-    print(json.dumps(measure(opts.count, opts.repeats, opts.sections.split(",")), indent=1))
+    if not (Path(opts.pyrogue) / "pyrogue" / "__init__.py").is_file():
+        print(f"no pyrogue at {opts.pyrogue} (give --pyrogue DIR)", file=sys.stderr)
+        return 2
+    sys.path.insert(0, opts.pyrogue)  # the same pyrogue on both cores (ahead of C++ Rogue's own copy)
+    server = shlex.split(opts.server_python) if opts.server_python else None
+    result = measure(opts.count, opts.repeats, opts.sections.split(","), server, opts.server_core)
+    text = json.dumps(result, indent=1)
+    if opts.json:
+        Path(opts.json).write_text(text)
+    print(text)
     return 0
 
 
