@@ -288,13 +288,20 @@ class Rig:
     def __init__(self, log: Path) -> None:
         self.threads_before = set(threading.enumerate())
         self.log = log
+        self.root: Any = None
+        self.client: rim.TcpClient | None = None
+        self.raw_client: rim.TcpClient | None = None
         self.server, self.port, raw_port = self._start_hardware()
-        self.client = rim.TcpClient(HOST, self.port)
-        self.root = build_root(self.client)
-        self.raw_client = rim.TcpClient(HOST, raw_port)
-        self.raw = RawBus()
-        self.raw >> self.raw_client
-        self.root.start()
+        try:
+            self.client = rim.TcpClient(HOST, self.port)
+            self.root = build_root(self.client)
+            self.raw_client = rim.TcpClient(HOST, raw_port)
+            self.raw = RawBus()
+            self.raw >> self.raw_client
+            self.root.start()
+        except BaseException:
+            self.close()
+            raise
 
     def _start_hardware(self) -> tuple[subprocess.Popen[str], int, int]:
         for _ in range(3):  # a port found free may be taken before the child binds it
@@ -314,9 +321,11 @@ class Rig:
 
     def close(self) -> None:
         """Stop the Root, the raw view and the hardware process (each once)."""
-        if self.root.running:
-            self.root.stop()
-        self.raw_client._stop()
+        if self.root is not None and self.root.running:
+            self.root.stop()  # stops its client too (an interface it manages)
+        for c in (self.client, self.raw_client):
+            if c is not None:
+                c._stop()  # a second _stop does nothing
         if self.server.poll() is None:
             assert self.server.stdin is not None
             self.server.stdin.close()
@@ -388,7 +397,9 @@ def test_hardware_gone_times_out_and_the_root_stops(rig: Rig, quiet: None) -> No
         rig.server.kill()  # SIGKILL ends a stopped process too
         rig.server.wait(HANG_S)
     assert TIMEOUT * 0.9 <= waited < TIMEOUT + HANG_S, waited  # the Root's timeout, not pyrogue's default
-    wait_until(lambda: not rig.client.isConnected(), what="the client to see the link gone")
+    client = rig.client
+    assert client is not None
+    wait_until(lambda: not client.isConnected(), what="the client to see the link gone")
     with pytest.raises(GeneralError, match="^" + where + rf"memory server at {HOST}:{rig.port} is not connected: "):
         returns(scratch.get)  # known down: fails at once, nothing sent (Rogue would wait for its timeout)
     returns(rig.close, HANG_S, "Root.stop")
