@@ -24,7 +24,7 @@ from .registers import pyrogue_dir
 SCRIPT = Path(__file__).with_name("registers.py")
 GOALS = {"local": 0.7, "bridge": 0.95}
 SECTIONS = ("local", "bridge", "engine")
-COUNT, QUICK_COUNT = 5000, 200
+SECONDS, QUICK_SECONDS = 0.5, 0.02  # each case's timed run
 PEER_ENV = "ROGUE_PEER_PYTHON"
 OURS, CPP = "rogue-bridge", "C++ Rogue"
 #: (row name, client, server, sections): the client/server pairs measured in every repetition.
@@ -34,12 +34,12 @@ COMBOS = ((OURS, "ours", "ours", SECTIONS), (CPP, "peer", "peer", SECTIONS),
 
 
 def _run(client: list[str], client_core: str, server: list[str], server_core: str, sections: tuple[str, ...],
-         count: int, peers: Path) -> dict[str, Any]:
+         seconds: float, peers: Path) -> dict[str, Any]:
     """One run of ``registers.py`` (its own processes); its JSON."""
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "registers.json"
         cmd = [*client, str(SCRIPT), "--core", client_core, "--server-python", shlex.join(server),
-               "--server-core", server_core, "--sections", ",".join(sections), "--count", str(count),
+               "--server-core", server_core, "--sections", ",".join(sections), "--seconds", str(seconds),
                "--repeats", "1", "--pyrogue", str(peers), "--json", str(out)]
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
         if proc.returncode != 0 or not out.exists():
@@ -56,19 +56,19 @@ def run(quick: bool, reps: int) -> dict[str, Any]:
     peer_cmd = shlex.split(os.path.expanduser(peer)) if peer else []
     python = {"ours": ([sys.executable], "rogue-bridge"), "peer": (peer_cmd, "installed")}
     combos = [c for c in COMBOS if peer_cmd or "peer" not in c[1:3]]
-    count = QUICK_COUNT if quick else COUNT
+    seconds = QUICK_SECONDS if quick else SECONDS
     best: dict[str, dict[str, dict[str, float]]] = {}
     runs: dict[str, list[dict[str, Any]]] = {}
     for _ in range(reps):
         for name, client, server, sections in combos:
-            res = _run(*python[client], python[server][0], python[server][1], sections, count, peers)
+            res = _run(*python[client], python[server][0], python[server][1], sections, seconds, peers)
             runs.setdefault(name, []).append(res)
             for section in sections:
                 for case, rate in res[section].items():
                     cell = best.setdefault(name, {}).setdefault(section, {})
                     cell[case] = max(cell.get(case, 0.0), rate)
         print(f"registers: repetition done ({', '.join(n for n, *_ in combos)})", file=sys.stderr, flush=True)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for section in SECTIONS:
         for case, ours in best[OURS][section].items():
             cpp = best.get(CPP, {}).get(section, {}).get(case)
@@ -81,7 +81,7 @@ def run(quick: bool, reps: int) -> dict[str, Any]:
                for r in rows if r["ratio"] is not None and r["section"] in GOALS]
     versions = {name: {k: rs[0].get(k) for k in ("core", "rogue_version", "python", "server_core")}
                 for name, rs in runs.items()}
-    return {"peer": peer or None, "count": count, "rows": rows, "crossed": crossed, "targets": targets,
+    return {"peer": peer or None, "seconds": seconds, "rows": rows, "crossed": crossed, "targets": targets,
             "runs": versions,
             "note": None if peer else f"C++ Rogue not measured: set {PEER_ENV} to its interpreter "
                                       "(e.g. ~/.rogue-peer/rpy, built by shared/tools/build-rogue-peer.sh)"}

@@ -103,16 +103,29 @@ def _free_port_pair() -> int:
         raise RuntimeError("no free port pair")
 
 
-def _rate(fn: Callable[[], Any], count: int, repeats: int) -> float:
-    """Best calls per second of ``fn`` over ``repeats`` runs of ``count`` calls (after a short warm-up)."""
-    for _ in range(max(10, count // 20)):
+def _rate(fn: Callable[[], Any], seconds: float, repeats: int) -> float:
+    """Best calls per second of ``fn`` over ``repeats`` runs of at least ``seconds`` each (after a warm-up).
+
+    Timed runs, not a fixed count: a fast case (the engine alone: millions of calls a second) is measured as
+    long as a slow one, so a short hiccup of a shared machine cannot decide either.
+    """
+    clock = time.perf_counter
+    n, t0 = 0, clock()
+    while n < 20 or clock() - t0 < seconds / 10:
         fn()
+        n += 1
+    batch = max(1, int(n / (clock() - t0) / 100))  # ~10 ms of calls between looks at the clock
     best = 0.0
     for _ in range(repeats):
-        t0 = time.perf_counter()
-        for _ in range(count):
-            fn()
-        best = max(best, count / (time.perf_counter() - t0))
+        calls, t0 = 0, clock()
+        while True:
+            for _ in range(batch):
+                fn()
+            calls += batch
+            elapsed = clock() - t0
+            if elapsed >= seconds:
+                break
+        best = max(best, calls / elapsed)
     return round(best, 1)
 
 
@@ -165,7 +178,7 @@ def _engine_cases(root: Any) -> dict[str, Callable[[], Any]]:
     }
 
 
-def measure(count: int, repeats: int, sections: list[str], server: list[str] | None = None,
+def measure(seconds: float, repeats: int, sections: list[str], server: list[str] | None = None,
             server_core: str = "auto") -> dict[str, Any]:
     """Every case of ``sections`` (local, bridge, engine) on this interpreter's core.
 
@@ -181,9 +194,9 @@ def measure(count: int, repeats: int, sections: list[str], server: list[str] | N
         root = _root(rim.Emulate(4, 0x10000))
         try:
             if "local" in sections:
-                out["local"] = {k: _rate(fn, count, repeats) for k, fn in _cases(root).items()}
+                out["local"] = {k: _rate(fn, seconds, repeats) for k, fn in _cases(root).items()}
             if "engine" in sections:
-                out["engine"] = {k: _rate(fn, count * 5, repeats) for k, fn in _engine_cases(root).items()}
+                out["engine"] = {k: _rate(fn, seconds, repeats) for k, fn in _engine_cases(root).items()}
         finally:
             root.stop()
     if "bridge" in sections:
@@ -200,7 +213,7 @@ def measure(count: int, repeats: int, sections: list[str], server: list[str] | N
             client = rim.TcpClient("127.0.0.1", port)
             root = _root(client)
             try:
-                out["bridge"] = {k: _rate(fn, count, repeats) for k, fn in _cases(root).items()}
+                out["bridge"] = {k: _rate(fn, seconds, repeats) for k, fn in _cases(root).items()}
             finally:
                 root.stop()
                 client._stop()
@@ -214,7 +227,7 @@ def measure(count: int, repeats: int, sections: list[str], server: list[str] | N
 def main(argv: list[str] | None = None) -> int:
     """Parse the options, put pyrogue on the path, measure, print JSON."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    ap.add_argument("--count", type=int, default=5000, help="calls per run (default 5000)")
+    ap.add_argument("--seconds", type=float, default=0.5, help="length of each timed run (default 0.5 s)")
     ap.add_argument("--repeats", type=int, default=3, help="runs per case, the best is kept (default 3)")
     ap.add_argument("--sections", default="local,bridge,engine", help="comma-separated: local, bridge, engine")
     ap.add_argument("--pyrogue", default=str(pyrogue_dir()),
@@ -237,7 +250,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     sys.path.insert(0, opts.pyrogue)  # the same pyrogue on both cores (ahead of C++ Rogue's own copy)
     server = shlex.split(opts.server_python) if opts.server_python else None
-    result = measure(opts.count, opts.repeats, opts.sections.split(","), server, opts.server_core)
+    result = measure(opts.seconds, opts.repeats, opts.sections.split(","), server, opts.server_core)
     text = json.dumps(result, indent=1)
     if opts.json:
         Path(opts.json).write_text(text)
