@@ -223,7 +223,7 @@ def main(argv: list[str] | None = None) -> int:
     fileio = _fileio.run(div, reps) if opts.only in (None, "fileio") else None
     if fileio:
         print("fileio done", file=sys.stderr, flush=True)
-    registers = _registers.run(opts.quick, reps) if opts.only in (None, "registers") else None
+    registers = _registers.run(opts.quick) if opts.only in (None, "registers") else None
     if stream:
         add_ratios(stream, [])
     if memory:

@@ -1,11 +1,13 @@
 """Registers section: pyrogue register access on rogue-bridge and, when ``ROGUE_PEER_PYTHON`` names a C++ Rogue
 interpreter (e.g. ``~/.rogue-peer/rpy``), on C++ Rogue, with the same pyrogue and the same harness
-(``registers.py``, each run in a process of its own).
+(``registers.py``).
 
-Each repetition runs, in turn: rogue-bridge (local, bridge, engine), C++ Rogue (the same), then the bridge case
-crossed, our client against C++ Rogue's server and C++ Rogue's client against ours; each case keeps its best
-run. Crossing says how much of a gap across the bridge is the client's and how much the server's. Targets
-(issue 24): rogue-bridge at least 0.7 of C++ Rogue's rate locally and 0.95 across the bridge.
+One ``registers.py --worker`` process per client/server pair stays up for the whole section: rogue-bridge (local,
+bridge, engine), C++ Rogue (the same), and the bridge case crossed, our client against C++ Rogue's server and
+C++ Rogue's client against ours. Each case is run on every pair in turn, seconds apart, ``reps`` times; each
+keeps its best run (a shared machine only ever slows a run down). Crossing says how much of a gap across the
+bridge is the client's and how much the server's. Targets (issue 24): rogue-bridge at least 0.7 of C++ Rogue's
+rate locally and 0.95 across the bridge.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ SCRIPT = Path(__file__).with_name("registers.py")
 GOALS = {"local": 0.7, "bridge": 0.95}
 SECTIONS = ("local", "bridge", "engine")
 SECONDS, QUICK_SECONDS = 0.5, 0.02  # each case's timed run
+REPS = 5  # runs of each case on each pair (1 with --quick)
 PEER_ENV = "ROGUE_PEER_PYTHON"
 OURS, CPP = "rogue-bridge", "C++ Rogue"
 #: (row name, client, server, sections): the client/server pairs measured in every repetition.
@@ -33,22 +36,53 @@ COMBOS = ((OURS, "ours", "ours", SECTIONS), (CPP, "peer", "peer", SECTIONS),
           ("C++ client, ours server", "peer", "ours", ("bridge",)))
 
 
-def _run(client: list[str], client_core: str, server: list[str], server_core: str, sections: tuple[str, ...],
-         seconds: float, peers: Path) -> dict[str, Any]:
-    """One run of ``registers.py`` (its own processes); its JSON."""
-    with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "registers.json"
-        cmd = [*client, str(SCRIPT), "--core", client_core, "--server-python", shlex.join(server),
-               "--server-core", server_core, "--sections", ",".join(sections), "--seconds", str(seconds),
-               "--repeats", "1", "--pyrogue", str(peers), "--json", str(out)]
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
-        if proc.returncode != 0 or not out.exists():
-            raise RuntimeError(f"{shlex.join(cmd)} failed ({proc.returncode}):\n{proc.stderr[-2000:]}")
-        return json.loads(out.read_text())
+class _Worker:
+    """``registers.py --worker`` in its own process (and its bridge server in another): one case per request."""
+
+    def __init__(self, name: str, client: list[str], client_core: str, server: list[str], server_core: str,
+                 sections: tuple[str, ...], peers: Path) -> None:
+        self.name = name
+        self.cmd = [*client, str(SCRIPT), "--worker", "--core", client_core, "--server-python",
+                    shlex.join(server), "--server-core", server_core, "--sections", ",".join(sections),
+                    "--pyrogue", str(peers)]
+        self.err = tempfile.TemporaryFile("w+")  # read only on failure: a pipe left unread could fill and block it
+        self.proc = subprocess.Popen(self.cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.err,
+                                     text=True, bufsize=1)
+        line = self._line("ready ")  # C++ Rogue prints a banner first
+        self.info: dict[str, Any] = json.loads(line[len("ready "):])
+
+    def _line(self, prefix: str) -> str:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            if line.startswith(prefix):
+                return line
+        self.proc.wait(30)
+        self.err.seek(0)
+        raise RuntimeError(f"registers worker {self.name} ended: {shlex.join(self.cmd)}\n{self.err.read()[-2000:]}")
+
+    def rate(self, section: str, case: str, seconds: float) -> float:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(f"{section}|{case}|{seconds}\n")
+        self.proc.stdin.flush()
+        return float(self._line("rate ").split()[1])
+
+    def close(self) -> None:
+        """End of input: the worker stops its Roots and its server and exits (killed if it hangs)."""
+        if self.proc.stdin and not self.proc.stdin.closed:
+            self.proc.stdin.close()
+        try:
+            self.proc.wait(60)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(30)
+        if self.proc.stdout:
+            self.proc.stdout.close()
+        self.err.close()
 
 
-def run(quick: bool, reps: int) -> dict[str, Any]:
-    """Every combination, ``reps`` times interleaved; the best rate of each case, the ratios and the targets."""
+def run(quick: bool) -> dict[str, Any]:
+    """Every case on every client/server pair, :data:`REPS` times, the pairs in turn for each case; the best rate
+    of each, the ratios and the targets."""
     peers = pyrogue_dir()
     if not (peers / "pyrogue" / "__init__.py").is_file():
         return {"skipped": f"pyrogue not present at {peers} (the project's shared/ folder is absent)"}
@@ -56,33 +90,41 @@ def run(quick: bool, reps: int) -> dict[str, Any]:
     peer_cmd = shlex.split(os.path.expanduser(peer)) if peer else []
     python = {"ours": ([sys.executable], "rogue-bridge"), "peer": (peer_cmd, "installed")}
     combos = [c for c in COMBOS if peer_cmd or "peer" not in c[1:3]]
-    seconds = QUICK_SECONDS if quick else SECONDS
-    best: dict[str, dict[str, dict[str, float]]] = {}
-    runs: dict[str, list[dict[str, Any]]] = {}
-    for _ in range(reps):
+    seconds, reps = (QUICK_SECONDS, 1) if quick else (SECONDS, REPS)
+    workers: list[_Worker] = []
+    rates: dict[str, dict[str, dict[str, list[float]]]] = {}  # pair -> section -> case -> every run
+    try:
         for name, client, server, sections in combos:
-            res = _run(*python[client], python[server][0], python[server][1], sections, seconds, peers)
-            runs.setdefault(name, []).append(res)
-            for section in sections:
-                for case, rate in res[section].items():
-                    cell = best.setdefault(name, {}).setdefault(section, {})
-                    cell[case] = max(cell.get(case, 0.0), rate)
-        print(f"registers: repetition done ({', '.join(n for n, *_ in combos)})", file=sys.stderr, flush=True)
+            workers.append(_Worker(name, *python[client], *python[server], sections, peers))
+        for rep in range(reps):
+            for section in SECTIONS:
+                for case in workers[0].info["cases"][section]:
+                    for w in workers:  # the pairs one after the other: seconds apart, under the same load
+                        if section in w.info["cases"]:
+                            runs = rates.setdefault(w.name, {}).setdefault(section, {}).setdefault(case, [])
+                            runs.append(w.rate(section, case, seconds))
+            if not quick:
+                print(f"registers: repetition {rep + 1} of {reps} done", file=sys.stderr, flush=True)
+    finally:
+        for w in workers:
+            w.close()
+    best = {name: {sec: {case: max(r) for case, r in cases.items()} for sec, cases in secs.items()}
+            for name, secs in rates.items()}
     rows: list[dict[str, Any]] = []
     for section in SECTIONS:
         for case, ours in best[OURS][section].items():
             cpp = best.get(CPP, {}).get(section, {}).get(case)
             rows.append({"section": section, "case": case, "rogue_bridge_per_s": ours, "cpp_rogue_per_s": cpp,
-                         "ratio": round(ours / cpp, 3) if cpp else None})
+                         "ratio": round(ours / cpp, 3) if cpp else None,
+                         "runs_rogue_bridge": rates[OURS][section][case],
+                         "runs_cpp_rogue": rates.get(CPP, {}).get(section, {}).get(case)})
     crossed = [{"case": case, **{name: best[name]["bridge"][case] for name, *_ in combos}}
                for case in best[OURS]["bridge"]]
     targets = [{"target": f"registers {r['section']} {r['case']} vs C++ Rogue", "measured": r["ratio"],
                 "goal": GOALS[r["section"]], "met": r["ratio"] >= GOALS[r["section"]]}
                for r in rows if r["ratio"] is not None and r["section"] in GOALS]
-    versions = {name: {k: rs[0].get(k) for k in ("core", "rogue_version", "python", "server_core")}
-                for name, rs in runs.items()}
-    return {"peer": peer or None, "seconds": seconds, "rows": rows, "crossed": crossed, "targets": targets,
-            "runs": versions,
+    return {"peer": peer or None, "seconds": seconds, "repetitions": reps, "rows": rows, "crossed": crossed, "targets": targets,
+            "pairs": {w.name: {k: v for k, v in w.info.items() if k != "cases"} for w in workers},
             "note": None if peer else f"C++ Rogue not measured: set {PEER_ENV} to its interpreter "
                                       "(e.g. ~/.rogue-peer/rpy, built by shared/tools/build-rogue-peer.sh)"}
 

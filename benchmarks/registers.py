@@ -21,6 +21,7 @@ interpreter, and prints both with their ratio.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.util
 import json
 import os
@@ -29,11 +30,13 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from collections.abc import Iterator
 from typing import Any, Callable
 
 _REPO = Path(__file__).resolve().parents[1]
 _ADDR = 0x1000
 CORES = ("auto", "rogue-bridge", "installed")
+Cases = dict[str, dict[str, Callable[[], Any]]]  # section -> case -> one call
 
 
 def pyrogue_dir() -> Path:
@@ -178,50 +181,72 @@ def _engine_cases(root: Any) -> dict[str, Callable[[], Any]]:
     }
 
 
-def measure(seconds: float, repeats: int, sections: list[str], server: list[str] | None = None,
-            server_core: str = "auto") -> dict[str, Any]:
-    """Every case of ``sections`` (local, bridge, engine) on this interpreter's core.
+@contextlib.contextmanager
+def _bench(sections: list[str], server: list[str] | None, server_core: str) -> Iterator[tuple[dict[str, Any], Cases]]:
+    """The Roots (and the bridge's server process) for ``sections``; this core's description and every case.
 
     ``server``: the command of the interpreter running the bridge's far end (default: this one), which is told
-    ``--core server_core``.
+    ``--core server_core``. Everything is stopped on exit.
     """
     import rogue
     import rogue.interfaces.memory as rim
 
-    out: dict[str, Any] = {"core": core_name(), "rogue_version": rogue.Version.current(),
-                           "python": sys.version.split()[0]}
-    if "local" in sections or "engine" in sections:
-        root = _root(rim.Emulate(4, 0x10000))
-        try:
+    info: dict[str, Any] = {"core": core_name(), "rogue_version": rogue.Version.current(),
+                            "python": sys.version.split()[0]}
+    cases: Cases = {}
+    with contextlib.ExitStack() as stack:
+        if "local" in sections or "engine" in sections:
+            root = _root(rim.Emulate(4, 0x10000))
+            stack.callback(root.stop)
             if "local" in sections:
-                out["local"] = {k: _rate(fn, seconds, repeats) for k, fn in _cases(root).items()}
+                cases["local"] = _cases(root)
             if "engine" in sections:
-                out["engine"] = {k: _rate(fn, seconds, repeats) for k, fn in _engine_cases(root).items()}
-        finally:
-            root.stop()
-    if "bridge" in sections:
-        port = _free_port_pair()
-        cmd = [*(server or [sys.executable]), __file__, "--core", server_core, "--serve", str(port)]
-        srv = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=os.environ.copy(), text=True)
-        try:
+                cases["engine"] = _engine_cases(root)
+        if "bridge" in sections:
+            port = _free_port_pair()
+            cmd = [*(server or [sys.executable]), __file__, "--core", server_core, "--serve", str(port)]
+            srv = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=os.environ.copy(),
+                                   text=True)
+            stack.callback(srv.wait, 30)
+            if srv.stdin:
+                stack.callback(srv.stdin.close)
             # C++ Rogue prints a banner line on import: read up to the server's own word.
             ready = next((ln for ln in iter(srv.stdout.readline, "") if ln.startswith("ready ")), None) \
                 if srv.stdout else None
             if ready is None:
                 raise RuntimeError(f"the bridge server did not start: {shlex.join(cmd)}")
-            out["server_core"] = ready.split(" ", 1)[1].strip()
+            info["server_core"] = ready.split(" ", 1)[1].strip()
             client = rim.TcpClient("127.0.0.1", port)
+            stack.callback(client._stop)
             root = _root(client)
-            try:
-                out["bridge"] = {k: _rate(fn, seconds, repeats) for k, fn in _cases(root).items()}
-            finally:
-                root.stop()
-                client._stop()
-        finally:
-            if srv.stdin:
-                srv.stdin.close()
-            srv.wait(30)
-    return out
+            stack.callback(root.stop)
+            cases["bridge"] = _cases(root)
+        yield info, cases
+
+
+def measure(seconds: float, repeats: int, sections: list[str], server: list[str] | None = None,
+            server_core: str = "auto") -> dict[str, Any]:
+    """Every case of ``sections`` (local, bridge, engine) on this interpreter's core, ``repeats`` runs each."""
+    with _bench(sections, server, server_core) as (info, cases):
+        for section in ("local", "engine", "bridge"):
+            if section in cases:
+                info[section] = {k: _rate(fn, seconds, repeats) for k, fn in cases[section].items()}
+    return info
+
+
+def work(sections: list[str], server: list[str] | None, server_core: str) -> None:
+    """Worker mode, for ``python -m benchmarks``: set up once, then measure one case per request.
+
+    Prints ``ready <JSON: the core's description and {section: [case, ...]}>``; then each stdin line
+    ``SECTION|CASE|SECONDS`` is answered with ``rate <calls per second>`` (one timed run). Ends at end of input.
+    Several workers (one per core) kept alive side by side let their runs of one case be interleaved seconds apart.
+    """
+    with _bench(sections, server, server_core) as (info, cases):
+        info["cases"] = {section: list(fns) for section, fns in cases.items()}
+        print("ready " + json.dumps(info), flush=True)
+        for line in sys.stdin:
+            section, case, seconds = line.rstrip("\n").split("|")
+            print(f"rate {_rate(cases[section][case], float(seconds), 1)}", flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -240,6 +265,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--server-core", choices=CORES, default="auto", help="--core of the server (default auto)")
     ap.add_argument("--json", metavar="PATH", help="also write the JSON to PATH")
     ap.add_argument("--serve", type=int, metavar="PORT", help=argparse.SUPPRESS)
+    ap.add_argument("--worker", action="store_true", help="measure one case per line of stdin (python -m benchmarks)")
     opts = ap.parse_args(argv)
     choose_core(opts.core)
     if opts.serve:
@@ -250,6 +276,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     sys.path.insert(0, opts.pyrogue)  # the same pyrogue on both cores (ahead of C++ Rogue's own copy)
     server = shlex.split(opts.server_python) if opts.server_python else None
+    if opts.worker:
+        work(opts.sections.split(","), server, opts.server_core)
+        return 0
     result = measure(opts.seconds, opts.repeats, opts.sections.split(","), server, opts.server_core)
     text = json.dumps(result, indent=1)
     if opts.json:
