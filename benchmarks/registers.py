@@ -147,6 +147,9 @@ def _root(mem_base: Any) -> Any:
         def __init__(self) -> None:
             super().__init__(name="root", pollEn=False, timeout=2.0)
             self.add(Regs(name="Regs", offset=_ADDR, memBase=mem_base))
+            # The engine cases stage values without writing them: their blocks stay stale, and a Block (Rogue's as
+            # ours) skips the read of a stale block, so a get(read=True) there would cost no transaction.
+            self.add(Regs(name="Engine", offset=_ADDR + 0x1000, memBase=mem_base))
 
     root = Root()
     root.start()
@@ -171,7 +174,7 @@ def _cases(root: Any) -> dict[str, Callable[[], Any]]:
 def _engine_cases(root: Any) -> dict[str, Callable[[], Any]]:
     import numpy as np
 
-    u32, lst = root.Regs.U32, root.Regs.List16
+    u32, lst = root.Engine.U32, root.Engine.List16
     arr = np.arange(16, dtype=np.uint32)
     return {
         "u32 _set": lambda: u32._set(0x12345678, -1),

@@ -65,4 +65,4 @@ def test_quick_run_writes_the_json(tmp_path: Path) -> None:
             ("engine", ("_set", "_get"))) for op in ops}
     assert all(r["rogue_bridge_per_s"] > 0 and r["cpp_rogue_per_s"] is None for r in reg["rows"])
     assert reg["targets"] == [] and "ROGUE_PEER_PYTHON" in reg["note"] and "### Registers" in proc.stdout
-    assert reg["runs"]["rogue-bridge"]["server_core"] == "rogue-bridge"
+    assert reg["pairs"]["rogue-bridge"]["server_core"] == "rogue-bridge" and reg["repetitions"] == 1
