@@ -4,8 +4,8 @@ interpreter (e.g. ``~/.rogue-peer/rpy``), on C++ Rogue, with the same pyrogue an
 
 One ``registers.py --worker`` process per client/server pair stays up for the whole section: rogue-bridge (local,
 bridge, engine), C++ Rogue (the same), and the bridge case crossed, our client against C++ Rogue's server and
-C++ Rogue's client against ours. Each case is run on every pair in turn, seconds apart, ``reps`` times; each
-keeps its best run (a shared machine only ever slows a run down). Crossing says how much of a gap across the
+C++ Rogue's client against ours. Each case is run on every pair in turn, seconds apart, :data:`REPS` times
+(each pair going first in turn); each keeps its best run (a shared machine only ever slows a run down). Crossing says how much of a gap across the
 bridge is the client's and how much the server's. Targets (issue 24): rogue-bridge at least 0.7 of C++ Rogue's
 rate locally and 0.95 across the bridge.
 """
@@ -97,9 +97,10 @@ def run(quick: bool) -> dict[str, Any]:
         for name, client, server, sections in combos:
             workers.append(_Worker(name, *python[client], *python[server], sections, peers))
         for rep in range(reps):
+            order = workers[rep % len(workers):] + workers[:rep % len(workers)]  # each pair goes first in turn
             for section in SECTIONS:
                 for case in workers[0].info["cases"][section]:
-                    for w in workers:  # the pairs one after the other: seconds apart, under the same load
+                    for w in order:  # the pairs one after the other: seconds apart, under the same load
                         if section in w.info["cases"]:
                             runs = rates.setdefault(w.name, {}).setdefault(section, {}).setdefault(case, [])
                             runs.append(w.rate(section, case, seconds))
