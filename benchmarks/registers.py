@@ -37,6 +37,7 @@ _REPO = Path(__file__).resolve().parents[1]
 _ADDR = 0x1000
 CORES = ("auto", "rogue-bridge", "installed")
 Cases = dict[str, dict[str, Callable[[], Any]]]  # section -> case -> one call
+Settle = dict[str, Callable[[], Any]]  # section -> its Root's waitOnUpdate
 
 
 def pyrogue_dir() -> Path:
@@ -106,11 +107,14 @@ def _free_port_pair() -> int:
         raise RuntimeError("no free port pair")
 
 
-def _rate(fn: Callable[[], Any], seconds: float, repeats: int) -> float:
+def _rate(fn: Callable[[], Any], seconds: float, repeats: int, settle: Callable[[], Any]) -> float:
     """Best calls per second of ``fn`` over ``repeats`` runs of at least ``seconds`` each (after a warm-up).
 
     Timed runs, not a fixed count: a fast case (the engine alone: millions of calls a second) is measured as
-    long as a slow one, so a short hiccup of a shared machine cannot decide either.
+    long as a slow one, so a short hiccup of a shared machine cannot decide either. Each run ends with
+    ``settle()`` (the Root's ``waitOnUpdate``: pyrogue's update worker handles the notification each read and
+    write queued), inside the timed span: that work is part of what a call costs, and left undone it would
+    slow down the next case instead.
     """
     clock = time.perf_counter
     n, t0 = 0, clock()
@@ -118,6 +122,7 @@ def _rate(fn: Callable[[], Any], seconds: float, repeats: int) -> float:
         fn()
         n += 1
     batch = max(1, int(n / (clock() - t0) / 100))  # ~10 ms of calls between looks at the clock
+    settle()
     best = 0.0
     for _ in range(repeats):
         calls, t0 = 0, clock()
@@ -125,10 +130,10 @@ def _rate(fn: Callable[[], Any], seconds: float, repeats: int) -> float:
             for _ in range(batch):
                 fn()
             calls += batch
-            elapsed = clock() - t0
-            if elapsed >= seconds:
+            if clock() - t0 >= seconds:
                 break
-        best = max(best, calls / elapsed)
+        settle()
+        best = max(best, calls / (clock() - t0))
     return round(best, 1)
 
 
@@ -185,7 +190,8 @@ def _engine_cases(root: Any) -> dict[str, Callable[[], Any]]:
 
 
 @contextlib.contextmanager
-def _bench(sections: list[str], server: list[str] | None, server_core: str) -> Iterator[tuple[dict[str, Any], Cases]]:
+def _bench(sections: list[str], server: list[str] | None,
+           server_core: str) -> Iterator[tuple[dict[str, Any], Cases, Settle]]:
     """The Roots (and the bridge's server process) for ``sections``; this core's description and every case.
 
     ``server``: the command of the interpreter running the bridge's far end (default: this one), which is told
@@ -197,14 +203,15 @@ def _bench(sections: list[str], server: list[str] | None, server_core: str) -> I
     info: dict[str, Any] = {"core": core_name(), "rogue_version": rogue.Version.current(),
                             "python": sys.version.split()[0]}
     cases: Cases = {}
+    settle: Settle = {}
     with contextlib.ExitStack() as stack:
         if "local" in sections or "engine" in sections:
             root = _root(rim.Emulate(4, 0x10000))
             stack.callback(root.stop)
             if "local" in sections:
-                cases["local"] = _cases(root)
+                cases["local"], settle["local"] = _cases(root), root.waitOnUpdate
             if "engine" in sections:
-                cases["engine"] = _engine_cases(root)
+                cases["engine"], settle["engine"] = _engine_cases(root), root.waitOnUpdate
         if "bridge" in sections:
             port = _free_port_pair()
             cmd = [*(server or [sys.executable]), __file__, "--core", server_core, "--serve", str(port)]
@@ -223,17 +230,18 @@ def _bench(sections: list[str], server: list[str] | None, server_core: str) -> I
             stack.callback(client._stop)
             root = _root(client)
             stack.callback(root.stop)
-            cases["bridge"] = _cases(root)
-        yield info, cases
+            cases["bridge"], settle["bridge"] = _cases(root), root.waitOnUpdate
+        yield info, cases, settle
 
 
 def measure(seconds: float, repeats: int, sections: list[str], server: list[str] | None = None,
             server_core: str = "auto") -> dict[str, Any]:
     """Every case of ``sections`` (local, bridge, engine) on this interpreter's core, ``repeats`` runs each."""
-    with _bench(sections, server, server_core) as (info, cases):
+    with _bench(sections, server, server_core) as (info, cases, settle):
         for section in ("local", "engine", "bridge"):
             if section in cases:
-                info[section] = {k: _rate(fn, seconds, repeats) for k, fn in cases[section].items()}
+                info[section] = {k: _rate(fn, seconds, repeats, settle[section])
+                                 for k, fn in cases[section].items()}
     return info
 
 
@@ -244,12 +252,12 @@ def work(sections: list[str], server: list[str] | None, server_core: str) -> Non
     ``SECTION|CASE|SECONDS`` is answered with ``rate <calls per second>`` (one timed run). Ends at end of input.
     Several workers (one per core) kept alive side by side let their runs of one case be interleaved seconds apart.
     """
-    with _bench(sections, server, server_core) as (info, cases):
+    with _bench(sections, server, server_core) as (info, cases, settle):
         info["cases"] = {section: list(fns) for section, fns in cases.items()}
         print("ready " + json.dumps(info), flush=True)
         for line in sys.stdin:
             section, case, seconds = line.rstrip("\n").split("|")
-            print(f"rate {_rate(cases[section][case], float(seconds), 1)}", flush=True)
+            print(f"rate {_rate(cases[section][case], float(seconds), 1, settle[section])}", flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
