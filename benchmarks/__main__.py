@@ -16,7 +16,7 @@ import time
 from importlib import metadata
 from typing import Any
 
-from . import _fileio, _memory, _prbs, _stream
+from . import _fileio, _memory, _prbs, _registers, _stream
 from ._procs import run_pair
 
 SIZES = (64, 4096, 65536, 1 << 20)
@@ -190,7 +190,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="few messages per case (a smoke run, < 30 s)")
     ap.add_argument("--json", metavar="PATH", help="write the figures as JSON to PATH")
-    ap.add_argument("--only", choices=("stream", "memory", "prbs", "fileio"),
+    ap.add_argument("--only", choices=("stream", "memory", "prbs", "fileio", "registers"),
                     help="run one section only (its own targets only)")
     opts = ap.parse_args(argv)
     div = QUICK_DIV if opts.quick else 1
@@ -223,6 +223,7 @@ def main(argv: list[str] | None = None) -> int:
     fileio = _fileio.run(div, reps) if opts.only in (None, "fileio") else None
     if fileio:
         print("fileio done", file=sys.stderr, flush=True)
+    registers = _registers.run(opts.quick) if opts.only in (None, "registers") else None
     if stream:
         add_ratios(stream, [])
     if memory:
@@ -230,6 +231,7 @@ def main(argv: list[str] | None = None) -> int:
     result: dict[str, Any] = {**info, "stream": stream, "memory": memory,
                               "targets": targets(stream, memory) if stream and memory else [], "prbs": prbs,
                               "fileio": fileio, "fileio_targets": _fileio.targets(fileio) if fileio else [],
+                              "registers": registers,
                               "load_after": os.getloadavg(), "elapsed_s": round(time.time() - started, 1)}
     m = info["machine"]
     print(f"{m['cpu_count']} cores, Python {m['python']}, pyzmq {m['pyzmq']}, libzmq {m['libzmq']}, "
@@ -258,6 +260,8 @@ def main(argv: list[str] | None = None) -> int:
         print(_prbs.report(prbs, table))
     if result["fileio_targets"]:
         print("\n" + table("File I/O targets (this run)", result["fileio_targets"], ["target", "measured", "goal", "met"]))
+    if registers:
+        print("\n" + _registers.report(registers, table))
     if opts.json:
         with open(opts.json, "w") as fh:
             json.dump(result, fh, indent=2)

@@ -83,7 +83,7 @@ def main() -> None:
         tran._id = 1
         tran._deadline = time.monotonic() + 10.0
         core.request(tran)
-        core.receive((resp,))
+        core.receive((resp,), time.monotonic())
 
     rows.append(("client", "Transaction, request parts, decode, match, complete", _us(client_tx)))
     emu = rim.Emulate(4, 0x10000)

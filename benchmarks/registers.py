@@ -1,13 +1,15 @@
 """pyrogue register access rates on whichever ``rogue`` core this Python imports (rogue-bridge or C++ Rogue).
 
 One harness for both cores, so their figures compare: ``python benchmarks/registers.py`` measures rogue-bridge
-(run from the repository root, or with rogue-bridge installed); ``~/.rogue-peer/rpy benchmarks/registers.py``
-measures C++ Rogue 6.15 with the same pyrogue (``--pyrogue DIR``, default ``../shared/peers`` beside the
-repository, is put first on the path for both). Prints one JSON object: calls per second of
+(this checkout's ``src``); ``~/.rogue-peer/rpy benchmarks/registers.py`` measures C++ Rogue 6.15 (an interpreter
+whose ``rogue`` is C++ Rogue's extension module), with the same pyrogue (``--pyrogue DIR``, default
+``shared/peers`` beside the repository, put first on the path for both). ``--core`` forces the choice. Prints
+one JSON object (``--json PATH``: also writes it there): calls per second of
 
 * ``local``: a pyrogue ``RemoteVariable`` on a Device whose ``memBase`` is an ``rim.Emulate`` in this process;
 * ``bridge``: the same Device across the memory bridge, ``rim.TcpClient`` here and ``rim.TcpServer >>
-  rim.Emulate`` in a second process of the same interpreter (the same core on both ends);
+  rim.Emulate`` in a second process: by default the same interpreter and core; ``--server-python CMD``
+  (``--server-core``) runs it on another, so the two clients can be measured against the same server;
 * ``engine``: the register engine alone, ``var._set(v, -1)`` / ``var._get(-1)`` (no transaction),
 
 each for a 32-bit ``UInt`` (``u32``) and a 16-element 32-bit ``UInt`` list (``list16``), ``get(read=True)`` and
@@ -19,26 +21,63 @@ interpreter, and prints both with their ratio.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import importlib.util
 import json
 import os
+import shlex
 import subprocess
 import sys
 import time
 from pathlib import Path
+from collections.abc import Iterator
 from typing import Any, Callable
 
 _REPO = Path(__file__).resolve().parents[1]
 _ADDR = 0x1000
+CORES = ("auto", "rogue-bridge", "installed")
+Cases = dict[str, dict[str, Callable[[], Any]]]  # section -> case -> one call
+Settle = dict[str, Callable[[], Any]]  # section -> its Root's waitOnUpdate
+
+
+def pyrogue_dir() -> Path:
+    """``shared/peers`` beside the repository, or beside the folder holding it (a worktree in ``<repo>/../wt/NAME``)."""
+    for base in (_REPO.parent, _REPO.parent.parent):
+        if (base / "shared" / "peers" / "pyrogue" / "__init__.py").is_file():
+            return base / "shared" / "peers"
+    return _REPO.parent / "shared" / "peers"
+
+
+def choose_core(core: str) -> None:
+    """Make ``import rogue`` give the core asked for (before anything imports it).
+
+    ``rogue-bridge``: this checkout's ``src``, first on the path (ahead of an installed copy or of C++ Rogue);
+    ``installed``: whatever this interpreter imports; ``auto``: C++ Rogue when the interpreter's ``rogue`` is its
+    extension module (the ``rpy`` wrapper), else this checkout's rogue-bridge.
+    """
+    if core == "auto":
+        spec = importlib.util.find_spec("rogue")
+        cpp = spec is not None and str(spec.origin or "").endswith((".so", ".pyd"))
+        core = "installed" if cpp else "rogue-bridge"
+    if core == "rogue-bridge":
+        sys.path.insert(0, str(_REPO / "src"))
+
+
+def core_name() -> str:
+    """``C++ Rogue`` or ``rogue-bridge``: the core imported."""
+    import rogue
+
+    return "C++ Rogue" if str(getattr(rogue, "__file__", "")).endswith((".so", ".pyd")) else "rogue-bridge"
 
 
 def _serve(port: int) -> None:
-    """The far end of the bridge case: ``TcpServer >> Emulate`` until stdin closes."""
+    """The far end of the bridge case: ``TcpServer >> Emulate`` until stdin closes (Rogue's API only)."""
     import rogue.interfaces.memory as rim
 
     mem = rim.Emulate(4, 0x10000)
     srv = rim.TcpServer("127.0.0.1", port)
     srv >> mem
-    print("ready", flush=True)
+    print(f"ready {core_name()}", flush=True)
     sys.stdin.read()
     srv._stop()
 
@@ -68,16 +107,33 @@ def _free_port_pair() -> int:
         raise RuntimeError("no free port pair")
 
 
-def _rate(fn: Callable[[], Any], count: int, repeats: int) -> float:
-    """Best calls per second of ``fn`` over ``repeats`` runs of ``count`` calls (after a short warm-up)."""
-    for _ in range(max(10, count // 20)):
+def _rate(fn: Callable[[], Any], seconds: float, repeats: int, settle: Callable[[], Any]) -> float:
+    """Best calls per second of ``fn`` over ``repeats`` runs of at least ``seconds`` each (after a warm-up).
+
+    Timed runs, not a fixed count: a fast case (the engine alone: millions of calls a second) is measured as
+    long as a slow one, so a short hiccup of a shared machine cannot decide either. Each run ends with
+    ``settle()`` (the Root's ``waitOnUpdate``: pyrogue's update worker handles the notification each read and
+    write queued), inside the timed span: that work is part of what a call costs, and left undone it would
+    slow down the next case instead.
+    """
+    clock = time.perf_counter
+    n, t0 = 0, clock()
+    while n < 20 or clock() - t0 < seconds / 10:
         fn()
+        n += 1
+    batch = max(1, int(n / (clock() - t0) / 100))  # ~10 ms of calls between looks at the clock
+    settle()
     best = 0.0
     for _ in range(repeats):
-        t0 = time.perf_counter()
-        for _ in range(count):
-            fn()
-        best = max(best, count / (time.perf_counter() - t0))
+        calls, t0 = 0, clock()
+        while True:
+            for _ in range(batch):
+                fn()
+            calls += batch
+            if clock() - t0 >= seconds:
+                break
+        settle()
+        best = max(best, calls / (clock() - t0))
     return round(best, 1)
 
 
@@ -96,6 +152,9 @@ def _root(mem_base: Any) -> Any:
         def __init__(self) -> None:
             super().__init__(name="root", pollEn=False, timeout=2.0)
             self.add(Regs(name="Regs", offset=_ADDR, memBase=mem_base))
+            # The engine cases stage values without writing them: their blocks stay stale, and a Block (Rogue's as
+            # ours) skips the read of a stale block, so a get(read=True) there would cost no transaction.
+            self.add(Regs(name="Engine", offset=_ADDR + 0x1000, memBase=mem_base))
 
     root = Root()
     root.start()
@@ -120,7 +179,7 @@ def _cases(root: Any) -> dict[str, Callable[[], Any]]:
 def _engine_cases(root: Any) -> dict[str, Callable[[], Any]]:
     import numpy as np
 
-    u32, lst = root.Regs.U32, root.Regs.List16
+    u32, lst = root.Engine.U32, root.Engine.List16
     arr = np.arange(16, dtype=np.uint32)
     return {
         "u32 _set": lambda: u32._set(0x12345678, -1),
@@ -130,65 +189,112 @@ def _engine_cases(root: Any) -> dict[str, Callable[[], Any]]:
     }
 
 
-def measure(count: int, repeats: int, sections: list[str]) -> dict[str, Any]:
-    """Every case of ``sections`` (local, bridge, engine) on this interpreter's core."""
+@contextlib.contextmanager
+def _bench(sections: list[str], server: list[str] | None,
+           server_core: str) -> Iterator[tuple[dict[str, Any], Cases, Settle]]:
+    """The Roots (and the bridge's server process) for ``sections``; this core's description and every case.
+
+    ``server``: the command of the interpreter running the bridge's far end (default: this one), which is told
+    ``--core server_core``. Everything is stopped on exit.
+    """
     import rogue
     import rogue.interfaces.memory as rim
 
-    cpp = str(getattr(rogue, "__file__", "")).endswith(".so")  # C++ Rogue is one extension module
-    out: dict[str, Any] = {"core": "C++ Rogue" if cpp else "rogue-bridge",
-                           "rogue_version": rogue.Version.current(), "python": sys.version.split()[0]}
-    if "local" in sections or "engine" in sections:
-        root = _root(rim.Emulate(4, 0x10000))
-        try:
+    info: dict[str, Any] = {"core": core_name(), "rogue_version": rogue.Version.current(),
+                            "python": sys.version.split()[0]}
+    cases: Cases = {}
+    settle: Settle = {}
+    with contextlib.ExitStack() as stack:
+        if "local" in sections or "engine" in sections:
+            root = _root(rim.Emulate(4, 0x10000))
+            stack.callback(root.stop)
             if "local" in sections:
-                out["local"] = {k: _rate(fn, count, repeats) for k, fn in _cases(root).items()}
+                cases["local"], settle["local"] = _cases(root), root.waitOnUpdate
             if "engine" in sections:
-                out["engine"] = {k: _rate(fn, count * 5, repeats) for k, fn in _engine_cases(root).items()}
-        finally:
-            root.stop()
-    if "bridge" in sections:
-        port = _free_port_pair()
-        srv = subprocess.Popen([sys.executable, __file__, "--serve", str(port)], stdin=subprocess.PIPE,
-                               stdout=subprocess.PIPE, env=os.environ.copy(), text=True)
-        try:
-            # C++ Rogue prints a banner line on import: read up to the server's own word.
-            if srv.stdout is None or not any(line.strip() == "ready" for line in iter(srv.stdout.readline, "")):
-                raise RuntimeError("the bridge server did not start")
-            client = rim.TcpClient("127.0.0.1", port)
-            root = _root(client)
-            try:
-                out["bridge"] = {k: _rate(fn, count, repeats) for k, fn in _cases(root).items()}
-            finally:
-                root.stop()
-                client._stop()
-        finally:
+                cases["engine"], settle["engine"] = _engine_cases(root), root.waitOnUpdate
+        if "bridge" in sections:
+            port = _free_port_pair()
+            cmd = [*(server or [sys.executable]), __file__, "--core", server_core, "--serve", str(port)]
+            srv = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=os.environ.copy(),
+                                   text=True)
+            stack.callback(srv.wait, 30)
             if srv.stdin:
-                srv.stdin.close()
-            srv.wait(30)
-    return out
+                stack.callback(srv.stdin.close)
+            # C++ Rogue prints a banner line on import: read up to the server's own word.
+            ready = next((ln for ln in iter(srv.stdout.readline, "") if ln.startswith("ready ")), None) \
+                if srv.stdout else None
+            if ready is None:
+                raise RuntimeError(f"the bridge server did not start: {shlex.join(cmd)}")
+            info["server_core"] = ready.split(" ", 1)[1].strip()
+            client = rim.TcpClient("127.0.0.1", port)
+            stack.callback(client._stop)
+            root = _root(client)
+            stack.callback(root.stop)
+            cases["bridge"], settle["bridge"] = _cases(root), root.waitOnUpdate
+        yield info, cases, settle
+
+
+def measure(seconds: float, repeats: int, sections: list[str], server: list[str] | None = None,
+            server_core: str = "auto") -> dict[str, Any]:
+    """Every case of ``sections`` (local, bridge, engine) on this interpreter's core, ``repeats`` runs each."""
+    with _bench(sections, server, server_core) as (info, cases, settle):
+        for section in ("local", "engine", "bridge"):
+            if section in cases:
+                info[section] = {k: _rate(fn, seconds, repeats, settle[section])
+                                 for k, fn in cases[section].items()}
+    return info
+
+
+def work(sections: list[str], server: list[str] | None, server_core: str) -> None:
+    """Worker mode, for ``python -m benchmarks``: set up once, then measure one case per request.
+
+    Prints ``ready <JSON: the core's description and {section: [case, ...]}>``; then each stdin line
+    ``SECTION|CASE|SECONDS`` is answered with ``rate <calls per second>`` (one timed run). Ends at end of input.
+    Several workers (one per core) kept alive side by side let their runs of one case be interleaved seconds apart.
+    """
+    with _bench(sections, server, server_core) as (info, cases, settle):
+        info["cases"] = {section: list(fns) for section, fns in cases.items()}
+        print("ready " + json.dumps(info), flush=True)
+        for line in sys.stdin:
+            section, case, seconds = line.rstrip("\n").split("|")
+            print(f"rate {_rate(cases[section][case], float(seconds), 1, settle[section])}", flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Parse the options, put pyrogue on the path, measure, print JSON."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    ap.add_argument("--count", type=int, default=5000, help="calls per run (default 5000)")
+    ap.add_argument("--seconds", type=float, default=0.5, help="length of each timed run (default 0.5 s)")
     ap.add_argument("--repeats", type=int, default=3, help="runs per case, the best is kept (default 3)")
     ap.add_argument("--sections", default="local,bridge,engine", help="comma-separated: local, bridge, engine")
-    ap.add_argument("--pyrogue", default=str(_REPO.parent / "shared" / "peers"),
-                    help="folder holding the pyrogue package (default ../shared/peers)")
+    ap.add_argument("--pyrogue", default=str(pyrogue_dir()),
+                    help="folder holding the pyrogue package (default: shared/peers beside the repository)")
+    ap.add_argument("--core", choices=CORES, default="auto",
+                    help="rogue-bridge (this checkout), installed (this interpreter's rogue) or auto (C++ Rogue when "
+                         "this interpreter imports it, else this checkout; the default)")
+    ap.add_argument("--server-python", metavar="CMD", help="interpreter command running the bridge's server, e.g. "
+                    "~/.rogue-peer/rpy (default: this one)")
+    ap.add_argument("--server-core", choices=CORES, default="auto", help="--core of the server (default auto)")
+    ap.add_argument("--json", metavar="PATH", help="also write the JSON to PATH")
     ap.add_argument("--serve", type=int, metavar="PORT", help=argparse.SUPPRESS)
+    ap.add_argument("--worker", action="store_true", help="measure one case per line of stdin (python -m benchmarks)")
     opts = ap.parse_args(argv)
-    if (Path(opts.pyrogue) / "pyrogue").is_dir():  # the same pyrogue on both cores
-        sys.path.insert(0, opts.pyrogue)
-    try:
-        import rogue  # noqa: F401 - whichever core is installed (C++ Rogue's wrapper puts its own first)
-    except ImportError:
-        sys.path.insert(0, str(_REPO / "src"))  # rogue-bridge from this checkout
+    choose_core(opts.core)
     if opts.serve:
         _serve(opts.serve)
         return 0
-    print(json.dumps(measure(opts.count, opts.repeats, opts.sections.split(",")), indent=1))
+    if not (Path(opts.pyrogue) / "pyrogue" / "__init__.py").is_file():
+        print(f"no pyrogue at {opts.pyrogue} (give --pyrogue DIR)", file=sys.stderr)
+        return 2
+    sys.path.insert(0, opts.pyrogue)  # the same pyrogue on both cores (ahead of C++ Rogue's own copy)
+    server = shlex.split(opts.server_python) if opts.server_python else None
+    if opts.worker:
+        work(opts.sections.split(","), server, opts.server_core)
+        return 0
+    result = measure(opts.seconds, opts.repeats, opts.sections.split(","), server, opts.server_core)
+    text = json.dumps(result, indent=1)
+    if opts.json:
+        Path(opts.json).write_text(text)
+    print(text)
     return 0
 
 

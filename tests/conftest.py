@@ -1,10 +1,16 @@
-"""Shared fixtures: free loopback port pairs, logging reset, leak checks; waiting on state and on calls."""
+"""Shared fixtures: free loopback port pairs, logging reset, leak checks; waiting on state and on calls; where the
+project's ``shared/`` folder (the specification's vectors, the real pyrogue) is.
+"""
 
 from __future__ import annotations
 
+import os
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -34,6 +40,63 @@ def free_port_triple() -> int:
     raise OSError("no three consecutive free ports found")
 
 
+# -- the project's shared/ folder ---------------------------------------------------------------------------------
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _shared_dir() -> Path:
+    """``shared/`` beside the repository, or beside the folder holding it (a worktree kept in ``<repo>/../wt/NAME``).
+
+    A user's fresh clone has none: every test that needs it skips, saying why.
+    """
+    for base in (REPO.parent, REPO.parent.parent):
+        if (base / "shared").is_dir():
+            return base / "shared"
+    return REPO.parent / "shared"
+
+
+SHARED = _shared_dir()
+SPEC = SHARED / "spec"  #: the format documents (``docs/`` holds copies)
+VECTORS = SPEC / "vectors"  #: captured from C++ Rogue (``tests/<area>/vectors/`` hold copies)
+SEEDS = SHARED / "seeds"  #: the user's documents
+PEERS = SHARED / "peers"  #: the folder holding the real, unmodified pyrogue
+TOOLS = SHARED / "tools"
+
+
+def shared_or_skip(path: Path) -> Path:
+    """``path`` (inside ``shared/``), or skip the calling test saying it is absent."""
+    if not path.exists():
+        pytest.skip(f"{path} is absent (the project's shared/ folder is not beside the repository)")
+    return path
+
+
+def pyrogue_present() -> bool:
+    """True when the real pyrogue is at :data:`PEERS`."""
+    return (PEERS / "pyrogue" / "__init__.py").is_file()
+
+
+PYROGUE_ABSENT = f"pyrogue not present at {PEERS} (the project's shared/ folder is absent)"
+
+
+def pyrogue_or_skip() -> Any:
+    """``import pyrogue`` from :data:`PEERS` (put first on ``sys.path``), or skip the calling test saying why."""
+    if not pyrogue_present():
+        pytest.skip(PYROGUE_ABSENT)
+    pytest.importorskip("yaml", reason="pyrogue needs PyYAML")
+    if str(PEERS) not in sys.path:
+        sys.path.insert(0, str(PEERS))
+    import pyrogue
+
+    return pyrogue
+
+
+def pyrogue_env() -> dict[str, str]:
+    """The environment of a child Python that imports this checkout's ``rogue`` and the real pyrogue."""
+    paths = [str(REPO / "src"), str(PEERS), os.environ.get("PYTHONPATH", "")]
+    return dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in paths if p))
+
+
+# -- waiting ---------------------------------------------------------------------------------------------------
 HANG_S = 10.0  # a hang guard, not a speed requirement: generous for a loaded 2-core CI machine
 
 

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from conftest import pyrogue_present
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -17,12 +19,13 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_quick_run_writes_the_json(tmp_path: Path) -> None:
     out = tmp_path / "bench.json"
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+    env.pop("ROGUE_PEER_PYTHON", None)  # rogue-bridge only: C++ Rogue's runs would triple the registers part
     proc = subprocess.run([sys.executable, "-m", "benchmarks", "--quick", "--json", str(out)], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=80)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "Targets" in proc.stdout
     data = json.loads(out.read_text())
-    assert {"machine", "quick", "stream", "memory", "targets", "load_before", "load_after"} <= data.keys()
+    assert {"machine", "quick", "stream", "memory", "targets", "load_before", "load_after", "registers"} <= data.keys()
     assert data["quick"] is True
     assert {"cpu_count", "python", "pyzmq", "libzmq", "numpy"} <= data["machine"].keys()
     assert {(r["impl"], r["size"]) for r in data["stream"]} == {
@@ -50,3 +53,16 @@ def test_quick_run_writes_the_json(tmp_path: Path) -> None:
     assert steps and steps[0].startswith("fileio: [1/") and "recording" in steps[0], proc.stderr[-2000:]
     total = steps[0].split("/")[1].split("]")[0]
     assert steps[-1].startswith(f"fileio: [{total}/{total}] ") and len(steps) == int(total)
+    # pyrogue's register access (issue 24), rogue-bridge only here; skipped with the reason where pyrogue is absent.
+    reg = data["registers"]
+    if not pyrogue_present():
+        assert list(reg) == ["skipped"] and reg["skipped"].startswith("pyrogue not present at ")
+        assert f"Registers: skipped ({reg['skipped']})" in proc.stdout
+        return
+    assert {(r["section"], r["case"]) for r in reg["rows"]} == {
+        (section, f"{var} {op}") for var in ("u32", "list16") for section, ops in (
+            ("local", ("get(read=True)", "set(write=True)")), ("bridge", ("get(read=True)", "set(write=True)")),
+            ("engine", ("_set", "_get"))) for op in ops}
+    assert all(r["rogue_bridge_per_s"] > 0 and r["cpp_rogue_per_s"] is None for r in reg["rows"])
+    assert reg["targets"] == [] and "ROGUE_PEER_PYTHON" in reg["note"] and "### Registers" in proc.stdout
+    assert reg["pairs"]["rogue-bridge"]["server_core"] == "rogue-bridge" and reg["repetitions"] == 1

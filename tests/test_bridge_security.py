@@ -1,7 +1,7 @@
 """The one security object of the bridges (rogue._security.BridgeSecurity), its guard, and Policy's decisions.
 
 No traffic here: validation, key parsing, socket options, and the ZAP
-decisions of :class:`rogue._zap_policy.Policy` driven directly.
+decisions of :class:`rogue._security.zap_policy.Policy` driven directly.
 """
 
 from __future__ import annotations
@@ -17,13 +17,12 @@ import zmq.auth
 from zmq.utils import z85
 
 from rogue import GeneralError
-from rogue import _keys
+from rogue._security import keys as _keys
 from rogue._errors import OptionError
-from rogue._keys import ClientCurve, ServerCurve
-from rogue._security import BridgeSecurity
-from rogue._socket_guard import SocketGuard
-from rogue._zap import guard, register
-from rogue._zap_policy import BUSY, PeerGroup, Policy
+from rogue._security import BridgeSecurity, SocketGuard
+from rogue._security.keys import ClientCurve, ServerCurve
+from rogue._security.zap import guard, register
+from rogue._security.zap_policy import BUSY, PeerGroup, Policy
 from rogue._transport import context
 from rogue._logging import Logging
 

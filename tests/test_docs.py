@@ -6,17 +6,16 @@ from pathlib import Path
 
 import pytest
 
+from conftest import SPEC, shared_or_skip
+
 _REPO = Path(__file__).resolve().parents[1]
-_SPEC = _REPO.parent / "shared" / "spec"
 
 
 @pytest.mark.parametrize("name", ["wire.md", "srpv3.md", "utilities.md", "zmq_server.md"])
 def test_docs_copy_equals_the_spec(name: str) -> None:
     ours = _REPO / "docs" / name
     assert ours.is_file(), f"docs/{name} is missing"
-    if not (_SPEC / name).is_file():
-        pytest.skip("shared/ spec is not beside the repository")
-    assert ours.read_text() == (_SPEC / name).read_text()
+    assert ours.read_text() == shared_or_skip(SPEC / name).read_text()
 
 
 def test_docstrings_cite_documents_that_exist() -> None:

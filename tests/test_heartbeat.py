@@ -1,4 +1,4 @@
-"""Link checking options (``rogue._heartbeat``): validation, socket options per role, drop, loss bookkeeping."""
+"""Link checking options (``rogue._transport.heartbeat``): validation, socket options per role, drop, loss bookkeeping."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import zmq
 import rogue.interfaces.memory as rim
 import rogue.interfaces.stream as ris
 from rogue import GeneralError
-from rogue._heartbeat import DEFAULT_INTERVAL, DEFAULT_TIMEOUT, Heartbeat, LinkLoss
+from rogue._transport.heartbeat import DEFAULT_INTERVAL, DEFAULT_TIMEOUT, Heartbeat, LinkLoss
 
 
 def opts(sock: zmq.Socket) -> dict[str, int]:
@@ -46,7 +46,7 @@ def test_stream_sockets_by_role(port: int) -> None:
             rx, tx = opts(b._pull), opts(b._push)  # type: ignore[arg-type]
             for o in (rx, tx):
                 assert o["TCP_KEEPALIVE"] == 1 and o["TCP_KEEPALIVE_IDLE"] == ivl and o["TCP_KEEPALIVE_INTVL"] == ivl
-                assert o["HEARTBEAT_IVL"] == 0  # no ZMTP heartbeats (see rogue._heartbeat)
+                assert o["HEARTBEAT_IVL"] == 0  # no ZMTP heartbeats (see rogue._transport.heartbeat)
             assert rx["TCP_MAXRT"] == tmo * 1000  # the receiver notices silence
             assert tx["TCP_MAXRT"] == 0  # a sender never times out on a reader that is behind
     finally:

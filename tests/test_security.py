@@ -17,7 +17,7 @@ import rogue
 import rogue.interfaces.memory as rim
 import rogue.interfaces.stream as ris
 from conftest import free_port_pair, free_port_pairs
-from rogue._keys import secret_key
+from rogue._security.keys import secret_key
 
 MARKER = b"PLAINTEXT-MARKER-0123456789"
 

@@ -3,24 +3,33 @@
 from __future__ import annotations
 
 import logging
+import threading
 
 import pytest
 import zmq
 
 from rogue._errors import GeneralError
-from rogue._listener import wait_free
+from rogue._transport.listener import wait_free
 from rogue._ports import port_free
 from rogue._transport import (
+    EventQueue,
     Monitor,
+    PartlySent,
+    Waker,
     context,
+    monitor_reader,
+    open_inproc,
     open_pair,
     open_socket,
     raw_send,
+    messages_keeping,
     recv_parts,
+    send4,
     send_parts,
+    waiting_events,
     waiting_messages,
 )
-from rogue._zap_policy import EventQueue
+from rogue._transport import messages
 
 pytestmark = pytest.mark.timeout(30)
 _LOG = logging.getLogger("rogue.test.transport")
@@ -68,7 +77,7 @@ def test_send_parts_recv_parts_and_batches() -> None:
     try:
         push.bind("inproc://rogue-test-messages")
         pull.connect("inproc://rogue-test-messages")
-        send_parts(push, [b"a", b"bc", memoryview(b"def")])
+        assert send_parts(push, [b"a", b"bc", memoryview(b"def")]) is True
         send_parts(push, [b"single"])
         raw_send(push, b"x", zmq.SNDMORE)
         raw_send(push, b"y", 0)
@@ -123,3 +132,144 @@ def test_open_pair_releases_nothing_when_the_first_fails() -> None:
     with pytest.raises(GeneralError):
         open_pair(fail, fail, released.append)
     assert released == [[]]
+
+
+def test_messages_keeping_leaves_one_part_a_frame_and_the_rest_bytes() -> None:
+    """The stream bridge's receive: headers as bytes, the payload the zmq.Frame it came in (no copy)."""
+    push, pull = open_inproc(zmq.PUSH, "inproc://rogue-test-keeping", True), \
+        open_inproc(zmq.PULL, "inproc://rogue-test-keeping", False)
+    try:
+        assert push.poll(10_000, zmq.POLLOUT)  # the peer is attached
+        for i in range(5):
+            send_parts(push, (b"\x01\x00", b"\x02", b"\x03", b"payload%d" % i))
+        send_parts(push, (b"only",))
+        assert pull.poll(10_000)
+        got = list(messages_keeping(pull, 3, 3))  # a batch of 3: the rest waits
+        assert len(got) == 3 and all(p[:3] == [b"\x01\x00", b"\x02", b"\x03"] for p in got)
+        assert all(isinstance(p[3], zmq.Frame) for p in got) and got[2][3].bytes == b"payload2"
+        rest = list(messages_keeping(pull, 100, 0))  # ends at the first empty receive, never blocks
+        assert [p[0].bytes for p in rest] == [b"\x01\x00", b"\x01\x00", b"only"]
+        assert all(isinstance(p[0], zmq.Frame) for p in rest)
+        assert list(messages_keeping(pull, 100, 3)) == []
+    finally:
+        push.close(0)
+        pull.close(0)
+
+
+@pytest.mark.parametrize("n", [2, 3, 4, 5, 6])
+def test_send_parts_sends_every_length_whole_and_zero_copy_last(n: int) -> None:
+    push, pull = open_inproc(zmq.PUSH, f"inproc://rogue-test-send{n}", True), \
+        open_inproc(zmq.PULL, f"inproc://rogue-test-send{n}", False)
+    try:
+        parts = [bytes([i]) * (i + 1) for i in range(n - 1)] + [bytearray(b"tail" * 1000)]
+        assert push.poll(10_000, zmq.POLLOUT)  # the peer is attached
+        send_parts(push, parts, copy=False)
+        assert pull.poll(10_000)
+        assert recv_parts(pull) == [bytes(p) for p in parts]
+    finally:
+        push.close(0)
+        pull.close(0)
+
+
+def test_send_parts_tells_a_refused_start_from_a_part_way_failure(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Would block at the first part: False, nothing sent. A later part failing: pyzmq's error, as it raised it."""
+    alone = open_inproc(zmq.PUSH, "inproc://rogue-test-alone", True)
+    try:
+        assert send_parts(alone, (b"a", b"b", b"c", b"d")) is False  # no peer: would block, nothing sent
+        assert send_parts(alone, (b"one",)) is False
+    finally:
+        alone.close(0)
+    push = open_inproc(zmq.PUSH, "inproc://rogue-test-partly", True)
+    pull = open_inproc(zmq.PULL, "inproc://rogue-test-partly", False)
+    real, calls = messages.raw_send, []
+
+    def fail_third(sock: zmq.Socket, data: object, flags: int = 0, copy: bool = True) -> object:
+        calls.append(data)
+        if len(calls) == 3:
+            raise zmq.ZMQError(zmq.EHOSTUNREACH)
+        return real(sock, data, flags, copy)
+
+    try:
+        assert push.poll(10_000, zmq.POLLOUT)  # the peer is attached
+        monkeypatch.setattr(messages, "raw_send", fail_third)
+        with pytest.raises(zmq.ZMQError) as err:
+            send_parts(push, (b"a", b"b", b"c", b"d"))
+        assert type(err.value) is zmq.ZMQError and err.value.errno == zmq.EHOSTUNREACH
+    finally:
+        push.close(0)
+        pull.close(0)
+
+
+def test_monitor_reader_reads_a_sockets_events_and_replace_forgets_its_peers() -> None:
+    server = open_inproc(zmq.PULL, "inproc://rogue-test-monreader", True)
+    client = context().socket(zmq.PUSH)
+    reader = monitor_reader(client)
+    try:
+        assert reader.rcvhwm == 0  # unbounded: libzmq must never block on it
+        client.connect("inproc://rogue-test-monreader")
+        mon = Monitor(reader, "push", _LOG)
+        # inproc connections report no monitor events of their own; a fake one shows the parser and replace().
+        q = EventQueue()
+        q.put(_event(zmq.EVENT_CONNECTED, 5))
+        q.put(_event(zmq.EVENT_HANDSHAKE_SUCCEEDED, 0))
+        assert [e[:2] for e in waiting_events(q)] == [(zmq.EVENT_CONNECTED, 5), (zmq.EVENT_HANDSHAKE_SUCCEEDED, 0)]
+        q.put(_event(zmq.EVENT_CONNECTED, 5))
+        q.put(_event(zmq.EVENT_HANDSHAKE_SUCCEEDED, 0))
+        mon.replace(q)
+        assert mon.pollable is None and mon.drain() is True and mon.peers.peers == 1
+        mon.replace(reader)  # the socket was rebuilt: its peers are forgotten, the new source polled
+        assert mon.pollable is reader and mon.peers.peers == 0
+        client.disable_monitor()  # MONITOR_STOPPED reaches the reader
+        assert reader.poll(10_000)
+        assert any(event == zmq.EVENT_MONITOR_STOPPED for event, *_ in waiting_events(reader))
+    finally:
+        client.close(0)
+        reader.close(0)
+        server.close(0)
+
+
+def test_waker_wakes_a_poll_from_another_thread_and_clears() -> None:
+    waker = Waker()
+    try:
+        items = [(waker.fd, zmq.POLLIN)]
+        assert messages.poll_items(items, 0) == []
+        t = threading.Thread(target=waker.wake)
+        t.start()
+        t.join()
+        waker.wake()  # a second pending wake-up is one readable descriptor all the same
+        assert messages.poll_items(items, 10_000) == [(waker.fd, zmq.POLLIN)]
+        waker.clear()
+        assert messages.poll_items(items, 0) == []
+    finally:
+        waker.close()
+    waker.wake()  # after close: nothing, no error
+
+
+def test_send4_is_send_parts_for_four_parts_given_one_by_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    alone = open_inproc(zmq.PUSH, "inproc://rogue-test-send4-alone", True)
+    try:
+        assert send4(alone, b"a", b"b", b"c", b"d") is False  # would block: nothing sent
+    finally:
+        alone.close(0)
+    push = open_inproc(zmq.PUSH, "inproc://rogue-test-send4", True)
+    pull = open_inproc(zmq.PULL, "inproc://rogue-test-send4", False)
+    try:
+        assert push.poll(10_000, zmq.POLLOUT)  # the peer is attached
+        payload = bytearray(b"p" * 5000)
+        assert send4(push, b"\x01\x00", b"\x02", b"\x03", payload, copy=False) is True
+        assert pull.poll(10_000) and recv_parts(pull) == [b"\x01\x00", b"\x02", b"\x03", bytes(payload)]
+        real, calls = messages.raw_send, []
+
+        def fail_last(sock: zmq.Socket, data: object, flags: int = 0, copy: bool = True) -> object:
+            calls.append(data)
+            if len(calls) == 4:
+                raise zmq.ZMQError(zmq.ETERM)
+            return real(sock, data, flags, copy)
+
+        monkeypatch.setattr(messages, "raw_send", fail_last)
+        with pytest.raises(PartlySent) as err:
+            send4(push, b"a", b"b", b"c", b"d")
+        assert err.value.errno == zmq.ETERM
+    finally:
+        push.close(0)
+        pull.close(0)

@@ -1,4 +1,4 @@
-"""The process-wide ZAP service (rogue._zap) with raw pyzmq sockets on the shared context."""
+"""The process-wide ZAP service (rogue._security.zap) with raw pyzmq sockets on the shared context."""
 
 from __future__ import annotations
 
@@ -12,9 +12,12 @@ import zmq
 import zmq.auth
 
 import rogue
-from rogue import GeneralError, _zap
-from rogue._keys import apply_client, public_keys, secret_key
-from rogue._zap import PeerGroup, handshake_result, register
+from rogue import GeneralError
+from rogue._security import handshake_result
+from rogue._security import zap as _zap
+from rogue._security.keys import apply_client, public_keys, secret_key
+from rogue._security.zap import register
+from rogue._security.zap_policy import PeerGroup
 from rogue._transport import context
 
 _HS_EVENTS = zmq.EVENT_HANDSHAKE_SUCCEEDED | zmq.EVENT_HANDSHAKE_FAILED_AUTH
@@ -362,7 +365,7 @@ def test_allow_networks_is_the_public_allow_list_check() -> None:
     import ipaddress
 
     from rogue._errors import GeneralError
-    from rogue._zap import allow_networks
+    from rogue._security.options import allow_networks
 
     assert allow_networks("10.0.0.5") == (ipaddress.ip_network("10.0.0.5/32"),)
     assert allow_networks(["10.0.0.7/24", "::1"]) == (ipaddress.ip_network("10.0.0.0/24"), ipaddress.ip_network("::1/128"))

@@ -1,11 +1,11 @@
-"""ZAP requests and replies (rogue._zap_protocol): pure functions, and the service's REP loop facing bad requests."""
+"""ZAP requests and replies (rogue._security.zap_protocol): pure functions, and the service's REP loop facing bad requests."""
 
 from __future__ import annotations
 
 import pytest
 import zmq
 
-from rogue._zap_protocol import VERSION, Request, answer, reply, request_id
+from rogue._security.zap_protocol import VERSION, Request, answer, reply, request_id
 
 GOOD = [VERSION, b"7", b"dom", b"127.0.0.1", b"", b"CURVE", b"k" * 32]
 
@@ -53,7 +53,7 @@ def test_decision_errors_propagate() -> None:
 
 @pytest.mark.timeout(20)
 def test_service_answers_bad_requests_and_keeps_serving(port, no_thread_leak) -> None:  # type: ignore[no-untyped-def]
-    from rogue._zap import register
+    from rogue._security.zap import register
     from rogue._transport import context
 
     sock = context().socket(zmq.PULL)

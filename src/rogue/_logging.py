@@ -30,7 +30,7 @@ import os
 import sys
 import threading
 import weakref
-from typing import Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 __all__ = ["Logging", "get_logger"]
 
@@ -40,7 +40,13 @@ _ROOT = "pyrogue"
 logging.addLevelName(35, "THREAD")
 
 
-class _FallbackHandler(logging.StreamHandler):
+if TYPE_CHECKING:
+    _StreamHandler = logging.StreamHandler[TextIO]
+else:  # logging.StreamHandler takes no type argument at run time before Python 3.11
+    _StreamHandler = logging.StreamHandler
+
+
+class _FallbackHandler(_StreamHandler):
     """Prints rogue records while the application has configured no handler.
 
     It plays the part of :data:`logging.lastResort`, without that handler's
@@ -68,7 +74,7 @@ class _FallbackHandler(logging.StreamHandler):
                 return True
             if not logger.propagate:
                 return False
-            logger = logger.parent  # type: ignore[assignment]
+            logger = logger.parent
         return False
 
 
@@ -241,12 +247,12 @@ class Logging:
         names = sorted((n for n, lg in list(manager.loggerDict.items())
                         if isinstance(lg, logging.Logger) and (n == _ROOT or n.startswith(_PREFIX))), key=len)
         for name in names:  # parents (shorter names) first: children compare with what they inherit
-            logger = manager.loggerDict[name]
-            assert isinstance(logger, logging.Logger)
+            found = manager.loggerDict[name]
+            assert isinstance(found, logging.Logger)
             if name in cls._loggers or name in prefixes:
-                logger.setLevel(cls.levelFor(name))
+                found.setLevel(cls.levelFor(name))
             elif cls._matched(name) or name in cls._managed:
-                cls._adopt(logger)
+                cls._adopt(found)
 
     @classmethod
     def _adopt(cls, logger: logging.Logger) -> None:

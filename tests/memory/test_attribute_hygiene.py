@@ -21,8 +21,9 @@ import pytest
 import rogue.interfaces.memory as rim
 import rogue.interfaces.stream as ris
 
+from conftest import SPEC, shared_or_skip
+
 HERE = Path(__file__).parent / "vectors"
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "spec" / "registers_attrs.txt"
 ATTRS = HERE / "registers_attrs.txt"
 
 
@@ -43,9 +44,7 @@ PYROGUE = pyrogue_names()
 
 
 def test_attribute_list_copy_matches_shared() -> None:
-    if not SHARED.exists():
-        pytest.skip("shared/ not present")
-    assert ATTRS.read_bytes() == SHARED.read_bytes()
+    assert ATTRS.read_bytes() == shared_or_skip(SPEC / "registers_attrs.txt").read_bytes()
 
 
 def test_attribute_list_has_the_known_clashes() -> None:

@@ -12,9 +12,8 @@ import pytest
 
 import rogue.interfaces.memory as rim
 
-from conftest import wait_until
+from conftest import SPEC, wait_until
 from engine_helpers import R, V, W, ListData, Model, block_of, bus, ge, variable
-from pyrogue_env import SHARED_DIR
 
 
 # -- updates -------------------------------------------------------------------------------------------------
@@ -136,7 +135,7 @@ def test_set_waits_for_a_transaction_in_progress(no_thread_leak: None) -> None:
 
 # -- instances: __dict__, hygiene, _lock --------------------------------------------------------------------------
 def test_state_lives_under_one_mangled_name() -> None:
-    attrs = SHARED_DIR / "spec" / "registers_attrs.txt"
+    attrs = SPEC / "registers_attrs.txt"
     v = variable(rim.UInt, 32)
     blk = block_of(v)
     assert set(vars(v)) == {"_Variable__rb"}

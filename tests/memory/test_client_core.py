@@ -1,8 +1,8 @@
-"""The memory client's protocol core and admission state machine, driven with plain messages and times (no sockets).
+"""The memory client's protocol core, driven with plain messages and times (no sockets, no clock of its own).
 
 Requests and responses come from what C++ Rogue 6.15's client sent and got
-(vectors/memory_bridge.json, "rogue_client"), or are built with the codec;
-monitor events are plain ``(event, value)`` pairs as libzmq reports them.
+(vectors/memory_bridge.json, "rogue_client"), or are built with the codec.
+Admission (whom the server lets in) has its own file: test_client_admission.py.
 """
 
 from __future__ import annotations
@@ -14,12 +14,8 @@ from time import monotonic
 from typing import Any
 
 import pytest
-import zmq
 
 from rogue.interfaces.memory import _wire as w
-from rogue.interfaces.memory._client_admission import (
-    GIVE_UP_S, RETRY_FAILED_S, RETRY_S, TRANSITIONS, Action, Admission, Input, State,
-)
 from rogue.interfaces.memory._client_core import ClientCore
 from rogue.interfaces.memory.transaction import Transaction
 
@@ -94,7 +90,7 @@ def test_response_completes_as_rogues_client_did(case: dict[str, Any]) -> None:
     core = ClientCore("test", _LOG)
     tran = _from_vector(case)
     core.request(tran)
-    assert core.receive([_parts(case["response"])]) is False
+    assert core.receive([_parts(case["response"])], monotonic()) is False
     assert tran._wait() == case["error_text"]
     assert bytes(tran.buf) == bytes.fromhex(case["buffer_after"])
     assert core.inflight == {}
@@ -107,8 +103,23 @@ def test_unanswered_read_times_out_with_rogues_text_and_is_pruned() -> None:
     tran = _from_vector(case)
     core.request(tran)
     assert tran._wait() == case["error_text"]  # the master's own timeout (0.3 s)
-    core.prune()
+    core.prune(monotonic())
     assert core.inflight == {} and core.timed_out == 1
+
+
+def test_expiry_is_judged_at_the_time_given() -> None:
+    """The core reads no clock: ``now`` past a deadline makes a response late and a prune forget it."""
+    core = ClientCore("test", _LOG)
+    tran = _tran(1, 0x100, 4, w.READ, timeout=60.0)
+    core.request(tran)
+    core.prune(tran._deadline - 1.0)
+    assert 1 in core.inflight  # not due at that time
+    assert core.receive([w.encode_response(1, 0x100, 4, w.READ, b"late")], tran._deadline + 1.0) is False
+    assert core.timed_out == 1 and core.completed == 0 and bytes(tran.buf) == bytes(4)  # not applied
+    other = _tran(2, 0x104, 4, w.READ, timeout=60.0)
+    core.request(other)
+    core.prune(other._deadline + 0.001)
+    assert core.inflight == {} and core.timed_out == 2  # forgotten without waiting a minute
 
 
 def test_many_responses_in_one_batch_complete_each_by_id() -> None:
@@ -117,7 +128,7 @@ def test_many_responses_in_one_batch_complete_each_by_id() -> None:
     for t in trans:
         core.request(t)
     msgs = [w.encode_response(t._id, t._address, 4, w.READ, t._id.to_bytes(4, "little")) for t in reversed(trans)]
-    core.receive(iter(msgs))  # any iterable: the I/O layer passes a generator over the socket
+    core.receive(iter(msgs), monotonic())  # any iterable: the I/O layer passes a generator over the socket
     assert all(t._wait() == "" and bytes(t.buf) == t._id.to_bytes(4, "little") for t in trans)
     assert core.completed == 64 and core.inflight == {}
 
@@ -125,7 +136,7 @@ def test_many_responses_in_one_batch_complete_each_by_id() -> None:
 def test_post_response_is_ignored_silently() -> None:
     core = ClientCore("test", _LOG)
     core.request(_tran(5, 0x80, 4, w.POST, b"\x11\x22\x33\x44"))
-    core.receive([w.encode_response(5, 0x80, 4, w.POST, b"\x11\x22\x33\x44")])
+    core.receive([w.encode_response(5, 0x80, 4, w.POST, b"\x11\x22\x33\x44")], monotonic())
     assert (core.unknown, core.malformed, core.failed) == (0, 0, 0)
 
 
@@ -139,14 +150,14 @@ def test_malformed_response_is_counted_and_dropped(bad: list[bytes], caplog: pyt
     tran = _tran(1, 0, 4, w.READ)
     core.request(tran)
     with caplog.at_level(logging.WARNING, logger=_LOG.name):
-        core.receive([bad])
+        core.receive([bad], monotonic())
     assert core.malformed == 1 and 1 in core.inflight  # still waiting for a good response
     assert "dropped response" in caplog.text
 
 
 def test_response_with_unknown_id_is_counted() -> None:
     core = ClientCore("test", _LOG)
-    core.receive([w.encode_response(99, 0, 4, w.READ, b"abcd")])
+    core.receive([w.encode_response(99, 0, 4, w.READ, b"abcd")], monotonic())
     assert core.unknown == 1
 
 
@@ -154,7 +165,7 @@ def test_response_header_mismatch_fails_the_transaction() -> None:
     core = ClientCore("test", _LOG)
     tran = _tran(1, 0x100, 4, w.READ)
     core.request(tran)
-    core.receive([w.encode_response(1, 0x104, 4, w.READ, b"abcd")])
+    core.receive([w.encode_response(1, 0x104, 4, w.READ, b"abcd")], monotonic())
     assert tran._wait() == "test: response header does not match transaction 1"
     assert core.failed == 1 and bytes(tran.buf) == bytes(4)
 
@@ -163,7 +174,7 @@ def test_response_with_wrong_data_size_fails_with_rogues_text() -> None:
     core = ClientCore("test", _LOG)
     tran = _tran(1, 0x100, 4, w.READ)
     core.request(tran)
-    core.receive([w.encode_response(1, 0x100, 4, w.READ, b"abcdef")])
+    core.receive([w.encode_response(1, 0x100, 4, w.READ, b"abcdef")], monotonic())
     assert tran._wait() == "Received transaction response did not match header size"
     assert core.failed == 1
 
@@ -172,7 +183,7 @@ def test_error_response_copies_the_far_sides_data_as_rogue_does() -> None:
     core = ClientCore("test", _LOG)
     tran = _tran(1, 0x100, 4, w.READ)
     core.request(tran)
-    core.receive([w.encode_response(1, 0x100, 4, w.READ, b"wxyz", "bus error")])
+    core.receive([w.encode_response(1, 0x100, 4, w.READ, b"wxyz", "bus error")], monotonic())
     assert tran._wait() == "bus error" and bytes(tran.buf) == b"wxyz"
 
 
@@ -181,7 +192,7 @@ def test_late_response_after_the_masters_timeout_is_counted_not_applied() -> Non
     tran = _tran(1, 0x100, 4, w.READ, timeout=0.01)
     core.request(tran)
     assert tran._wait().startswith("Timeout waiting for register transaction 1")
-    core.receive([w.encode_response(1, 0x100, 4, w.READ, b"late")])
+    core.receive([w.encode_response(1, 0x100, 4, w.READ, b"late")], monotonic())
     assert core.timed_out == 1 and core.completed == 0 and bytes(tran.buf) == bytes(4)
 
 
@@ -189,10 +200,10 @@ def test_probe_answers() -> None:
     core = ClientCore("test", _LOG)
     core.probe(1)
     core.probe(2)
-    assert core.receive([w.encode_response(1, 0, 0, w.PROBE, b"")]) is True  # an earlier probe counts too
-    assert core.receive([w.encode_response(2, 0, 0, w.PROBE, b"")]) is True
-    assert core.receive([w.encode_response(3, 0, 0, w.PROBE, b"")]) is False  # never sent
-    assert core.receive([w.encode_response(2, 0, 0, w.PROBE, b"", "busy")]) is False  # not OK
+    assert core.receive([w.encode_response(1, 0, 0, w.PROBE, b"")], monotonic()) is True  # an earlier probe counts too
+    assert core.receive([w.encode_response(2, 0, 0, w.PROBE, b"")], monotonic()) is True
+    assert core.receive([w.encode_response(3, 0, 0, w.PROBE, b"")], monotonic()) is False  # never sent
+    assert core.receive([w.encode_response(2, 0, 0, w.PROBE, b"", "busy")], monotonic()) is False  # not OK
     assert core.unknown == 2
 
 
@@ -210,127 +221,3 @@ def test_counters_use_the_stats_names() -> None:
     core.request(_tran(1, 0, 4, w.READ))
     assert core.counters() == {"inFlight": 1, "completed": 0, "failed": 0, "timedOut": 0, "malformed": 0,
                                "unknown": 0}
-
-
-# -- Admission: the transition table -------------------------------------------------------------------
-OK = (zmq.EVENT_HANDSHAKE_SUCCEEDED, 0)
-BUSY = (zmq.EVENT_HANDSHAKE_FAILED_AUTH, 500)
-DENIED = (zmq.EVENT_HANDSHAKE_FAILED_AUTH, 400)
-BROKEN = (zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL, zmq.PROTOCOL_ERROR_ZMTP_UNSPECIFIED)
-WHERE = "memory server at 10.0.0.1:9000"
-
-
-def _adm(many: bool = False) -> Admission:
-    return Admission("10.0.0.1", 9000, many)
-
-
-def test_plain_client_connects_its_response_socket_once_the_request_socket_is_admitted() -> None:
-    adm = _adm()
-    assert adm.state is State.CONNECTING and not adm.response_connected
-    assert adm.event("request", zmq.EVENT_CONNECTED, 0, 0.0) is None
-    assert adm.event("request", *OK, 0.0) is Action.CONNECT_RESPONSE
-    assert adm.response_connected
-    assert adm.event("request", *OK, 0.1) is None  # a reconnect later: the response socket is connected
-    assert adm.event("response", *OK, 0.1) is None
-    assert adm.state is State.ADMITTED and adm.refusal == ""
-
-
-def test_many_clients_client_connects_both_at_once() -> None:
-    adm = _adm(many=True)
-    assert adm.response_connected
-    assert adm.event("response", *OK, 0.0) is None
-    assert adm.event("request", *OK, 0.0) is None
-    assert adm.state is State.ADMITTED
-
-
-@pytest.mark.parametrize("role,event,text,retry", [
-    ("request", BUSY, f"{WHERE} already serves another client", RETRY_S),
-    ("response", BUSY, f"{WHERE} already serves another client", RETRY_S),
-    ("request", DENIED, f"{WHERE} refused this client: its address or CURVE key is not allowed", RETRY_S),
-    ("request", BROKEN, f"handshake with {WHERE} failed (CURVE keys or security settings differ)", RETRY_FAILED_S),
-    ("response", BROKEN, f"{WHERE} does not accept plain clients (it serves many clients: set manyClients alike "
-                         "on both sides)", RETRY_FAILED_S),
-])
-def test_refusals(role: str, event: tuple[int, int], text: str, retry: float) -> None:
-    adm = _adm()
-    adm.event("request", *OK, 10.0)
-    assert adm.event(role, *event, 10.0) is Action.REFUSED
-    assert adm.state is State.REFUSED and adm.refusal == text
-    assert adm.retry_at == 10.0 + retry and not adm.response_connected
-
-
-def test_wrong_socket_type_is_seen_as_a_drop_during_the_handshake() -> None:
-    adm = _adm(many=True)
-    assert adm.event("response", zmq.EVENT_CONNECTED, 0, 0.0) is None
-    assert adm.event("response", zmq.EVENT_DISCONNECTED, 0, 0.0) is Action.REFUSED
-    assert "does not accept many-clients clients (it serves one" in adm.refusal
-    # A drop after a completed handshake is a lost link, not a refusal.
-    adm = _adm()
-    adm.event("response", zmq.EVENT_CONNECTED, 0, 0.0)
-    adm.event("response", *OK, 0.0)
-    assert adm.event("response", zmq.EVENT_DISCONNECTED, 0, 1.0) is None and adm.state is State.ADMITTED
-
-
-def test_refused_client_retries_keeps_its_text_until_admitted() -> None:
-    adm = _adm()
-    adm.event("request", *BUSY, 0.0)
-    assert adm.tick(RETRY_S - 0.01) is None
-    assert adm.tick(RETRY_S) is Action.RETRY and adm.state is State.RETRYING
-    assert adm.refusal  # still refusing while the attempt is under way
-    assert adm.event("request", *OK, RETRY_S + 0.01) is Action.CONNECT_RESPONSE and adm.refusal
-    assert adm.event("response", *OK, RETRY_S + 0.02) is None
-    assert adm.state is State.ADMITTED and adm.refusal == ""
-
-
-def test_retry_refused_again_waits_again() -> None:
-    adm = _adm()
-    adm.event("request", *BUSY, 0.0)
-    adm.tick(RETRY_S)
-    assert adm.event("request", *BUSY, RETRY_S + 0.1) is Action.REFUSED
-    assert adm.state is State.REFUSED and adm.retry_at == pytest.approx(2 * RETRY_S + 0.1)
-
-
-def test_retry_without_outcome_gives_up_and_behaves_as_not_connected() -> None:
-    adm = _adm()
-    adm.event("request", *DENIED, 0.0)
-    adm.tick(RETRY_S)
-    assert adm.tick(RETRY_S + GIVE_UP_S) is None and adm.state is State.RETRYING  # not yet: strictly longer
-    assert adm.tick(RETRY_S + GIVE_UP_S + 0.01) is None
-    assert adm.state is State.CONNECTING and adm.refusal == ""
-    assert adm.tick(100.0) is None  # no more retries: nothing was refused
-
-
-def test_many_clients_retry_connects_both() -> None:
-    adm = _adm(many=True)
-    adm.event("request", *DENIED, 0.0)
-    assert not adm.response_connected
-    assert adm.tick(RETRY_S) is Action.RETRY and adm.response_connected
-
-
-def test_warning_once_per_refusal_not_per_retry() -> None:
-    adm = _adm()
-    adm.event("request", *BUSY, 0.0)
-    assert adm.warning() == f"{WHERE} already serves another client"
-    adm.tick(RETRY_S)
-    adm.event("request", *BUSY, RETRY_S)
-    assert adm.warning() == ""  # the same refusal again
-    adm.event("request", *DENIED, 3.0)
-    assert adm.warning().endswith("is not allowed")  # a different one
-    adm.event("request", *OK, 3.0)
-    adm.event("response", *OK, 3.0)
-    adm.event("request", *DENIED, 9.0)
-    assert adm.warning().endswith("is not allowed")  # admitted in between: a new refusal
-
-
-def test_events_that_are_no_outcome_change_nothing() -> None:
-    adm = _adm()
-    for event in (zmq.EVENT_CONNECT_DELAYED, zmq.EVENT_CONNECT_RETRIED, zmq.EVENT_CLOSED, zmq.EVENT_MONITOR_STOPPED):
-        assert adm.event("request", event, 0, 0.0) is None
-    assert adm.state is State.CONNECTING and adm.tick(50.0) is None
-
-
-def test_transition_table_covers_every_input() -> None:
-    inputs = {inp for (_, inp) in TRANSITIONS}
-    assert inputs == set(Input)
-    states = {nxt for (nxt, _) in TRANSITIONS.values() if nxt is not None} | {s for (s, _) in TRANSITIONS if s}
-    assert states == set(State)

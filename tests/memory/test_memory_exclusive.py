@@ -17,7 +17,7 @@ import zmq
 
 import rogue
 import rogue.interfaces.memory as rim
-from rogue._zap import handshake_result
+from rogue._security import handshake_result
 from rogue._transport import context
 
 from conftest import wait_until

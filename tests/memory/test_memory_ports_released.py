@@ -120,9 +120,9 @@ def test_responses_sent_before_server_close_arrive(port: int) -> None:
 def test_close_raises_clearly_when_the_slave_holds_the_io_thread(port: int, monkeypatch: pytest.MonkeyPatch) -> None:
     import threading
 
-    import rogue._listener
+    import rogue._transport.listener
 
-    monkeypatch.setattr(rogue._listener, "RELEASE_S", 1.0)  # the wait before giving up (5 s by default)
+    monkeypatch.setattr(rogue._transport.listener, "RELEASE_S", 1.0)  # the wait before giving up (5 s by default)
 
     release, entered = threading.Event(), threading.Event()
 

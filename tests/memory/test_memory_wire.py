@@ -11,9 +11,11 @@ from hypothesis import strategies as st
 
 from rogue.interfaces.memory import _wire as w
 
+from conftest import VECTORS as SHARED_VECTORS
+from conftest import shared_or_skip
+
 _HERE = Path(__file__).parent
 VECTORS = json.loads((_HERE / "vectors" / "memory_bridge.json").read_text())
-_SHARED = _HERE.parents[2] / "shared" / "spec" / "vectors" / "memory_bridge.json"
 
 
 def _parts(hexes: list[str]) -> list[bytes]:
@@ -21,9 +23,7 @@ def _parts(hexes: list[str]) -> list[bytes]:
 
 
 def test_vector_copy_matches_shared_spec() -> None:
-    if not _SHARED.exists():
-        pytest.skip("shared/ spec is not beside the repository")
-    assert json.loads(_SHARED.read_text()) == VECTORS
+    assert json.loads(shared_or_skip(SHARED_VECTORS / "memory_bridge.json").read_text()) == VECTORS
 
 
 # -- what C++ Rogue's client sent: our encoder must give the same bytes ------------------------------

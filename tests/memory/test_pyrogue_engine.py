@@ -12,7 +12,7 @@ import pytest
 import rogue.interfaces.memory as rim
 from rogue import GeneralError
 
-from pyrogue_env import pyrogue_or_skip
+from conftest import pyrogue_or_skip
 
 
 class Flipper(rim.Slave):

@@ -28,18 +28,16 @@ import pytest
 
 import rogue.interfaces.memory as rim
 
+from conftest import PEERS, TOOLS, VECTORS, pyrogue_or_skip, shared_or_skip
 from engine_helpers import ListData, Model
-from pyrogue_env import PEERS, SHARED_DIR, TOOLS, pyrogue_or_skip
 
 HERE = Path(__file__).parent / "vectors"
-SHARED = SHARED_DIR / "spec" / "vectors"
 CASES: list[dict[str, Any]] = json.loads((HERE / "registers.json").read_text())["cases"]
 
 
 def test_vector_copy_matches_shared() -> None:
-    if not (SHARED / "registers.json").exists():
-        pytest.skip("shared/ not present")
-    assert (HERE / "registers.json").read_bytes() == (SHARED / "registers.json").read_bytes()
+    shared = shared_or_skip(VECTORS / "registers.json")
+    assert (HERE / "registers.json").read_bytes() == shared.read_bytes()
 
 
 # -- value encoding of the vectors ------------------------------------------------------------------------

@@ -235,14 +235,28 @@ def test_late_completion_from_another_thread_wakes_and_is_polled() -> None:
     assert len(slave.trans) == 2 and len(core) == 1  # the next one started
 
 
+def test_a_running_transactions_timer_starts_at_the_first_poll_after_the_slave_returned() -> None:
+    """The core reads no clock: 0 asks for a poll at once, whose time starts the timer (Rogue: when the call returns)."""
+    slave = Held()
+    core = _core(slave, timeout=30.0)
+    assert core.deadline() is None
+    core.receive(_read(1))
+    assert core.deadline() == 0.0 and slave.trans[0]._deadline == float("inf")  # not started yet
+    now = monotonic()
+    assert core.poll(now) == ()
+    assert core.deadline() == now + 30.0 == slave.trans[0]._deadline
+    assert core.poll(now + 29.0) == () and core.deadline() == now + 30.0  # started once
+
+
 def test_never_completing_slave_times_out_with_rogue_text() -> None:
     slave = Held()
     core = _core(slave, timeout=0.05)
     start = monotonic()
     core.receive(_read(1))
     core.receive(_write(2, 0x10, b"WXYZ"))
+    assert core.deadline() == 0.0 and core.poll(start) == ()  # the timer starts at this poll
     deadline = core.deadline()
-    assert deadline is not None and deadline >= start + 0.05
+    assert deadline == start + 0.05
     assert core.poll(deadline - 0.04) == ()  # not yet due
     out = core.poll(deadline)
     assert len(out) == 1
@@ -250,6 +264,8 @@ def test_never_completing_slave_times_out_with_rogue_text() -> None:
     tid = slave.trans[0].id()
     assert resp.result == f"Timeout waiting for register transaction {tid} message response."
     assert bytes(resp.data) == bytes(4)  # a failed read answers zeros
+    assert core.deadline() == 0.0  # the write is running now: its timer starts at the next poll
+    core.poll(monotonic())
     out = core.poll(core.deadline())  # the write times out too, its data echoed
     resp = w.decode_response(out[0][1])
     assert resp.result.startswith("Timeout waiting") and bytes(resp.data) == b"WXYZ"

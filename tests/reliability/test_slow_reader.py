@@ -1,4 +1,4 @@
-"""A reader that is behind is not a lost link (rogue._heartbeat): nothing closed, lost, reordered or crashed.
+"""A reader that is behind is not a lost link (rogue._transport.heartbeat): nothing closed, lost, reordered or crashed.
 
 Run in a child process: with ZMTP heartbeats on the receiving socket, libzmq
 4.3.5 aborts the process when the peer leaves while the reader is behind.

@@ -19,16 +19,14 @@ from typing import Any
 import pytest
 
 import rogue.interfaces
-from conftest import free_port_triple
+from conftest import PYROGUE_ABSENT, free_port_triple, pyrogue_env, pyrogue_present
 
 _HERE = Path(__file__).resolve().parent
 _SRC = _HERE.parents[1] / "src"
-_PEERS = next((p / "shared" / "peers" for p in _HERE.parents[1].parents
-               if (p / "shared" / "peers" / "pyrogue" / "__init__.py").is_file()), None)
 HOST = "127.0.0.1"
 
 pytestmark = [
-    pytest.mark.skipif(_PEERS is None, reason="pyrogue (../shared/peers) is absent: nothing to run it against"),
+    pytest.mark.skipif(not pyrogue_present(), reason=PYROGUE_ABSENT + ": nothing to run it against"),
     pytest.mark.timeout(60),
 ]
 
@@ -37,9 +35,9 @@ class Driven:
     """A Python subprocess with pyrogue on its path, spoken to one line at a time."""
 
     def __init__(self, script: str, *args: str) -> None:
-        env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(_SRC), str(_PEERS)]))
         self.proc = subprocess.Popen([sys.executable, str(_HERE / script), *args], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1, env=env)
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1,
+                                     env=pyrogue_env())
         self._err: list[str] = []  # read all along, so a chatty child never blocks on a full pipe
         self._err_reader = threading.Thread(target=self._read_stderr, name="test:stderr", daemon=True)
         self._err_reader.start()

@@ -14,8 +14,9 @@ import rogue
 import rogue.interfaces
 from conftest import free_port_triple, wait_until
 from raw_peers import HOST, Peers, url
-from rogue import _listener, _ports
-from rogue._listener import Listen
+from rogue import _ports
+from rogue._transport import listener as _listener
+from rogue._transport.listener import Listen
 from rogue.interfaces import _zmq_common
 
 

@@ -13,7 +13,7 @@ import pytest
 
 import rogue
 import rogue.interfaces.stream as ris
-from rogue.protocols.srp import _codec as c
+from rogue.protocols.srp import _wire as c
 from rogue.protocols.srp.emulation import SrpV3Emulation
 
 from conftest import HANG_S, wait_until

@@ -18,7 +18,7 @@ import pytest
 import rogue.interfaces.memory as rim
 import rogue.interfaces.stream as ris
 import rogue.protocols.srp as rps
-from conftest import free_port_pairs
+from conftest import SEEDS, free_port_pairs, shared_or_skip
 
 
 class MyMemMaster(rim.Master):
@@ -339,9 +339,7 @@ def _normalized(text: str) -> str:
 
 
 def test_embedded_examples_are_the_seeds() -> None:
-    seed = Path(__file__).parents[2].parent / "shared" / "seeds" / "memory_tcp_bridge.rst"
-    if not seed.exists():
-        pytest.skip("shared/seeds is not beside the repository")
+    seed = shared_or_skip(SEEDS / "memory_tcp_bridge.rst")
     text = _normalized(seed.read_text())
     assert _normalized(SEED_SERVER) in text
     assert _normalized(SEED_CLIENT) in text

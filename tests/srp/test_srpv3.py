@@ -14,7 +14,7 @@ import rogue
 import rogue.interfaces.memory as rim
 import rogue.interfaces.stream as ris
 import rogue.protocols.srp as rps
-from rogue.protocols.srp import _codec as c
+from rogue.protocols.srp import _wire as c
 
 VECTORS = json.loads((Path(__file__).parent / "vectors" / "srpv3.json").read_text())
 

@@ -12,15 +12,15 @@ from hypothesis import strategies as st
 
 from rogue.interfaces.stream._wire import PARTS, WireError, decode, encode, encode_header
 
+from conftest import VECTORS as SHARED_VECTORS
+from conftest import shared_or_skip
+
 _HERE = Path(__file__).parent
 VECTORS = json.loads((_HERE / "vectors" / "stream_bridge.json").read_text())
-_SHARED = _HERE.parents[2] / "shared" / "spec" / "vectors" / "stream_bridge.json"
 
 
 def test_vector_copy_matches_shared_spec() -> None:
-    if not _SHARED.exists():
-        pytest.skip("shared/ spec is not beside the repository")
-    assert json.loads(_SHARED.read_text()) == VECTORS
+    assert json.loads(shared_or_skip(SHARED_VECTORS / "stream_bridge.json").read_text()) == VECTORS
 
 
 def _fields_from_note(vec: dict[str, Any]) -> tuple[int, int, int]:

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 import zmq
+from conftest import wait_until
 from tcp_bridge_helpers import Recorder, Sender, raw_peer, wait_for
 
 import rogue
@@ -160,8 +161,7 @@ def test_wait_ready_and_link_state(port: int, no_thread_leak: None) -> None:
         assert client.isConnected() and server.isConnected()
         assert "connected" in repr(client)
         server.close()
-        with client._link:
-            assert client._link.wait_for(lambda: not client._connected, 5.0)
+        wait_until(lambda: not client.isConnected(), 5.0, "the client to see the server gone")
         assert client.stats()["connected"] is False
     finally:
         client.close()

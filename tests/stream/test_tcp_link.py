@@ -8,7 +8,7 @@ import pytest
 import zmq
 
 from rogue import _warn_limiter
-from rogue._transport import PeerTracker, event_name, parse_event
+from rogue._transport.monitor import PeerTracker, event_name, parse_event
 from rogue._warn_limiter import WarnLimiter
 
 

@@ -82,9 +82,9 @@ def test_frames_sent_before_close_arrive_and_ports_are_free(port: int, server_se
 def test_close_raises_clearly_when_a_slave_holds_the_receive_thread(port: int, monkeypatch: pytest.MonkeyPatch) -> None:
     import threading
 
-    import rogue._listener
+    import rogue._transport.listener
 
-    monkeypatch.setattr(rogue._listener, "RELEASE_S", 1.0)  # the wait before giving up (5 s by default)
+    monkeypatch.setattr(rogue._transport.listener, "RELEASE_S", 1.0)  # the wait before giving up (5 s by default)
 
     release = threading.Event()
     entered = threading.Event()

@@ -147,9 +147,9 @@ def test_part_way_failed_send_rebuilds_push_socket(port: int, no_thread_leak: No
             src >> bridge
             assert bridge.waitReady(5.0)
 
-            from rogue.interfaces.stream import _tcp_core as stream_tcp
+            from rogue._transport import messages
 
-            real_send, calls = stream_tcp._send_part, []
+            real_send, calls = messages.raw_send, []
             failed_on: list[object] = []
 
             def fail_once(sock: zmq.Socket, data: object, flags: int = 0, copy: bool = True) -> object:
@@ -160,7 +160,7 @@ def test_part_way_failed_send_rebuilds_push_socket(port: int, no_thread_leak: No
                     raise zmq.Again()
                 return real_send(sock, data, flags, copy)
 
-            monkeypatch.setattr(stream_tcp, "_send_part", fail_once)
+            monkeypatch.setattr(messages, "raw_send", fail_once)  # the send of every bridge (send_parts)
             first = bridge._push
             src.send(b"whole", 0xA55A, 3, 4)
             src.send(b"next", 0, 0, 0)

@@ -21,15 +21,8 @@ from types import ModuleType
 
 import pytest
 
-_REPO = Path(__file__).resolve().parents[2]
+from conftest import PEERS, PYROGUE_ABSENT, pyrogue_present
 
-
-def peers_dir() -> Path | None:
-    """``shared/peers`` beside the repository (or beside a directory holding this worktree), or None."""
-    for parent in _REPO.parents:
-        if (parent / "shared" / "peers" / "pyrogue").is_dir():
-            return parent / "shared" / "peers"
-    return None
 
 
 def _exec(name: str, path: Path) -> ModuleType:
@@ -48,11 +41,10 @@ def load() -> ModuleType:
     """pyrogue's ``_FileReader`` module; skips the calling test (with why) where it cannot be had."""
     if _LOADED:
         return _LOADED[0]
-    peers = peers_dir()
-    if peers is None:
-        pytest.skip("pyrogue (shared/peers) is not beside the repository: nothing to compare with")
+    if not pyrogue_present():
+        pytest.skip(PYROGUE_ABSENT + ": nothing to compare with")
     pytest.importorskip("yaml", reason="pyrogue's FileReader needs PyYAML")
-    root = peers / "pyrogue"
+    root = PEERS / "pyrogue"
     names = ["pyrogue", "pyrogue._Logging", "pyrogue._HelperFunctions", "pyrogue.utilities.fileio._FileReader"]
     saved = {n: sys.modules[n] for n in names if n in sys.modules}
     stub = ModuleType("pyrogue", "stand-in for the pyrogue package while its FileReader file is loaded")

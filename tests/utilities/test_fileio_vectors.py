@@ -14,16 +14,16 @@ import pytest
 import rogue.interfaces.stream as ris
 from rogue.utilities import fileio
 
+from conftest import VECTORS as SHARED_VECTORS
+from conftest import shared_or_skip
+
 HERE = Path(__file__).parent / "vectors"
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "spec" / "vectors"
 VECTORS = json.loads((HERE / "fileio.json").read_text())
 
 
 @pytest.mark.parametrize("name", ["fileio.json", "sample_rogue.dat"])
 def test_vector_copy_matches_shared(name: str) -> None:
-    if not (SHARED / name).exists():
-        pytest.skip("shared/ not present")
-    assert (HERE / name).read_bytes() == (SHARED / name).read_bytes()
+    assert (HERE / name).read_bytes() == shared_or_skip(SHARED_VECTORS / name).read_bytes()
 
 
 class Source(ris.Master):

@@ -12,9 +12,11 @@ import rogue
 import rogue.interfaces.stream as ris
 from rogue.utilities import Prbs
 
+from conftest import VECTORS as SHARED_VECTORS
+from conftest import shared_or_skip
+
 _HERE = Path(__file__).parent
 VECTORS = json.loads((_HERE / "vectors" / "prbs.json").read_text())
-_SHARED = _HERE.parents[2] / "shared" / "spec" / "vectors" / "prbs.json"
 
 
 class Sink(ris.Slave):
@@ -39,9 +41,7 @@ class Source(ris.Master):
 
 
 def test_vector_copy_matches_shared_spec() -> None:
-    if not _SHARED.exists():
-        pytest.skip("shared/ spec is not beside the repository")
-    assert json.loads(_SHARED.read_text()) == VECTORS
+    assert json.loads(shared_or_skip(SHARED_VECTORS / "prbs.json").read_text()) == VECTORS
 
 
 @pytest.mark.parametrize("vec", VECTORS["generated"], ids=lambda v: v["name"])

@@ -26,7 +26,7 @@ import zmq.utils.garbage  # noqa: E402,F401
 __all__ = ["context", "register_closer", "tcp_url", "unregister_closer"]
 
 _lock = threading.Lock()
-_ctx: zmq.Context | None = None
+_ctx: zmq.Context[zmq.Socket[bytes]] | None = None
 _pid = 0
 _EXIT_FLUSH_S = 5.0  # the longest interpreter exit waits for libzmq to flush
 _EXIT_CLOSERS = 32  # threads closing forgotten bridges at exit
@@ -40,7 +40,7 @@ class _Closable(Protocol):
 _open: "weakref.WeakSet[_Closable]" = weakref.WeakSet()
 
 
-def context() -> zmq.Context:
+def context() -> zmq.Context[zmq.Socket[bytes]]:
     """Return the process-wide ZeroMQ context, creating it on first use."""
     global _ctx, _pid
     ctx = _ctx

@@ -1,12 +1,14 @@
-"""The life of a bridge end: its I/O thread's loop skeleton and the start of ``stop()`` (every bridge class).
+"""The life of a bridge end: its opening, its I/O thread's loop skeleton and the start of ``stop()`` (every bridge class).
 
-:func:`start_io_thread` starts the one thread a bridge end reads its sockets
-in; its loop is :func:`run_io_loop`: call the bridge's ``step`` until it
-stops, survive anything but the end of the ZeroMQ context (logged, and paused
-so an error that repeats cannot spin), then always run its ``finish`` (which
-closes the sockets the thread owns, monitors first). :class:`StopAliases`
-gives every bridge Rogue's names for stopping it and the common start of
-``stop()``.
+:class:`BridgeEnd` is what every bridge end (stream or memory, server or
+client) opens with: its address, port, name, logger, link checking and
+:class:`~.link.Link`. :func:`start_io_thread` starts the one thread a bridge
+end reads its sockets in; its loop is :func:`run_io_loop`: call the bridge's
+``step`` until it stops, survive anything but the end of the ZeroMQ context
+(logged, and paused so an error that repeats cannot spin), then always run
+its ``finish`` (which closes the sockets the thread owns, monitors first).
+:class:`StopAliases` gives every bridge Rogue's names for stopping it and the
+common start of ``stop()``.
 """
 
 from __future__ import annotations
@@ -14,13 +16,16 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import zmq
 
-from .context import unregister_closer
+from .._logging import Logging
+from .context import tcp_url, unregister_closer
+from .heartbeat import Heartbeat
+from .link import Link
 
-__all__ = ["StopAliases", "run_io_loop", "start_io_thread"]
+__all__ = ["BridgeEnd", "StopAliases", "run_io_loop", "start_io_thread"]
 
 
 def start_io_thread(name: str, role: str, target: Callable[[], None]) -> threading.Thread:
@@ -30,7 +35,7 @@ def start_io_thread(name: str, role: str, target: Callable[[], None]) -> threadi
     return thread
 
 
-def run_io_loop(bridge: "StopAliases", log: logging.Logger, step: Callable[[], None], finish: Callable[[], None],
+def run_io_loop(bridge: StopAliases, log: logging.Logger, step: Callable[[], None], finish: Callable[[], None],
                 what: str = "receive loop", pause: float = 0.0) -> None:
     """Run ``step()`` while ``bridge`` runs, then ``finish()``, whatever happened (the body of every I/O thread).
 
@@ -55,7 +60,7 @@ class StopAliases:
     """Rogue's names for stopping a bridge (``close()``, ``_stop()``), its repr and the start of ``stop()``, for every bridge class."""
 
     _name: str
-    _connected: bool
+    _link: Link
     _state_lock: threading.Lock
     _closed: bool
     _running: bool
@@ -80,4 +85,41 @@ class StopAliases:
         self.stop()
 
     def __repr__(self) -> str:
-        return f"<{type(self).__name__} {self._name} {'connected' if self._connected else 'not connected'}>"
+        return f"<{type(self).__name__} {self._name} {'connected' if self._link.connected else 'not connected'}>"
+
+
+class BridgeEnd(StopAliases):
+    """The opening every bridge end shares, once: address, port, name, logger, link checking, link state.
+
+    A bridge's ``__init__`` calls :meth:`_open_end` first, before any socket
+    exists (a bad heartbeat option raises then), and gives :attr:`_link` its
+    sockets' monitors once they are open.
+    """
+
+    _addr: str
+    _port: int
+    _log: logging.Logger
+    _hb: Heartbeat
+
+    def _open_end(self, addr: str, port: int, name: str, area: str, heartbeatInterval: float,
+                  heartbeatTimeout: float, peer: str, label: str) -> None:
+        """Set the bridge end's identity and link state.
+
+        ``name``, ``peer`` (the far side in loss warnings) and ``label`` (in
+        "connected" lines) are templates of ``{addr}``, ``{port}`` and ``{url}``
+        (``tcp://addr:port``); the logger is ``<area>.<name>``.
+        """
+        self._addr = addr = str(addr)
+        self._port = port = int(port)
+        fields = {"addr": addr, "port": port, "url": tcp_url(addr, port)}
+        self._name = name.format(**fields)
+        self._log = Logging.create(f"{area}.{self._name}")
+        self._hb = Heartbeat.checked(self._name, heartbeatInterval, heartbeatTimeout)
+        self._link = Link(self._log, self._hb, peer.format(**fields), label.format(**fields))
+        self._state_lock = threading.Lock()
+        self._closed = False
+        self._running = False
+
+    def isConnected(self) -> bool:
+        """True while the far side is connected on both ports (from ZeroMQ socket events)."""
+        return self._link.connected

@@ -39,7 +39,7 @@ def warn(prog: str, text: str) -> None:
 class Parser(argparse.ArgumentParser):
     """argparse with usage errors on one line that names the subcommand (the usage is one ``--help`` away)."""
 
-    def error(self, message: str) -> NoReturn:  # type: ignore[override]
+    def error(self, message: str) -> NoReturn:
         # "argument --size: bad --size '3x': ..." says the option twice: once is enough.
         message = re.sub(r"^argument (\S+): (bad \1 )", r"\2", message)
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")

@@ -10,7 +10,7 @@ import argparse
 from typing import Any
 
 from .._errors import GeneralError
-from .._heartbeat import DEFAULT_INTERVAL, DEFAULT_TIMEOUT, Heartbeat
+from .._transport import DEFAULT_INTERVAL, DEFAULT_TIMEOUT, Heartbeat
 from ._common import EXIT_USAGE, CliError, argtype
 from ._numbers import parse_timeout, parse_whole_seconds
 

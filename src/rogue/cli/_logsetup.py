@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from typing import TYPE_CHECKING, TextIO
 
 __all__ = ["cli_log_handler"]
 
@@ -26,7 +27,13 @@ class _Formatter(logging.Formatter):
         return f"{self._prog}: {record.levelname.lower()}: {text}"
 
 
-class _Handler(logging.StreamHandler):
+if TYPE_CHECKING:
+    _StreamHandler = logging.StreamHandler[TextIO]
+else:  # logging.StreamHandler takes no type argument at run time before Python 3.11
+    _StreamHandler = logging.StreamHandler
+
+
+class _Handler(_StreamHandler):
     def emit(self, record: logging.LogRecord) -> None:
         self.stream = sys.stderr  # follow redirection (pytest's capsys, contextlib.redirect_stderr)
         super().emit(record)

@@ -56,7 +56,7 @@ def _is_local(host: str) -> bool:
     except (socket.gaierror, UnicodeError):
         return False
     for family, _, _, _, addr in infos:
-        ip = addr[0]
+        ip = str(addr[0])
         if ipaddress.ip_address(ip.split("%", 1)[0]).is_loopback:
             return True
         try:

@@ -17,8 +17,7 @@ import os
 from typing import Any
 
 from .._errors import OptionError
-from .._keys import public_keys
-from .._security import BridgeSecurity
+from .._security import BridgeSecurity, public_keys
 from ._common import EXIT_USAGE, CliError
 from ._linkopts import add_link_options, link_options
 

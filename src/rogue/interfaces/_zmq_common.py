@@ -1,36 +1,31 @@
-"""What ``ZmqServer`` and ``ZmqClient`` share: security, socket setup, the string-port JSON and Rogue's texts.
+"""What ``ZmqServer`` and ``ZmqClient`` share: security, the string-port JSON and Rogue's texts.
 
 The encoders and texts here are pure functions (no sockets, no clock); the
 server, the client and the command line call them, so the tests of these
 functions test what ships. Who may connect comes from the bridges' own
 ``BridgeSecurity`` and ``SocketGuard``, imported here and nowhere else in the
-two classes' modules.
+two classes' modules; their sockets are made and read by ``rogue._transport``
+(``make_socket``, ``recv_one``, ``Waker``).
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import socket
 from collections.abc import Sequence
 from typing import Any
 
-import zmq
-
 from .._errors import GeneralError
-from .._security import BridgeSecurity  # the one import of the security layer (see the module docstring)
-from .._socket_guard import SocketGuard
-from .._transport import context, tcp_url
+from .._security import BridgeSecurity, SocketGuard  # the one import of the security layer (see the module docstring)
+from .._transport import tcp_url
 
 __all__ = [
     "AUTO_PORTS",
     "BridgeSecurity",
     "SocketGuard",
-    "WakePair",
     "bind_error",
     "candidate_ports",
     "log_hook_error",
-    "new_socket",
     "recovered_text",
     "rogue_error",
     "string_request",
@@ -101,46 +96,6 @@ def recovered_text(seconds: float) -> str | None:
     """Rogue's warning when a reply came after at least one whole second of waiting (None before that)."""
     whole = int(seconds)
     return f"Received response from server after {whole} seconds." if whole else None
-
-
-def new_socket(kind: int, addr: str, guard: SocketGuard | None) -> zmq.Socket[Any]:
-    """A socket of the shared context with LINGER 0, prepared by ``guard`` (security) for its bind or connect."""
-    sock: zmq.Socket[Any] = context().socket(kind)
-    try:
-        sock.setsockopt(zmq.LINGER, 0)
-        if ":" in addr:
-            sock.setsockopt(zmq.IPV6, 1)
-        if guard is not None:
-            guard.prepare(sock)
-    except BaseException:
-        sock.close(linger=0)
-        raise
-    return sock
-
-
-class WakePair:
-    """A socket pair whose read end, polled beside ZeroMQ sockets, wakes a waiting thread at once on :meth:`wake`.
-
-    Nothing reads the byte: once woken, every poll of :attr:`fd` returns at once.
-    """
-
-    def __init__(self) -> None:
-        self._r, self._w = socket.socketpair()
-        self._r.setblocking(False)
-        self._w.setblocking(False)
-        self.fd = self._r.fileno()
-
-    def wake(self) -> None:
-        """Make :attr:`fd` readable (for good)."""
-        try:
-            self._w.send(b"\0")
-        except OSError:  # already woken (buffer full) or closed
-            pass
-
-    def close(self) -> None:
-        """Close both ends."""
-        self._w.close()
-        self._r.close()
 
 
 def log_hook_error(log: logging.Logger, where: str, what: str, exc: BaseException) -> None:

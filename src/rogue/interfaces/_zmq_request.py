@@ -9,11 +9,10 @@ import threading
 
 import zmq
 
+from .._transport import Waker, make_socket, recv_one, set_receive_timeout
 from ._zmq_common import (
     BridgeSecurity,
     SocketGuard,
-    WakePair,
-    new_socket,
     recovered_text,
     rogue_error,
     tcp_url,
@@ -45,16 +44,14 @@ class Requester:
         self._fail_ms = DEFAULT_FAIL_MS
         self._closing = False
         self._closed = False
-        self._sock = new_socket(zmq.REQ, addr, SocketGuard(security, log))
+        self._sock = make_socket(zmq.REQ, addr, SocketGuard(security, log).prepare, rcvtimeo=self._warn_ms,
+                                 relaxed=True)
         try:
-            self._sock.setsockopt(zmq.RCVTIMEO, self._warn_ms)
-            self._sock.setsockopt(zmq.REQ_CORRELATE, 1)
-            self._sock.setsockopt(zmq.REQ_RELAXED, 1)
             self._sock.connect(tcp_url(addr, port))
         except zmq.ZMQError as exc:
             self._sock.close(linger=0)
             raise rogue_error("ZmqClient::ZmqClient", f"Failed to connect to port {port} at address {addr}") from exc
-        self._wake = WakePair()
+        self._wake = Waker()
         self._poller = zmq.Poller()
         self._poller.register(self._wake.fd, zmq.POLLIN)
 
@@ -63,7 +60,7 @@ class Requester:
         with self._lock:
             self._warn_ms, self._fail_ms = warn_ms, fail_ms
             if not self._closed:
-                self._sock.setsockopt(zmq.RCVTIMEO, warn_ms)
+                set_receive_timeout(self._sock, warn_ms)
 
     def request(self, data: bytes | memoryview, src: str) -> bytes:
         """Send ``data`` (bytes-like) as one message and return the reply; GeneralError on timeout, stop or send failure."""
@@ -87,7 +84,7 @@ class Requester:
                             sock.send(data, zmq.NOBLOCK)
                             sent = True
                             continue
-                        reply = sock.recv(zmq.NOBLOCK)
+                        reply = recv_one(sock)
                         break
                     except zmq.Again:
                         continue

@@ -23,13 +23,11 @@ from typing import Any
 import zmq
 
 from .._logging import Logging
-from .._transport import register_closer, start_io_thread, unregister_closer
+from .._transport import Waker, make_socket, recv_one, register_closer, start_io_thread, unregister_closer
 from ._zmq_common import (
     BridgeSecurity,
     SocketGuard,
-    WakePair,
     log_hook_error,
-    new_socket,
     rogue_error,
     string_request,
     tcp_url,
@@ -62,15 +60,14 @@ class _State:
         self.running = True
         self.stop_lock = threading.Lock()
         self.stopped = False
-        self.wake = WakePair()
+        self.wake = Waker()
         self.sub: zmq.Socket[Any] | None = None
         self.thread: threading.Thread | None = None
         self.stopped_inside = False  # _stop came from _doUpdate, in the SUB thread
         try:
             if not string_mode:
-                self.sub = new_socket(zmq.SUB, addr, SocketGuard(security, self.log))
-                self.sub.setsockopt(zmq.SUBSCRIBE, b"")
-                self.sub.setsockopt(zmq.RCVTIMEO, 100)
+                self.sub = make_socket(zmq.SUB, addr, SocketGuard(security, self.log).prepare, subscribe=b"",
+                                       rcvtimeo=100)
                 try:
                     self.sub.connect(tcp_url(addr, port))
                 except zmq.ZMQError as exc:
@@ -238,7 +235,7 @@ class ZmqClient:
                     try:
                         if sub not in dict(poller.poll()):
                             continue
-                        data = sub.recv(zmq.NOBLOCK)
+                        data = recv_one(sub)
                     except zmq.Again:
                         continue
                     except zmq.ContextTerminated:

@@ -21,18 +21,25 @@ from typing import Any
 
 import zmq
 
-from .. import _listener
-from .._listener import listening_address, wait_free
 from .._logging import Logging
-from .._transport import register_closer, start_io_thread, unregister_closer
+from .._transport import (
+    Waker,
+    ensure_released,
+    listening_address,
+    make_socket,
+    recv_one,
+    register_closer,
+    release_timeout,
+    start_io_thread,
+    unregister_closer,
+    wait_free,
+)
 from ._zmq_common import (
     BridgeSecurity,
     SocketGuard,
-    WakePair,
     bind_error,
     candidate_ports,
     log_hook_error,
-    new_socket,
     rogue_error,
     tcp_url,
 )
@@ -50,7 +57,7 @@ class _Serving:
         self.reps = reps
         self.guard = guard
         self.listen = [a for a in (listening_address(s) for s in (pub, *reps)) if a is not None]
-        self.wake = WakePair()
+        self.wake = Waker()
         self.threads: list[threading.Thread] = []
         self.running = True
         self.inside_stop: threading.Thread | None = None  # the serving thread that called _stop, if one did
@@ -80,7 +87,7 @@ class _State:
         socks: list[zmq.Socket[Any]] = []
         try:
             for k, kind in enumerate((zmq.PUB, zmq.REP, zmq.REP)):
-                sock = new_socket(kind, self.addr, guard)
+                sock = make_socket(kind, self.addr, guard.prepare)
                 socks.append(sock)
                 sock.bind(tcp_url(self.addr, port + k))
         except zmq.ZMQError as exc:
@@ -116,7 +123,7 @@ class _State:
                     where = listening_address(rep)
                     listen = [a for a in listen if a != where]
                     continue
-                t.join(_listener.RELEASE_S)
+                t.join(release_timeout())
                 if t.is_alive():
                     self.log.warning("Waiting for the %s thread: still busy in its hook", t.name)
                     t.join()
@@ -130,7 +137,7 @@ class _State:
                 serving.wake.close()
             serving.guard.close()
             self.log.info("Zmq server done. Exiting")
-            _listener.ensure_released(self.name, listen)
+            ensure_released(self.name, listen)
         finally:
             serving.stopped.set()
 
@@ -260,7 +267,7 @@ class ZmqServer:
                     try:
                         if sock not in dict(poller.poll()):
                             continue
-                        data = sock.recv(zmq.NOBLOCK)
+                        data = recv_one(sock)
                         sock.send(answer(data) if data else b"")  # an empty request: an empty reply
                     except zmq.Again:
                         continue

@@ -29,9 +29,12 @@ from __future__ import annotations
 
 import struct
 import threading
+from collections.abc import Callable
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 __all__ = ["Lfsr", "engine", "SMALL_WORDS", "TABLE_BYTES"]
 
@@ -43,9 +46,9 @@ _SHIFTS = np.arange(32, 0, -1, dtype=np.uint64)  # 32 - r for r = 0..31
 _scratch = threading.local()
 
 
-def _buffer(name: str, count: int, dtype: type) -> np.ndarray:
+def _buffer(name: str, count: int, dtype: npt.DTypeLike) -> npt.NDArray[Any]:
     """A per-thread scratch array of ``count`` items, reused between calls (fresh memory costs page faults)."""
-    arr = getattr(_scratch, name, None)
+    arr: npt.NDArray[Any] | None = getattr(_scratch, name, None)
     if arr is not None and arr.size >= count and arr.dtype == dtype:
         return arr[:count]
     arr = np.empty(count, dtype=dtype)
@@ -55,7 +58,7 @@ def _buffer(name: str, count: int, dtype: type) -> np.ndarray:
 
 
 @lru_cache(maxsize=256)
-def _pack32(count: int):  # type: ignore[no-untyped-def]
+def _pack32(count: int) -> Callable[..., bytes]:
     """``struct.pack`` of ``count`` little-endian uint32 (one compiled Struct per count)."""
     return struct.Struct(f"<{count}I").pack
 
@@ -188,7 +191,8 @@ class Lfsr:
         if W == 32:
             return flat[1:count + 1].reshape(count, 1)
         # (np.ndarray with strides: as_strided's Python overhead is a third of a 4 KiB frame's time)
-        return np.ndarray((count, lanes), np.uint64, flat, offset=8 * (W - 31), strides=(8, -256))
+        lanes_view: np.ndarray = np.ndarray((count, lanes), np.uint64, flat, offset=8 * (W - 31), strides=(8, -256))
+        return lanes_view
 
     def fill(self, seed: int, out: np.ndarray) -> None:
         """Write the payload words after ``seed`` into ``out`` (a writable little-endian uint32 array)."""

@@ -9,9 +9,12 @@ the LFSR states from the seed word 0 (:mod:`rogue.utilities._lfsr`).
 from __future__ import annotations
 
 import struct
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from ..interfaces.stream.frame import FrameBuffer
 
 from ._lfsr import SMALL_WORDS, Lfsr, engine
 
@@ -69,18 +72,18 @@ class FrameFormat:
             buf[: 2 * wb] = head
             self.lfsr.fill(seq, np.frombuffer(buf, dtype="<u4", count=count * (wb // 4), offset=2 * wb))
 
-    def header(self, buf: Any) -> tuple[int, int]:
+    def header(self, buf: FrameBuffer) -> tuple[int, int]:
         """``(sequence, words after word 0)`` from a received frame's two header words (uint32 each)."""
         if self.wb == 4:
             return _u32x2.unpack_from(buf)
         return _u32.unpack_from(buf)[0], _u32.unpack_from(buf, self.wb)[0]
 
-    def seed(self, buf: Any, seq: int) -> int:
+    def seed(self, buf: FrameBuffer, seq: int) -> int:
         """The LFSR seed of a received frame: its whole word 0 (``seq`` when the word is 4 bytes)."""
         wb = self.wb
         return seq if wb == 4 else int.from_bytes(memoryview(buf)[:wb], "little")
 
-    def first_bad_word(self, buf: Any, seed: int, size: int) -> int:
+    def first_bad_word(self, buf: FrameBuffer, seed: int, size: int) -> int:
         """Index of the first payload word of a ``size``-byte frame that is not the LFSR's, or -1."""
         wb, lfsr = self.wb, self.lfsr
         count = size // wb - 2
@@ -90,7 +93,7 @@ class FrameFormat:
             return -1 if bytes(got) == expected else _first_diff(got, expected, wb)
         return lfsr.first_mismatch(seed, np.frombuffer(buf, dtype="<u4", count=count * (wb // 4), offset=2 * wb))
 
-    def bad_word_text(self, buf: Any, seed: int, pos: int, size: int, rx_count: int) -> str:
+    def bad_word_text(self, buf: FrameBuffer, seed: int, pos: int, size: int, rx_count: int) -> str:
         """Rogue's warning for payload word ``pos``: each byte got and expected."""
         wb = self.wb
         exp = self.lfsr.payload(seed, pos + 1)[pos * wb:]

@@ -9,14 +9,17 @@ over bits. The buffers are anything with the buffer protocol (``bytearray``,
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ..._errors import GeneralError
+
+if TYPE_CHECKING:
+    from _typeshed import ReadableBuffer, WriteableBuffer
 
 __all__ = ["any_bits", "copy_bits", "set_bits"]
 
 
-def _bytes_of(buf: Any, src: str, writable: bool) -> memoryview:
+def _bytes_of(buf: ReadableBuffer, src: str, writable: bool) -> memoryview:
     try:
         mv = memoryview(buf)
         if mv.format != "B" or mv.ndim != 1:
@@ -50,7 +53,7 @@ def _store(mv: memoryview, lsb: int, size: int, value: int) -> None:
     mv[first:end] = ((old & ~mask) | ((value << shift) & mask)).to_bytes(end - first, "little")
 
 
-def copy_bits(dst: Any, dstLsb: int, src: Any, srcLsb: int, size: int) -> None:
+def copy_bits(dst: WriteableBuffer, dstLsb: int, src: ReadableBuffer, srcLsb: int, size: int) -> None:
     """Copy ``size`` bits of ``src`` from bit ``srcLsb`` into ``dst`` at bit ``dstLsb`` (Rogue's ``_copyBits``)."""
     name = "Master::copyBits"
     d = _bytes_of(dst, name, True)
@@ -61,7 +64,7 @@ def copy_bits(dst: Any, dstLsb: int, src: Any, srcLsb: int, size: int) -> None:
         _store(d, dstLsb, size, _field(s, srcLsb, size))
 
 
-def set_bits(dst: Any, lsb: int, size: int) -> None:
+def set_bits(dst: WriteableBuffer, lsb: int, size: int) -> None:
     """Set ``size`` bits of ``dst`` from bit ``lsb`` to 1 (Rogue's ``_setBits``)."""
     name = "Master::setBits"
     d = _bytes_of(dst, name, True)
@@ -70,7 +73,7 @@ def set_bits(dst: Any, lsb: int, size: int) -> None:
         _store(d, lsb, size, (1 << size) - 1)
 
 
-def any_bits(src: Any, lsb: int, size: int) -> bool:
+def any_bits(src: ReadableBuffer, lsb: int, size: int) -> bool:
     """True when any of the ``size`` bits of ``src`` from bit ``lsb`` is 1 (Rogue's ``_anyBits``)."""
     name = "Master::anyBits"
     s = _bytes_of(src, name, False)

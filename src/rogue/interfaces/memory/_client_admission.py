@@ -1,53 +1,84 @@
-"""Whether a memory server admits this client: an explicit state machine over its sockets' handshakes.
+"""Whether a memory server admits this client: a state machine whose every transition is in one table.
 
-No sockets, no threads, no clock of its own: the client's receive thread feeds
-each monitor event of its request socket (``'request'``, port P) and response
-socket (``'response'``, P+1) to :meth:`Admission.event` and calls
-:meth:`Admission.tick` with the time; both return what the I/O layer must do
-(:class:`Action`). The transitions are the table ``TRANSITIONS``:
+No sockets, threads, clock or ZeroMQ: the client's I/O layer translates each
+monitor event of its request socket (port P) and response socket (P+1) into a
+:class:`LinkEvent` and passes it to :meth:`Admission.event` with the
+:class:`Port` (which socket) and the time; :meth:`Admission.tick` is the clock input. Both
+return what the I/O layer must do (:class:`Action`). The transitions are
+``TRANSITIONS[many]`` (a plain client's, and a many-clients client's, which
+connects both sockets at once, so it never waits for the request socket
+alone):
 
-=============  ===========  ==============  ==================================
-state          input        next state      action
-=============  ===========  ==============  ==================================
-any            REQUEST_OK   (same)          CONNECT_RESPONSE (if not yet)
-any            RESPONSE_OK  ADMITTED        -
-any            REFUSAL      REFUSED         REFUSED (fail in flight, disconnect)
-REFUSED        RETRY_DUE    RETRYING        RETRY (connect again)
-RETRYING       GIVE_UP      CONNECTING      -
-=============  ===========  ==============  ==================================
+=================  ===========  =================  ================  ===============================
+state              input        next state         action            timer (TIMER input after)
+=================  ===========  =================  ================  ===============================
+REQUESTING         REQUEST_OK   CONNECTING         CONNECT_RESPONSE
+RETRY_REQUESTING   REQUEST_OK   RETRY_CONNECTING   CONNECT_RESPONSE  (goes on)
+any but REFUSED    RESPONSE_OK  ADMITTED
+any                REFUSAL      REFUSED            REFUSED           ``RETRY_S``
+any                FAILURE      REFUSED            REFUSED           ``RETRY_FAILED_S``
+REFUSED            TIMER        RETRY_REQUESTING   RETRY             ``GIVE_UP_S``
+                                (many: RETRY_CONNECTING)
+RETRY_REQUESTING   TIMER        REQUESTING
+RETRY_CONNECTING   TIMER        CONNECTING
+=================  ===========  =================  ================  ===============================
 
-The response socket is connected only once the request socket was admitted, so
-two of our clients starting together never each win one socket of an
-exclusive server's pair (with ``manyClients`` there is no pair to protect:
-both connect at once). libzmq never retries a refused connection by itself:
-a refused client asks again after ``RETRY_S`` (``RETRY_FAILED_S`` after a
-broken handshake), keeps the refusal text while the new attempt is under way,
-and gives up after ``2 * RETRY_S`` without an outcome (the server is gone: the
-client then behaves as one that is not connected).
+A plain client connects the response socket only once the request socket was
+admitted, so two of our clients starting together never each win one socket
+of an exclusive server's pair; a many-clients client starts in CONNECTING and
+has no REQUESTING state. libzmq never retries a refused connection by itself:
+REFUSED (both sockets disconnected) asks again when its timer runs out; the
+refusal text stays while the new attempt is under way (RETRY_*) and is
+dropped after ``GIVE_UP_S`` without an outcome (the server is gone: the client
+then behaves as one that is not connected). A pair not in the table changes
+nothing: a late event of a socket already disconnected (RESPONSE_OK in
+REFUSED), a request socket admitted again after a reconnect.
 """
 
 from __future__ import annotations
 
 import enum
+import math
+from typing import NamedTuple
 
-import zmq
-
-from ..._zap_policy import handshake_result
-
-__all__ = ["RETRY_FAILED_S", "RETRY_S", "TRANSITIONS", "Action", "Admission", "Input", "State"]
+__all__ = [
+    "GIVE_UP_S", "RETRY_FAILED_S", "RETRY_S", "TRANSITIONS", "Action", "Admission", "Input", "LinkEvent", "Port",
+    "State", "Transition",
+]
 
 RETRY_S = 1.0  # a refused client asks again this often (the server warns once a minute)
 RETRY_FAILED_S = 5.0  # after a broken handshake (keys or mode differ): rarely worth asking
 GIVE_UP_S = 2 * RETRY_S  # a retry with no outcome this long: the server is gone
+_NEVER = math.inf
+
+
+class Port(enum.Enum):
+    """Which of the client's two sockets an event is about (named by the port it connects to)."""
+
+    REQUEST = "request"  # PUSH to port P
+    RESPONSE = "response"  # PULL (DEALER with manyClients) to port P+1
+
+
+class LinkEvent(enum.Enum):
+    """A socket's monitor event as admission sees it (the I/O layer translates libzmq's)."""
+
+    CONNECTED = "connected"  # a TCP connection is up; its handshake begins
+    HANDSHAKE_OK = "handshake_ok"  # the server admitted the socket
+    BUSY = "busy"  # refused: the server already serves another client
+    REFUSED = "refused"  # refused: address or CURVE key not allowed
+    FAILED = "failed"  # the handshake broke (keys, security settings or socket types differ)
+    DISCONNECTED = "disconnected"
 
 
 class State(enum.Enum):
     """Admission states of a memory client."""
 
-    CONNECTING = "connecting"  # no outcome yet (or the last attempt had none): transactions may be sent
+    REQUESTING = "requesting"  # the request socket is connecting (the response socket waits for it)
+    CONNECTING = "connecting"  # both sockets connecting, no outcome yet: transactions may be sent
     ADMITTED = "admitted"  # both sockets passed the server's handshake
-    REFUSED = "refused"  # refused: transactions fail at once with the refusal text; retry at ``retry_at``
-    RETRYING = "retrying"  # asking again; the refusal text stays until the outcome
+    REFUSED = "refused"  # refused, both sockets disconnected: transactions fail at once with the refusal text
+    RETRY_REQUESTING = "retry_requesting"  # asking again (request socket); the refusal text stays
+    RETRY_CONNECTING = "retry_connecting"  # asking again (both sockets); the refusal text stays
 
 
 class Input(enum.Enum):
@@ -55,9 +86,9 @@ class Input(enum.Enum):
 
     REQUEST_OK = "request_ok"
     RESPONSE_OK = "response_ok"
-    REFUSAL = "refusal"  # busy, refused or failed, on either socket
-    RETRY_DUE = "retry_due"
-    GIVE_UP = "give_up"
+    REFUSAL = "refusal"  # busy or refused, on either socket
+    FAILURE = "failure"  # a broken handshake, on either socket
+    TIMER = "timer"  # the state's timer ran out (see :attr:`Admission.due`)
 
 
 class Action(enum.Enum):
@@ -68,14 +99,52 @@ class Action(enum.Enum):
     RETRY = "retry"  # connect the request socket again (with ``manyClients``, both)
 
 
-_ANY = None
-TRANSITIONS: dict[tuple[State | None, Input], tuple[State | None, Action | None]] = {
-    # (state, input) -> (next state, action); state None: any state, next None: unchanged.
-    (_ANY, Input.REQUEST_OK): (None, Action.CONNECT_RESPONSE),
-    (_ANY, Input.RESPONSE_OK): (State.ADMITTED, None),
-    (_ANY, Input.REFUSAL): (State.REFUSED, Action.REFUSED),
-    (State.REFUSED, Input.RETRY_DUE): (State.RETRYING, Action.RETRY),
-    (State.RETRYING, Input.GIVE_UP): (State.CONNECTING, None),
+class Transition(NamedTuple):
+    """One row of the table: the next state, the action, and the seconds until its TIMER input.
+
+    ``wait`` None: a timer already running goes on (RETRY_*), none starts (the other states).
+    """
+
+    next: State
+    action: Action | None = None
+    wait: float | None = None
+
+
+# States that keep the refusal text (transactions fail at once with it) and run a timer.
+_REFUSING = frozenset({State.REFUSED, State.RETRY_REQUESTING, State.RETRY_CONNECTING})
+
+_ADMIT = Transition(State.ADMITTED)
+_REFUSE = Transition(State.REFUSED, Action.REFUSED, RETRY_S)
+_BROKEN = Transition(State.REFUSED, Action.REFUSED, RETRY_FAILED_S)
+_OUTCOMES = {Input.REFUSAL: _REFUSE, Input.FAILURE: _BROKEN}
+
+_PLAIN: dict[tuple[State, Input], Transition] = {
+    (State.REQUESTING, Input.REQUEST_OK): Transition(State.CONNECTING, Action.CONNECT_RESPONSE),
+    (State.RETRY_REQUESTING, Input.REQUEST_OK): Transition(State.RETRY_CONNECTING, Action.CONNECT_RESPONSE),
+    **{(s, Input.RESPONSE_OK): _ADMIT for s in State if s is not State.REFUSED and s is not State.ADMITTED},
+    **{(s, i): t for s in State for i, t in _OUTCOMES.items()},
+    (State.REFUSED, Input.TIMER): Transition(State.RETRY_REQUESTING, Action.RETRY, GIVE_UP_S),
+    (State.RETRY_REQUESTING, Input.TIMER): Transition(State.REQUESTING),
+    (State.RETRY_CONNECTING, Input.TIMER): Transition(State.CONNECTING),
+}
+_MANY_STATES = (State.CONNECTING, State.ADMITTED, State.REFUSED, State.RETRY_CONNECTING)
+_MANY: dict[tuple[State, Input], Transition] = {
+    **{(s, Input.RESPONSE_OK): _ADMIT for s in (State.CONNECTING, State.RETRY_CONNECTING)},
+    **{(s, i): t for s in _MANY_STATES for i, t in _OUTCOMES.items()},
+    (State.REFUSED, Input.TIMER): Transition(State.RETRY_CONNECTING, Action.RETRY, GIVE_UP_S),
+    (State.RETRY_CONNECTING, Input.TIMER): Transition(State.CONNECTING),
+}
+#: ``TRANSITIONS[many][(state, input)]``: every transition of a plain (False) and a many-clients (True) client.
+TRANSITIONS: dict[bool, dict[tuple[State, Input], Transition]] = {False: _PLAIN, True: _MANY}
+#: The state each kind of client starts in.
+START = {False: State.REQUESTING, True: State.CONNECTING}
+
+# A socket's handshake outcome -> the table's input.
+_INPUTS: dict[tuple[Port, LinkEvent], Input] = {
+    (Port.REQUEST, LinkEvent.HANDSHAKE_OK): Input.REQUEST_OK,
+    (Port.RESPONSE, LinkEvent.HANDSHAKE_OK): Input.RESPONSE_OK,
+    **{(sock, ev): Input.REFUSAL for sock in Port for ev in (LinkEvent.BUSY, LinkEvent.REFUSED)},
+    **{(sock, LinkEvent.FAILED): Input.FAILURE for sock in Port},
 }
 
 
@@ -85,42 +154,36 @@ class Admission:
     def __init__(self, addr: str, port: int, many: bool) -> None:
         self._where = f"memory server at {addr}:{port}"
         self._many = many
-        self.state = State.CONNECTING
-        self.refusal = ""  # the text transactions fail with at once ("" unless REFUSED or RETRYING)
-        self.response_connected = many  # many clients: both sockets connect at once
-        self.retry_at = 0.0
-        self._attempt_at = 0.0  # when the retry under way began
-        self._handshaking = {"request": False, "response": False}
+        self._table = TRANSITIONS[many]
+        self.state = START[many]
+        self.refusal = ""  # the text transactions fail with at once ("" unless REFUSED or RETRY_*)
+        self.due = _NEVER  # when the state's TIMER input comes (:meth:`tick`)
+        self._handshaking = {Port.REQUEST: False, Port.RESPONSE: False}
         self._warned = ""  # the refusal text last warned about
 
     # -- inputs ----------------------------------------------------------------------------------
-    def event(self, role: str, event: int, value: int, now: float) -> Action | None:
-        """Apply one monitor event of the ``'request'`` or ``'response'`` socket at time ``now``."""
-        result = handshake_result(event, value)
-        if event == zmq.EVENT_CONNECTED:
-            self._handshaking[role] = True
-        elif result is not None:
-            self._handshaking[role] = False
-        elif event == zmq.EVENT_DISCONNECTED and self._handshaking[role] and role == "response":
-            # libzmq drops a peer of the wrong socket type (PULL to the ROUTER of a
-            # many-clients server, DEALER to a plain PUSH) with no handshake event.
-            self._handshaking[role] = False
-            result = "failed"
-        if result is None:
+    def event(self, sock: Port, event: LinkEvent, now: float) -> Action | None:
+        """Apply one event of the request or response socket at time ``now``."""
+        handshaking = self._handshaking
+        if event is LinkEvent.CONNECTED:
+            handshaking[sock] = True
             return None
-        if result == "ok":
-            return self._step(Input.REQUEST_OK if role == "request" else Input.RESPONSE_OK, now)
-        self.refusal = self._refusal_text(result, role)
-        self.retry_at = now + (RETRY_FAILED_S if result == "failed" else RETRY_S)
-        return self._step(Input.REFUSAL, now)
+        if event is LinkEvent.DISCONNECTED:
+            # libzmq drops a peer of the wrong socket type (PULL to the ROUTER of a many-clients
+            # server, DEALER to a plain PUSH) with no handshake event; any other drop is a lost link.
+            if sock is not Port.RESPONSE or not handshaking[sock]:
+                return None
+            event = LinkEvent.FAILED
+        handshaking[sock] = False
+        inp = _INPUTS[(sock, event)]
+        return self._step(inp, now, "" if inp is Input.RESPONSE_OK or inp is Input.REQUEST_OK
+                          else self._refusal_text(event, sock))
 
     def tick(self, now: float) -> Action | None:
         """The clock input (call periodically): a retry when one is due, giving up when it had no outcome."""
-        if self.state is State.REFUSED and now >= self.retry_at:
-            return self._step(Input.RETRY_DUE, now)
-        if self.state is State.RETRYING and now - self._attempt_at > GIVE_UP_S:
-            return self._step(Input.GIVE_UP, now)
-        return None
+        if now < self.due:
+            return None
+        return self._step(Input.TIMER, now)
 
     def warning(self) -> str:
         """The refusal text to warn about now, once per refusal (not once per retry); "" otherwise."""
@@ -130,34 +193,23 @@ class Admission:
         return self.refusal
 
     # -- the table -------------------------------------------------------------------------------
-    def _step(self, inp: Input, now: float) -> Action | None:
-        entry = TRANSITIONS.get((self.state, inp)) or TRANSITIONS.get((_ANY, inp))
-        if entry is None:  # not an input of this state (a late tick): nothing changes
+    def _step(self, inp: Input, now: float, text: str = "") -> Action | None:
+        row = self._table.get((self.state, inp))
+        if row is None:  # not an input of this state: nothing changes
             return None
-        nxt, action = entry
-        if nxt is not None:
-            self.state = nxt
-        if nxt is State.ADMITTED or nxt is State.CONNECTING:
-            self.refusal = ""
-            self._warned = ""
-        elif nxt is State.RETRYING:
-            self._attempt_at = now
-            if self._many:
-                self.response_connected = True
-        elif nxt is State.REFUSED:
-            self.response_connected = False  # the I/O layer disconnects both sockets
-        if action is Action.CONNECT_RESPONSE:
-            if self.response_connected:
-                return None
-            self.response_connected = True
-        return action
+        self.state = row.next
+        refusing = row.next in _REFUSING
+        self.due = now + row.wait if row.wait is not None else (self.due if refusing else _NEVER)
+        self.refusal = text or (self.refusal if refusing else "")
+        self._warned = self._warned if refusing else ""
+        return row.action
 
-    def _refusal_text(self, result: str, role: str) -> str:
-        if result == "busy":
+    def _refusal_text(self, event: LinkEvent, sock: Port) -> str:
+        if event is LinkEvent.BUSY:
             return f"{self._where} already serves another client"
-        if result == "refused":
+        if event is LinkEvent.REFUSED:
             return f"{self._where} refused this client: its address or CURVE key is not allowed"
-        if role == "response":
+        if sock is Port.RESPONSE:
             other = "plain clients (it serves many clients" if not self._many else "many-clients clients (it serves one"
             return f"{self._where} does not accept {other}: set manyClients alike on both sides)"
         return f"handshake with {self._where} failed (CURVE keys or security settings differ)"

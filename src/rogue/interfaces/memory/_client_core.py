@@ -1,10 +1,10 @@
-"""The memory ``TcpClient``'s protocol core: transactions and response messages in, completions out (no sockets, no threads).
+"""The memory ``TcpClient``'s protocol core: transactions and response messages in, completions out (no sockets, threads or clock).
 
 In the shape of h11's ``Connection``, like the server's ``_server_core``: the
 I/O layer (``_tcp_client``) builds each request with :meth:`ClientCore.request`
 (which registers the transaction as in flight), hands every received response
-message to :meth:`ClientCore.receive`, and calls :meth:`ClientCore.prune`
-periodically. The core decodes with the codec (``_wire``), matches responses
+message to :meth:`ClientCore.receive` with the time it read them at, and calls
+:meth:`ClientCore.prune` with the time periodically. The core decodes with the codec (``_wire``), matches responses
 to in-flight transactions by id, checks them as ``docs/wire.md`` says for the
 reference client, completes the transactions, recognises probe answers, and
 counts and warns (rate-limited) about every response it drops. Admission (who
@@ -14,9 +14,7 @@ the server lets in) is :class:`~._client_admission.Admission`.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
-from time import monotonic
-from typing import Any
+from collections.abc import Iterable, Sequence
 
 from ..._warn_limiter import WarnLimiter
 from . import _wire as w
@@ -49,7 +47,7 @@ class ClientCore:
         self._bad = WarnLimiter(log, "dropped response")
 
     # -- requests --------------------------------------------------------------------------------
-    def request(self, tran: Transaction) -> list[Any]:
+    def request(self, tran: Transaction) -> list[w.Part]:
         """The request message for ``tran``; registers it as in flight first unless it is a Post.
 
         Registered before the send, so a fast response finds it; :meth:`forget`
@@ -68,15 +66,19 @@ class ClientCore:
         """Take transaction ``tid`` out of flight (its request was not sent)."""
         self.inflight.pop(tid, None)
 
-    def probe(self, pid: int) -> list[Any]:
+    def probe(self, pid: int) -> list[w.Part]:
         """The probe message with id ``pid`` (which becomes the probe in flight)."""
         self.probe_id = pid
         parts = w.probe_request(pid)
         return [self._route, *parts] if self._route else parts
 
     # -- responses -------------------------------------------------------------------------------
-    def receive(self, messages: Iterable[list[Any]]) -> bool:
-        """Handle response messages (each a list of parts); True when one answered a probe."""
+    def receive(self, messages: Iterable[Sequence[w.Part]], now: float) -> bool:
+        """Handle response messages (each a list of parts) received at ``now``; True when one answered a probe.
+
+        ``now`` (a ``time.monotonic()`` value) decides which transactions had
+        already expired: their late responses are counted, not applied.
+        """
         inflight = self.inflight
         bad = self._bad
         debug = self._log.isEnabledFor(_DEBUG)
@@ -98,7 +100,7 @@ class ClientCore:
                     self.unknown += 1
                     bad.warn(f"no transaction in flight with id {resp.id}")
                 continue
-            if tran._claim.locked() or monotonic() > tran._deadline:  # tran.expired(), inline
+            if tran._claim.locked() or now > tran._deadline:  # tran.expired() at ``now``
                 self.timed_out += 1
                 bad.warn(f"transaction {resp.id} already expired")
                 continue
@@ -120,7 +122,7 @@ class ClientCore:
             else:
                 with tran.lock():  # the master's timeout takes this lock: no copy into a released buffer
                     view = tran._view
-                    if ttype != _WRITE and view is not None and not tran.expired():
+                    if ttype != _WRITE and view is not None and not tran._claim.locked():
                         view[:] = data
                     took = tran._complete(None, resp.result)
                 self.failed += took
@@ -143,11 +145,11 @@ class ClientCore:
         return False
 
     # -- housekeeping ----------------------------------------------------------------------------
-    def prune(self) -> None:
-        """Forget in-flight transactions that expired without a response; log suppressed warnings."""
+    def prune(self, now: float) -> None:
+        """Forget in-flight transactions expired by ``now`` without a response; log suppressed warnings."""
         inflight = self.inflight
         for tid, tran in list(inflight.items()):
-            if tran.expired() and inflight.pop(tid, None) is not None:
+            if (tran._claim.locked() or now > tran._deadline) and inflight.pop(tid, None) is not None:
                 self.timed_out += 1
         self._bad.tick()
 

@@ -15,8 +15,12 @@ when one leaves with transactions still in flight.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from time import monotonic
-from typing import Any, Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .transaction import Transaction
 
 __all__ = ["GRACE_S", "LeaderFollower"]
 
@@ -34,8 +38,8 @@ class LeaderFollower:
     instead of ``service`` (e.g. a cheaper wait for the response alone).
     """
 
-    def __init__(self, service: Callable[[int], Any], pending: Callable[[], Any], running: Callable[[], bool],
-                 lead_service: Callable[[int], Any] | None = None) -> None:
+    def __init__(self, service: Callable[[int], None], pending: Callable[[], int], running: Callable[[], bool],
+                 lead_service: Callable[[int], None] | None = None) -> None:
         self.lock = threading.Lock()
         self._service = service
         self._lead_service = lead_service or service
@@ -45,7 +49,7 @@ class LeaderFollower:
         self._want = False  # a master found the socket busy: the receive thread steps aside when idle
         self._kick = threading.Event()  # a leaving master hands the socket back to the receive thread at once
 
-    def lead(self, tran: Any, deadline: float) -> None:
+    def lead(self, tran: Transaction, deadline: float) -> None:
         """``Transaction._waiter`` hook: receive in the waiting master's own thread until ``tran`` finished.
 
         ``tran`` is a ``Transaction``; this returns once it finished, at ``deadline``

@@ -1,9 +1,12 @@
-"""The memory ``TcpServer``'s protocol core: request messages in, response messages out (no sockets, no threads).
+"""The memory ``TcpServer``'s protocol core: request messages in, response messages out (no sockets, threads or clock).
 
 In the shape of h11's ``Connection``: the I/O layer (``_tcp_server``) hands
 every received multipart message to :meth:`ServerCore.receive` and sends what
-it returns; after every wake-up it calls :meth:`ServerCore.poll` and sends
-that too. The core decodes with the codec (``_wire``), answers probes at once,
+it returns; while :meth:`ServerCore.deadline` is not None it calls
+:meth:`ServerCore.poll` with the time and sends that too. The core reads no
+clock: a transaction's timer starts at the first ``poll(now)`` after the call
+into the slave returned (as Rogue's master starts it when that call returns),
+and :meth:`ServerCore.deadline` is 0 until then ("poll now"). The core decodes with the codec (``_wire``), answers probes at once,
 drops and counts malformed requests (rate-limited warnings), refuses reads
 larger than ``max_read``, and runs the rest on the memory slave one at a time,
 across all clients, in arrival order. A response is ``(route, parts)``:
@@ -19,12 +22,17 @@ from __future__ import annotations
 
 import logging
 from collections import deque
-from time import monotonic
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Optional
 
 from ..._warn_limiter import WarnLimiter
 from . import _wire as w
 from .transaction import Transaction
+
+if TYPE_CHECKING:
+    from _typeshed import ReadableBuffer
+
+    from .slave import Slave
 
 __all__ = ["MAX_QUEUE", "MAX_READ", "ROUTE_SIZE", "ServerCore", "ServerTransaction"]
 
@@ -32,7 +40,8 @@ MAX_QUEUE = 4096  # requests waiting for the slave before the server stops readi
 MAX_READ = 1 << 28  # largest Read/Verify the server allocates a buffer for
 ROUTE_SIZE = w.ROUTE_SIZE  # bytes of a many-clients routing id
 
-Reply = tuple[Any, list[Any]]  # (route, response parts)
+Route = Optional[w.Part]  # a many-clients client's routing id (its first part); None for the PUSH/PULL pair
+Reply = tuple[Route, list[w.Part]]  # (route, response parts)
 
 _DEBUG = logging.DEBUG
 _WRITE, _POST, _PROBE = w.WRITE, w.POST, w.PROBE
@@ -46,8 +55,9 @@ class ServerTransaction(Transaction):
     """A transaction issued by the server; calls its ``_wake_io`` when finished (from any thread)."""
 
     __slots__ = ("_wake_io",)
+    _wake_io: Callable[[], None]
 
-    def _complete(self, data: Any = None, error: str = "") -> bool:
+    def _complete(self, data: ReadableBuffer | None = None, error: str = "") -> bool:
         took = Transaction._complete(self, data, error)
         if took:
             self._wake_io()
@@ -66,7 +76,7 @@ class ServerCore:
     ``failed``, ``timed_out``, ``malformed``, ``probes``.
     """
 
-    def __init__(self, slave: Callable[[], Any], timeout: Callable[[], float], wake: Callable[[], None],
+    def __init__(self, slave: Callable[[], Slave], timeout: Callable[[], float], wake: Callable[[], None],
                  log: logging.Logger, many: bool = False, *, max_queue: int = MAX_QUEUE,
                  max_read: int = MAX_READ) -> None:
         self._slave = slave
@@ -78,16 +88,17 @@ class ServerCore:
         self.max_read = int(max_read)
         self.served = self.failed = self.timed_out = self.malformed = self.probes = 0
         self._bad = WarnLimiter(log, "dropped malformed request")
-        self._queue: deque[tuple[Any, w.Request]] = deque()
+        self._queue: deque[tuple[Route, w.Request]] = deque()
         # The running transaction: (route, request, transaction, read buffer or None).
-        self._current: tuple[Any, w.Request, Transaction, Any] | None = None
+        self._current: tuple[Route, w.Request, Transaction, bytearray | None] | None = None
+        self._timer_pending = False  # its timer starts at the next poll(now)
 
     def __len__(self) -> int:
         """Requests accepted and not yet answered (queued, plus the running one)."""
         return len(self._queue) + (self._current is not None)
 
     # -- messages in ---------------------------------------------------------------------
-    def receive(self, parts: Sequence[Any]) -> Sequence[Reply]:
+    def receive(self, parts: Sequence[w.Part]) -> Sequence[Reply]:
         """Take one received request message; return the responses to send now.
 
         A probe is answered here; a malformed request (or, with ``many``, one
@@ -126,20 +137,28 @@ class ServerCore:
 
     # -- time and completions ---------------------------------------------------------------
     def deadline(self) -> float | None:
-        """When the running transaction times out (``None`` if none is running)."""
+        """When to :meth:`poll` next: the running transaction's deadline, 0 for at once (its timer is not
+        started yet), None when none is running."""
         cur = self._current
-        return cur[2]._deadline if cur is not None else None
+        if cur is None:
+            return None
+        return 0.0 if self._timer_pending else cur[2]._deadline
 
     def poll(self, now: float) -> Sequence[Reply]:
         """Responses of the running transaction if it finished or timed out by ``now``, and of the next ones.
 
-        ``now`` is a ``time.monotonic()`` value; a transaction still running at
-        its deadline fails with Rogue's timeout text (counted in ``timed_out``).
+        ``now`` is a ``time.monotonic()`` value, read after the slave's call
+        returned. A transaction's timer starts at the first poll; one still
+        running at its deadline fails with Rogue's timeout text (counted in
+        ``timed_out``).
         """
         cur = self._current
         if cur is None:
             return _NONE
         tran = cur[2]
+        if self._timer_pending:  # its slave's call has returned: its timer starts now
+            self._timer_pending = False
+            tran._deadline = now + tran._timeout
         if tran._wake.locked() and now < tran._deadline:  # not finished, not yet due
             return _NONE
         self._current = None
@@ -159,6 +178,7 @@ class ServerCore:
         """Forget the queue and the running transaction (the server stops; nothing more is answered)."""
         self._queue.clear()
         self._current = None
+        self._timer_pending = False
 
     # -- execution ------------------------------------------------------------------------------
     def _start_next(self) -> Sequence[Reply]:
@@ -169,9 +189,10 @@ class ServerCore:
         while queue:
             route, req = queue.popleft()
             ttype = req.type
-            if ttype == _WRITE or ttype == _POST:
+            data = req.data
+            if data is not None:  # Write, Post: the decoder checked their data part
                 buf = None
-                view = memoryview(req.data)
+                view = memoryview(data)
             else:
                 buf = bytearray(req.size)
                 view = memoryview(buf)
@@ -186,10 +207,9 @@ class ServerCore:
             except Exception as exc:  # a slave's bug becomes this request's error text
                 log.error("Exception in _doTransaction of %r for request id %d", slave, req.id, exc_info=True)
                 tran._complete(None, str(exc) or exc.__class__.__name__)
-            if tran._wake.locked():  # still running: answered by a later poll()
-                # Its timer starts when the call into the slave returns (as in Rogue's master).
-                tran._deadline = monotonic() + tran._timeout
+            if tran._wake.locked():  # still running: answered by a later poll(), which starts its timer
                 self._current = (route, req, tran, buf)
+                self._timer_pending = True
                 return out
             if out is _NONE:
                 out = [self._answer(route, req, tran, buf)]
@@ -197,7 +217,7 @@ class ServerCore:
                 out.append(self._answer(route, req, tran, buf))  # type: ignore[union-attr]
         return out
 
-    def _answer(self, route: Any, req: w.Request, tran: Transaction, buf: Any) -> Reply:
+    def _answer(self, route: Route, req: w.Request, tran: Transaction, buf: bytearray | None) -> Reply:
         """The response to a finished (or due) transaction, counted."""
         # Finished: its error text is final; else it is past its deadline, which _wait times out.
         err = tran._wait() if tran._wake.locked() else tran._error
@@ -209,7 +229,7 @@ class ServerCore:
                 self.timed_out += 1
             data = _failure_data(req.type, req.size, req.data)
         else:
-            data = buf if buf is not None else req.data
+            data = buf if buf is not None else req.data or b""
         if self._log.isEnabledFor(_DEBUG):
             self._log.debug("Response id=%d: %s", req.id, err or "OK")
         return route, _response_to(req, data, err)

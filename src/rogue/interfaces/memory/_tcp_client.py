@@ -25,17 +25,18 @@ import logging
 import threading
 from itertools import chain
 from time import monotonic
-from typing import Any
 
 import zmq
 
 from ..._errors import GeneralError
-from ..._heartbeat import DEFAULT_INTERVAL, DEFAULT_TIMEOUT, Heartbeat, LinkLoss
-from ..._logging import Logging
-from ..._security import BridgeSecurity
+from ..._security import BridgeSecurity, KeySpec, SocketGuard, handshake_result
 from ..._transport import (
+    DEFAULT_INTERVAL,
+    DEFAULT_TIMEOUT,
+    BridgeEnd,
     Monitor,
-    StopAliases,
+    Pollable,
+    Socket,
     close_all,
     open_socket,
     poll_items,
@@ -49,7 +50,7 @@ from ..._transport import (
 )
 from ..._warn_limiter import WarnLimiter
 from . import _wire as w
-from ._client_admission import Action, Admission
+from ._client_admission import Action, Admission, LinkEvent, Port
 from ._client_core import ClientCore
 from ._leader_follower import LeaderFollower
 from .slave import Slave
@@ -68,9 +69,13 @@ _PRUNE_S = 1.0  # how often in-flight transactions that timed out are forgotten
 _FLUSH_MS = 2000  # how long requests sent before close() (posts: already reported done) keep draining
 _DEBUG = logging.DEBUG
 _POST = w.POST
+_CONNECTED, _DISCONNECTED = int(zmq.EVENT_CONNECTED), int(zmq.EVENT_DISCONNECTED)
+# A handshake's outcome (rogue._security.handshake_result) as the admission state machine's input.
+_OUTCOMES: dict[str | None, LinkEvent] = {"ok": LinkEvent.HANDSHAKE_OK, "busy": LinkEvent.BUSY,
+                                          "refused": LinkEvent.REFUSED, "failed": LinkEvent.FAILED}
 
 
-class TcpClient(StopAliases, Slave):
+class TcpClient(BridgeEnd, Slave):
     """A memory slave whose transactions run on a remote ``TcpServer`` (Rogue's ``rim.TcpClient``).
 
     ``TcpClient(addr, port, waitReady=False)`` connects to ``addr`` on ``port``
@@ -98,24 +103,17 @@ class TcpClient(StopAliases, Slave):
     """
 
     def __init__(self, addr: str, port: int, waitReady: bool = False, *, manyClients: bool = False,
-                 clientSecretKey: Any = None, serverPublicKey: Any = None,
+                 clientSecretKey: KeySpec | None = None, serverPublicKey: KeySpec | None = None,
                  heartbeatInterval: float = DEFAULT_INTERVAL, heartbeatTimeout: float = DEFAULT_TIMEOUT) -> None:
         super().__init__(4, 0xFFFFFFFF)
-        self._addr = str(addr)
-        self._port = int(port)
-        self._name = f"TcpClient.{self._addr}.{self._port}"
-        self._log = Logging.create(f"memory.{self._name}")
+        self._open_end(addr, port, "TcpClient.{addr}.{port}", "memory", heartbeatInterval, heartbeatTimeout,
+                       "the memory server at {addr}:{port}", "server {addr}:{port}")
+        self._loss = self._link.loss  # read on the hot path (a lost link fails a transaction at once)
         self._wait_ready = bool(waitReady)
-        self._hb = Heartbeat.checked(self._name, heartbeatInterval, heartbeatTimeout)
-        self._loss = LinkLoss(self._log, self._hb, f"the memory server at {self._addr}:{self._port}")
         self._send_lock = threading.Lock()
-        self._state_lock = threading.Lock()
         self._probe_ids = itertools.count(1)
         self._ready = threading.Event()
         self._sent = self._unsent = 0
-        self._connected = False
-        self._running = False
-        self._closed = False
         self._notsent = WarnLimiter(self._log, "request not sent")
         self._many = bool(manyClients)
         self._route = w.new_route() if self._many else b""
@@ -125,30 +123,32 @@ class TcpClient(StopAliases, Slave):
         self._push_url = tcp_url(self._addr, self._port)
         self._pull_url = tcp_url(self._addr, self._port + 1)
 
-        security = BridgeSecurity.for_client(self._name, clientSecretKey=clientSecretKey, serverPublicKey=serverPublicKey)
-
-        def prepare(sock: zmq.Socket) -> None:
-            security.apply_curve(sock)
-            if sock.type == zmq.DEALER:
-                sock.setsockopt(zmq.ROUTING_ID, self._route)
-            if sock.type != zmq.PUSH:  # the response socket: how long a waiting master's receive blocks
-                sock.setsockopt(zmq.RCVTIMEO, _POLL_MS)
-
-        self._push, self._push_mon = open_socket(zmq.PUSH, self._push_url, False, self._name,
-                                                 self._addr, self._port, self._log, prepare, heartbeat=self._hb)
+        self._guard = SocketGuard(BridgeSecurity.for_client(self._name, clientSecretKey=clientSecretKey,
+                                                            serverPublicKey=serverPublicKey), self._log)
+        prepare = self._guard.prepare
+        self._push: Socket | None
+        self._push, push_events = open_socket(zmq.PUSH, self._push_url, False, self._name,
+                                              self._addr, self._port, self._log, prepare, heartbeat=self._hb)
         try:
-            self._pull, self._pull_mon = open_socket(zmq.DEALER if self._many else zmq.PULL, self._pull_url, False,
-                                                     self._name, self._addr, self._port, self._log, prepare,
-                                                     connect=self._many, heartbeat=self._hb)
+            # The response socket: RCVTIMEO bounds a waiting master's blocking receive (_lead_receive).
+            self._pull, pull_events = open_socket(zmq.DEALER if self._many else zmq.PULL, self._pull_url, False,
+                                                  self._name, self._addr, self._port, self._log, prepare,
+                                                  connect=self._many, heartbeat=self._hb, rcvtimeo=_POLL_MS,
+                                                  routing_id=self._route if self._many else None)
         except Exception:
-            close_all(self._push, self._push_mon)
+            close_all(self._push, push_events)
             raise
-        self._request_mon = Monitor(self._push_mon, "push", self._log)
-        self._response_mon = Monitor(self._pull_mon, "pull", self._log)
-        self._push_peers, self._pull_peers = self._request_mon.peers, self._response_mon.peers
-        self._on_request_event = lambda event, value: self._on_event("request", event, value)
-        self._on_response_event = lambda event, value: self._on_event("response", event, value)
-        self._poll_items = [(sock, int(zmq.POLLIN)) for sock in (self._pull, self._pull_mon, self._push_mon)]
+        self._request_mon = Monitor(push_events, "push", self._log)
+        self._response_mon = Monitor(pull_events, "pull", self._log)
+        push_mon, pull_mon = self._request_mon.pollable, self._response_mon.pollable
+        assert push_mon is not None and pull_mon is not None  # a client's monitors are sockets (no ZAP service)
+        self._push_mon, self._pull_mon = push_mon, pull_mon
+        self._push_peers = self._request_mon.peers
+        self._link.attach(self._response_mon, self._request_mon, self._port, False)
+        self._on_request_event = lambda event, value: self._on_event(Port.REQUEST, event, value)
+        self._on_response_event = lambda event, value: self._on_event(Port.RESPONSE, event, value)
+        self._poll_items: list[tuple[Pollable, int]] = [(sock, int(zmq.POLLIN))
+                                                        for sock in (self._pull, self._pull_mon, self._push_mon)]
         # The response socket is used by whoever holds the lock: the receive thread, or a master
         # waiting for its transaction, which then receives in its own thread (leader/follower).
         self._look_at = 0.0  # when a waiting master next polls the monitors too (_lead_receive)
@@ -184,13 +184,10 @@ class TcpClient(StopAliases, Slave):
                 self._core.forget(tid)
                 transaction._complete(None, f"{self._name}: the client is stopped")
                 return
-            try:
-                send_parts(push, parts)
-                sent = True
-            except zmq.Again:
-                # No server (IMMEDIATE): fail, never block the caller. A connected server that is
-                # behind (a burst of more requests than the high-water mark): wait for room, bounded.
-                sent = self._push_peers.peers > 0 and self._send_when_writable(push, parts, transaction._timeout)
+            # Would block with no server (IMMEDIATE): fail, never block the caller. A connected server that
+            # is behind (a burst of more requests than the high-water mark): wait for room, bounded.
+            sent = send_parts(push, parts) or (
+                self._push_peers.peers > 0 and self._send_when_writable(push, parts, transaction._timeout))
             self._sent += sent
         if not sent:
             # Not registered any more: the master's timeout ends it, as in Rogue.
@@ -205,19 +202,15 @@ class TcpClient(StopAliases, Slave):
             log.debug("Requested transaction id=%d type=%d address=0x%x size=%d",
                       tid, ttype, transaction._address, transaction._size)
 
-    def _send_when_writable(self, push: zmq.Socket, parts: list[Any], timeout: float) -> bool:
+    def _send_when_writable(self, push: Socket, parts: list[w.Part], timeout: float) -> bool:
         """Back-pressure from a connected server: wait up to ``timeout`` s for room, then send (send lock held)."""
         end = monotonic() + timeout
         while self._running:
             remaining = end - monotonic()
             if remaining <= 0:
                 return False
-            if push.poll(min(_POLL_MS, int(remaining * 1000) + 1), zmq.POLLOUT):
-                try:
-                    send_parts(push, parts)
-                    return True
-                except zmq.Again:
-                    continue
+            if push.poll(min(_POLL_MS, int(remaining * 1000) + 1), zmq.POLLOUT) and send_parts(push, parts):
+                return True
         return False
 
     # -- readiness probe -----------------------------------------------------------------------------
@@ -239,12 +232,9 @@ class TcpClient(StopAliases, Slave):
                 push = self._push
                 if push is None:
                     break
-                try:
-                    send_parts(push, self._core.probe(pid))
-                    if self._log.isEnabledFor(_DEBUG):
-                        self._log.debug("Sent probe id=%d", pid)
-                except zmq.Again:
-                    pass  # not connected yet: try again next period
+                # Not sent: not connected yet, try again next period.
+                if send_parts(push, self._core.probe(pid)) and self._log.isEnabledFor(_DEBUG):
+                    self._log.debug("Sent probe id=%d", pid)
             remaining = end - monotonic()
             if ready.wait(max(0.0, min(period, remaining))):
                 if self._admission.refusal:  # set by the receive thread on refusal
@@ -274,7 +264,7 @@ class TcpClient(StopAliases, Slave):
                 self._reconnect()
             if now >= next_prune:
                 next_prune = now + _PRUNE_S
-                core.prune()
+                core.prune(now)
                 self._notsent.tick()
 
         def step() -> None:
@@ -290,7 +280,8 @@ class TcpClient(StopAliases, Slave):
                         self._push.disable_monitor()
                 self._pull.disable_monitor()
                 close_all(self._pull, self._pull_mon, self._push_mon)
-            self._connected = False
+            self._guard.close()
+            self._link.set(False, running=False)
 
         run_io_loop(self, self._log, step, finish)
 
@@ -298,23 +289,24 @@ class TcpClient(StopAliases, Slave):
         """Poll the response socket and the monitors, handle what is there (the reader's lock held)."""
         ready = poll_items(self._poll_items, timeout_ms)
         pull, pull_mon, push_mon = self._pull, self._pull_mon, self._push_mon
-        if ready and not self._connected:
+        if ready and not self._link.connected:
             # Link state first while it is not known up: a response proves its connection's handshake,
             # whose monitor events come before the data, and a caller woken by the response (a probe:
             # waitReady) must find the link up, not fail its next transaction as "link lost".
             if self._response_mon.drain(self._on_response_event) | self._request_mon.drain(self._on_request_event):
-                self._update_link()
+                self._link.update(self._running)
         for sock, _ in ready:
             if sock is pull:
-                self._loss.heard()
-                if self._core.receive(waiting_messages(pull, _BATCH, self._inflight)):
+                now = monotonic()
+                self._loss.heard(now)
+                if self._core.receive(waiting_messages(pull, _BATCH, self._inflight), now):
                     self._ready.set()
             elif sock is pull_mon:
                 if self._response_mon.drain(self._on_response_event):
-                    self._update_link()
+                    self._link.update(self._running)
             elif sock is push_mon:
                 if self._request_mon.drain(self._on_request_event):
-                    self._update_link()
+                    self._link.update(self._running)
 
     def _lead_receive(self, timeout_ms: int) -> None:
         """A waiting master's turn on the response socket (the reader's lock held): wait for responses.
@@ -328,7 +320,7 @@ class TcpClient(StopAliases, Slave):
         is :meth:`_service` instead, which follows the monitors too.
         """
         now = monotonic()
-        if timeout_ms < _POLL_MS or not self._connected or now >= self._look_at:
+        if timeout_ms < _POLL_MS or not self._link.connected or now >= self._look_at:
             self._look_at = now + _LOOK_S
             self._service(timeout_ms)
             return
@@ -337,15 +329,25 @@ class TcpClient(StopAliases, Slave):
             first = recv_parts(pull, 0)
         except zmq.Again:  # RCVTIMEO passed: the caller looks at its deadline and the stop flag
             return
-        self._loss.heard()
+        now = monotonic()
+        self._loss.heard(now)
         core = self._core
         # A sequential master's response is the only one: nothing is in flight once it is handled.
-        if core.receive(chain((first,), waiting_messages(pull, _BATCH, self._inflight, look_first=True))):
+        if core.receive(chain((first,), waiting_messages(pull, _BATCH, self._inflight, look_first=True)), now):
             self._ready.set()
 
     # -- admission: the state machine is _client_admission.Admission; this does what it says ------------
-    def _on_event(self, role: str, event: int, value: int) -> None:
-        action = self._admission.event(role, event, value, monotonic())
+    def _on_event(self, port: Port, event: int, value: int) -> None:
+        """A monitor event of the request or response socket, translated for the admission state machine."""
+        if event == _CONNECTED:
+            link_event: LinkEvent | None = LinkEvent.CONNECTED
+        elif event == _DISCONNECTED:
+            link_event = LinkEvent.DISCONNECTED
+        else:
+            link_event = _OUTCOMES.get(handshake_result(event, value))
+        if link_event is None:
+            return
+        action = self._admission.event(port, link_event, monotonic())
         if action is Action.CONNECT_RESPONSE:
             self._pull.connect(self._pull_url)
         elif action is Action.REFUSED:
@@ -375,27 +377,15 @@ class TcpClient(StopAliases, Slave):
         if self._many:  # no pairing to protect: both at once
             self._pull.connect(self._pull_url)
 
-    def _update_link(self) -> None:
-        up = self._pull_peers.peers > 0 and self._push_peers.peers > 0
-        if up != self._connected:
-            self._connected = up
-            self._log.info("server %s:%d %s", self._addr, self._port, "connected" if up else "disconnected")
-            if self._running and self._loss.up(up):  # lost in silence: drop the request connections too
-                self._hb.drop(self._push_peers.fds, self._port, False)
-
     # -- link state and counters -------------------------------------------------------------------------
-    def isConnected(self) -> bool:
-        """True while the server is connected on both ports (from ZeroMQ socket events)."""
-        return self._connected
-
     def getRefusal(self) -> str:
         """Why the server refused this client (e.g. "... already serves another client"); "" when it did not."""
         return self._admission.refusal
 
-    def stats(self) -> dict[str, Any]:
+    def stats(self) -> dict[str, int | bool]:
         """All counters and the link state in one dict (for monitoring)."""
         return {
-            "connected": self._connected,
+            "connected": self._link.connected,
             "sent": self._sent,
             **self._core.counters(),
             "unsent": self._unsent,

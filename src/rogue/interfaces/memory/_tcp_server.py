@@ -23,29 +23,27 @@ while it waits (bounded by the master timeout, 1 s by default).
 from __future__ import annotations
 
 import errno
-import socket
 import threading
 from threading import get_ident
 from time import monotonic
-from typing import Any
 
 import zmq
 
-from ... import _listener
-from ..._heartbeat import (
+from ..._security import AllowList, BridgeSecurity, KeySpec, KeySpecs, SocketGuard
+from ..._transport import (
     DEFAULT_INTERVAL,
     DEFAULT_TIMEOUT,
-    Heartbeat,
-    LinkLoss,
-    peer_address,
-)
-from ..._listener import ensure_released, listening_address, release_error, wait_free
-from ..._logging import Logging
-from ..._security import BridgeSecurity
-from ..._socket_guard import SocketGuard
-from ..._transport import (
+    BridgeEnd,
+    Listen,
     Monitor,
-    StopAliases,
+    MonitorSource,
+    Socket,
+    Waker,
+    ensure_released,
+    listening_address,
+    release_error,
+    release_timeout,
+    wait_free,
     close_all,
     open_pair,
     open_socket,
@@ -59,7 +57,7 @@ from ..._transport import (
 )
 from ..._warn_limiter import WarnLimiter
 from . import _wire as w
-from ._server_core import ServerCore
+from ._server_core import Route, ServerCore
 from .master import Master
 
 __all__ = ["TcpServer"]
@@ -75,7 +73,7 @@ _TICK_S = 0.25  # how often the I/O loop looks for due summaries of rate-limited
 _FLUSH_MS = 2000  # how long responses sent before stop() keep draining to the client
 
 
-class TcpServer(StopAliases, Master):
+class TcpServer(BridgeEnd, Master):
     """Serves a memory bus to a remote ``TcpClient`` (Rogue's ``rim.TcpServer``).
 
     ``TcpServer(addr, port)`` binds ``addr`` (``'*'`` for all interfaces) on
@@ -98,26 +96,20 @@ class TcpServer(StopAliases, Master):
     """
 
     def __init__(self, addr: str, port: int, *, exclusive: bool = True, manyClients: bool = False,
-                 allow: Any = None, serverSecretKey: Any = None, allowedClientKeys: Any = None,
+                 allow: AllowList | None = None, serverSecretKey: KeySpec | None = None,
+                 allowedClientKeys: KeySpecs | None = None,
                  heartbeatInterval: float = DEFAULT_INTERVAL, heartbeatTimeout: float = DEFAULT_TIMEOUT) -> None:
         super().__init__()
-        self._addr = str(addr)
-        self._port = int(port)
-        self._name = f"TcpServer.{self._addr}.{self._port}"
-        self._log = Logging.create(f"memory.{self._name}")
+        self._open_end(addr, port, "TcpServer.{addr}.{port}", "memory", heartbeatInterval, heartbeatTimeout,
+                       "the client of {url}", "client")
+        self._loss = self._link.loss
         self._many = bool(manyClients)
-        self._hb = Heartbeat.checked(self._name, heartbeatInterval, heartbeatTimeout)
-        self._loss = LinkLoss(self._log, self._hb, f"the client of {tcp_url(self._addr, self._port)}")
         security = BridgeSecurity.for_server(self._name, allow=allow, serverSecretKey=serverSecretKey,
                                              allowedClientKeys=allowedClientKeys, exclusive=exclusive,
                                              manyClients=manyClients)
         self._guard = SocketGuard(security, self._log, f"memory server {self._name}", forward_events=True)
         self._unsent = 0
         self._reply_gave_up = False  # a response found no client to take it: do not wait again until one is seen
-        self._connected = False
-        self._running = False
-        self._closed = False
-        self._state_lock = threading.Lock()
         self._lost = WarnLimiter(self._log, "response not sent")
         self._core = ServerCore(self._getSlave, self._get_timeout, self._wake_io, self._log, self._many)
         self._open_transport()
@@ -131,29 +123,27 @@ class TcpServer(StopAliases, Master):
     # -- sockets -----------------------------------------------------------------------------
     def _open_transport(self) -> None:
         """Bind PULL on ``P`` and PUSH (ROUTER with ``manyClients``) on ``P+1``, and the wake-up socket pair."""
-        def bind(kind: int, port: int) -> tuple[zmq.Socket, Any]:
+        def bind(kind: int, port: int) -> tuple[Socket, MonitorSource]:
             return open_socket(kind, tcp_url(self._addr, port), True, self._name, self._addr, self._port, self._log,
                                self._guard.prepare, heartbeat=self._hb)
 
-        def release(listening: list[Any]) -> None:
+        def release(listening: list[Listen]) -> None:
             self._guard.close()
             wait_free(listening)
 
         (self._pull, self._pull_mon), (self._push, self._push_mon) = open_pair(
             lambda: bind(zmq.PULL, self._port), lambda: bind(zmq.ROUTER if self._many else zmq.PUSH, self._port + 1),
             release)
-        if self._many:  # a full or vanished client is an error to handle, not a silent drop
-            self._push.setsockopt(zmq.ROUTER_MANDATORY, 1)
         # Where the server listens: stop() returns once the kernel has released both ports.
         self._listen = [a for a in (listening_address(self._pull), listening_address(self._push)) if a is not None]
-        # Completions from other threads write one byte here to wake the I/O thread's poll.
-        self._wake_r, self._wake_w = socket.socketpair()
-        self._wake_r.setblocking(False)
-        self._wake_w.setblocking(False)
+        # Completions from other threads wake the I/O thread's poll through this.
+        self._waker = Waker()
         # Exclusive: events come from the ZAP service's thread, which wakes the I/O thread.
         self._mons = (Monitor(self._pull_mon, "pull", self._log, self._wake_io),
                       Monitor(self._push_mon, "push", self._log, self._wake_io))
-        self._pull_peers, self._push_peers = self._mons[0].peers, self._mons[1].peers
+        self._push_peers = self._mons[1].peers
+        self._link.attach(self._mons[0], self._mons[1], self._port + 1, True,
+                          client_of=(tcp_url(self._addr, self._port), self._port), client_ip=self._guard.client_ip)
 
     def _get_timeout(self) -> float:
         """The timeout of a new transaction, in seconds (``_setTimeout``)."""
@@ -162,21 +152,16 @@ class TcpServer(StopAliases, Master):
     def _wake_io(self) -> None:
         """Called when a transaction finishes: wake the I/O thread unless it is the caller."""
         if get_ident() != self._io_ident:
-            try:
-                self._wake_w.send(b"\0")
-            except OSError:  # buffer full (a wake-up is pending anyway) or closed (stopping)
-                pass
+            self._waker.wake()
 
-    def _reply(self, route: Any, parts: list[Any]) -> None:
+    def _reply(self, route: Route, parts: list[w.Part]) -> None:
         """Send a response: to ``route`` (manyClients), else to the one client of the PUSH socket."""
         push = self._push
         if route is not None:
             parts = [route, *parts]
         try:
-            send_parts(push, parts)
-            return
-        except zmq.Again:
-            pass
+            if send_parts(push, parts):
+                return
         except zmq.ZMQError as exc:  # ROUTER: that client is gone
             if exc.errno != errno.EHOSTUNREACH:
                 raise
@@ -194,9 +179,8 @@ class TcpServer(StopAliases, Master):
         while self._running and monotonic() < end:
             if push.poll(_POLL_MS, zmq.POLLOUT):
                 try:
-                    send_parts(push, parts)
-                    return
-                except zmq.Again:
+                    if send_parts(push, parts):
+                        return
                     continue
                 except zmq.ZMQError as exc:
                     if exc.errno != errno.EHOSTUNREACH:
@@ -209,7 +193,7 @@ class TcpServer(StopAliases, Master):
                 break
         self._reply_gave_up = not self._push_peers.peers
         self._unsent += 1
-        self._lost.warn(f"no client to take the response to request id {w.U32.unpack(parts[-6])[0]}")
+        self._lost.warn(f"no client to take the response to request id {w.response_id(parts)}")
 
     def _refresh_peers(self) -> None:
         """Apply the waiting monitor events of both sockets (I/O thread, outside the loop's poll)."""
@@ -221,7 +205,7 @@ class TcpServer(StopAliases, Master):
     def _io_loop(self) -> None:
         """Receive requests into the core, send its responses, follow monitor events."""
         self._io_ident = get_ident()
-        pull, pull_mon, push_mon, wake_r = self._pull, self._pull_mon, self._push_mon, self._wake_r
+        pull, pull_mon, push_mon, waker = self._pull, self._pull_mon, self._push_mon, self._waker
         core = self._core
         reply = self._reply
         poller = zmq.Poller()
@@ -232,8 +216,8 @@ class TcpServer(StopAliases, Master):
         queued = [mon for mon in self._mons if mon.pollable is None]
         for sock in polled:
             poller.register(sock, zmq.POLLIN)
-        poller.register(wake_r, zmq.POLLIN)
-        wake_fd = wake_r.fileno()  # the poller reports plain sockets by file descriptor
+        poller.register(waker.fd, zmq.POLLIN)
+        wake_fd = waker.fd  # the poller reports plain sockets by file descriptor
         items = poller.sockets  # what Poller.poll polls (``modify`` edits it in place)
         reading = True
         next_tick = 0.0
@@ -250,10 +234,7 @@ class TcpServer(StopAliases, Master):
                     self._drain(pull, core)
                 elif sock == wake_fd:
                     woken = True
-                    try:
-                        wake_r.recv(4096)
-                    except OSError:
-                        pass
+                    waker.clear()
                 elif sock in polled:
                     if polled[sock].drain():
                         self._update_link()
@@ -263,8 +244,8 @@ class TcpServer(StopAliases, Master):
                 for mon in queued:
                     if mon.drain():
                         self._update_link()
-                if deadline is None:
-                    deadline = core.deadline()  # started by a drain above, finished since (wake-up)
+            if deadline is None:
+                deadline = core.deadline()  # started by a drain above (its timer starts at this poll)
             if deadline is not None:  # a transaction was running: finished (wake-up) or due?
                 for route, out in core.poll(monotonic()):
                     reply(route, out)
@@ -287,13 +268,12 @@ class TcpServer(StopAliases, Master):
             close_all(pull, pull_mon, push_mon)
             self._push.close(linger=_FLUSH_MS)  # responses already sent still reach a connected client
             self._guard.close()
-            self._wake_r.close()
-            self._wake_w.close()
-            self._connected = False
+            waker.close()
+            self._link.set(False, running=False)
 
         run_io_loop(self, self._log, step, finish, what="I/O loop")
 
-    def _drain(self, pull: zmq.Socket, core: ServerCore) -> None:
+    def _drain(self, pull: Socket, core: ServerCore) -> None:
         """Hand the waiting requests to the core (up to ``_BATCH``) and send what it answers at once.
 
         Whether another request waits costs ``EVENTS`` (~1.3 us) after each one,
@@ -321,25 +301,12 @@ class TcpServer(StopAliases, Master):
         self._burst = n > 1
 
     def _update_link(self) -> None:
-        up = self._pull_peers.peers > 0 and self._push_peers.peers > 0
-        if up != self._connected:
-            self._connected = up
-            self._log.info("client %s", "connected" if up else "disconnected")
-            if up:  # name the client in a later warning
-                who = peer_address(self._pull_peers.fds, self._port) or self._guard.client_ip()
-                self._loss.peer = f"the client {who} of {tcp_url(self._addr, self._port)}" if who else \
-                    f"the client of {tcp_url(self._addr, self._port)}"
-            if self._running and self._loss.up(up):  # lost in silence: drop the response connections too
-                self._hb.drop(self._push_peers.fds, self._port + 1, True)
+        self._link.update(self._running)
         if self._push_peers.peers > 1 and not self._many:
             self._log.warning("%d clients connected to %s: responses may reach the wrong client",
                               self._push_peers.peers, tcp_url(self._addr, self._port + 1))
 
     # -- link state and counters ------------------------------------------------------------------
-    def isConnected(self) -> bool:
-        """True while a client is connected on both ports (from ZeroMQ socket events)."""
-        return self._connected
-
     def getServedCount(self) -> int:
         """Transactions executed on the slave and answered (successful or not)."""
         return self._core.served
@@ -356,11 +323,11 @@ class TcpServer(StopAliases, Master):
         """Requests dropped as malformed (no response sent)."""
         return self._core.malformed
 
-    def stats(self) -> dict[str, Any]:
+    def stats(self) -> dict[str, int | bool]:
         """All counters and the link state in one dict (for monitoring)."""
         core = self._core
         return {
-            "connected": self._connected,
+            "connected": self._link.connected,
             "served": core.served,
             "failed": core.failed,
             "timedOut": core.timed_out,
@@ -376,7 +343,7 @@ class TcpServer(StopAliases, Master):
 
         The listening ports are free when this returns: a new server may bind
         them at once, in this process or another. If they are still held after
-        ``rogue._listener.RELEASE_S`` (5) seconds, or the slave keeps the I/O
+        ``rogue._transport.listener.RELEASE_S`` (5) seconds, or the slave keeps the I/O
         thread busy that long, it raises GeneralError. Responses already sent keep draining to a
         connected client for up to 2 s in the background.
         """
@@ -384,7 +351,7 @@ class TcpServer(StopAliases, Master):
             return
         if self._io is not threading.current_thread():
             self._wake_io()
-            self._io.join(_listener.RELEASE_S)  # it owns the sockets: wait longer than one poll period
+            self._io.join(release_timeout())  # it owns the sockets: wait longer than one poll period
             if self._io.is_alive():
                 self._log.warning("I/O thread still busy in the slave after stop()")
                 raise release_error(self._name, None, "the I/O thread is busy in the slave")

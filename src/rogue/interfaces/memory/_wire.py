@@ -11,18 +11,26 @@ Layout (``docs/wire.md``, "Memory bridge"; every field little-endian):
 Decoders raise :class:`WireError` with the reason; they never look at
 sockets. ``response_to`` builds a response from the *received* header parts,
 so a server's echo is byte-exact by construction.
+
+Naming: in every package the pure codec of what it puts on a link is its
+``_wire.py`` (the memory bridge's messages here; the stream bridge's in
+``interfaces/stream/_wire.py``, SRPv3 frames in ``protocols/srp/_wire.py``), as a file format's is ``_format.py``
+(``utilities/fileio``): the bytes of a protocol are found at the same place in
+every package, named after ``docs/wire.md`` which they follow.
 """
 
 from __future__ import annotations
 
 import os
 import struct
-from typing import Any, NamedTuple, Sequence
+from collections.abc import Sequence
+from typing import NamedTuple, Union
 
 from ._types import POST, PROBE, READ, VERIFY, WRITE  # re-exported: the type numbers the wire carries
 
 __all__ = [
     "MAX_RESULT",
+    "Part",
     "OK",
     "ROUTE_SIZE",
     "POST",
@@ -41,10 +49,14 @@ __all__ = [
     "new_route",
     "probe_request",
     "request_parts",
+    "response_id",
     "response_to",
     "result_bytes",
 ]
 
+
+#: A message part as the codec takes and gives it: bytes, or a buffer over the caller's bytes (not copied).
+Part = Union[bytes, bytearray, memoryview]
 
 OK = b"OK"
 ROUTE_SIZE = 16  # bytes of a many-clients routing id (a transaction id part is 4: never confused)
@@ -74,8 +86,8 @@ class Request(NamedTuple):
     address: int
     size: int
     type: int
-    data: Any  # the write data part (Write/Post), else None
-    head: Sequence[Any]
+    data: Part | None  # the write data part (Write/Post), else None
+    head: tuple[Part, Part, Part, Part]
 
 
 class Response(NamedTuple):
@@ -85,7 +97,7 @@ class Response(NamedTuple):
     address: int
     size: int
     type: int
-    data: Any
+    data: Part
     result: str
 
 
@@ -110,19 +122,19 @@ _type_part = TYPE_PART.get
 _new = tuple.__new__
 
 
-def request_parts(tid: int, address: int, size: int, ttype: int, data: Any) -> list[Any]:
+def request_parts(tid: int, address: int, size: int, ttype: int, data: Part | None) -> list[Part]:
     """The parts of a request from fields a ``Transaction`` guarantees (the client's hot path, unchecked).
 
     ``data`` is the write data (any buffer of ``size`` bytes) and is sent for
     Write and Post only. :func:`encode_request` is this with every field checked.
     """
-    parts: list[Any] = [_pack32(tid), _pack64(address), _pack32(size), _type_part(ttype) or _pack32(ttype)]
-    if ttype == WRITE or ttype == POST:
+    parts: list[Part] = [_pack32(tid), _pack64(address), _pack32(size), _type_part(ttype) or _pack32(ttype)]
+    if (ttype == WRITE or ttype == POST) and data is not None:
         parts.append(data)
     return parts
 
 
-def encode_request(tid: int, address: int, size: int, ttype: int, data: Any = None) -> list[Any]:
+def encode_request(tid: int, address: int, size: int, ttype: int, data: Part | None = None) -> list[Part]:
     """The parts of a request; ``data`` (any buffer of ``size`` bytes) is required for Write/Post only."""
     _check_fields(tid, address, size, ttype)
     if ttype == WRITE or ttype == POST:
@@ -138,12 +150,12 @@ def encode_request(tid: int, address: int, size: int, ttype: int, data: Any = No
     return request_parts(tid, address, size, ttype, data)
 
 
-def probe_request(tid: int) -> list[bytes]:
+def probe_request(tid: int) -> list[Part]:
     """The 4 parts of readiness probe ``tid`` (address 0, size 0)."""
     return [U32.pack(tid), bytes(8), bytes(4), TYPE_PART[PROBE]]
 
 
-def decode_request(parts: Sequence[Any]) -> Request:
+def decode_request(parts: Sequence[Part]) -> Request:
     """Decode and validate a request's parts (bytes or buffers), or raise WireError."""
     n = len(parts)
     if n != 4 and n != 5:
@@ -154,7 +166,7 @@ def decode_request(parts: Sequence[Any]) -> Request:
     tid = _unpack32(p0)[0]
     size = _unpack32(p2)[0]
     ttype = _unpack32(p3)[0]
-    data = None
+    data: Part | None = None
     if ttype == WRITE or ttype == POST:
         if n != 5:
             raise WireError(f"type {ttype} request id {tid} has no data part")
@@ -176,25 +188,25 @@ def result_bytes(result: str) -> bytes:
     return raw[:MAX_RESULT]
 
 
-def failure_data(ttype: int, size: int, data: Any) -> Any:
+def failure_data(ttype: int, size: int, data: Part | None) -> Part:
     """The data part of a failed response: the write data for Write, else ``size`` zero bytes."""
-    return data if ttype == WRITE else bytes(size)
+    return data if ttype == WRITE and data is not None else bytes(size)
 
 
-def response_to(request: Request, data: Any, result: str = "") -> list[Any]:
+def response_to(request: Request, data: Part, result: str = "") -> list[Part]:
     """The 6 parts answering ``request``: its header parts echoed, ``data``, the result part."""
     head = request.head
     return [head[0], head[1], head[2], head[3], data, result_bytes(result) if result else OK]
 
 
-def encode_response(tid: int, address: int, size: int, ttype: int, data: Any, result: str = "") -> list[Any]:
+def encode_response(tid: int, address: int, size: int, ttype: int, data: Part, result: str = "") -> list[Part]:
     """The 6 parts of a response built from field values (``result`` ``""`` means ``OK``)."""
     _check_fields(tid, address, size, ttype)
     return [U32.pack(tid), U64.pack(address), U32.pack(size), TYPE_PART.get(ttype) or U32.pack(ttype),
             data, result_bytes(result)]
 
 
-def decode_response(parts: Sequence[Any]) -> Response:
+def decode_response(parts: Sequence[Part]) -> Response:
     """Decode and validate a response's parts, or raise WireError.
 
     Checks the part count, the header part sizes and the result length; the
@@ -212,6 +224,11 @@ def decode_response(parts: Sequence[Any]) -> Response:
         raise WireError(f"response id {U32.unpack(p0)[0]} has a result part of {nres} bytes, expected 1..{MAX_RESULT}")
     result = "OK" if res == OK else bytes(res).decode("ascii", "replace")
     return _new(Response, (_unpack32(p0)[0], _unpack64(p1)[0], _unpack32(p2)[0], _unpack32(p3)[0], data, result))
+
+
+def response_id(parts: Sequence[Part]) -> int:
+    """The transaction id of a response message (its first header part; a route before it is skipped)."""
+    return int(U32.unpack(parts[-6])[0])
 
 
 def new_route() -> bytes:

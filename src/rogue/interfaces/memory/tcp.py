@@ -11,8 +11,8 @@ matching, probes, counters) and ``_client_admission`` (whom the server admits,
 retries: a state machine), their sockets made by the shared plumbing ``rogue._transport``.
 
 Who a memory bridge talks to: the server's ``rogue._security.BridgeSecurity``
-(applied by a ``rogue._socket_guard.SocketGuard``) gives both server sockets a
-ZAP policy (``rogue._zap``) before they are bound. By default the pair is
+(applied by a ``rogue._security.SocketGuard``) gives both server sockets a
+ZAP policy (``rogue._security.zap``) before they are bound. By default the pair is
 exclusive (a second client is refused during the ZeroMQ handshake, never
 answered with someone else's data); optionally an IP allow-list and CURVE
 with a list of client public keys. A client's CURVE keys are set the same way.

@@ -23,18 +23,20 @@ import itertools
 import threading
 from _thread import allocate_lock
 from time import monotonic
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from ..._errors import GeneralError
 from ..._held_lock import HeldLock
+
+if TYPE_CHECKING:
+    from _typeshed import ReadableBuffer, WriteableBuffer
 
 __all__ = ["Transaction", "TransactionLock"]
 
 # Process-wide id counter; next() on itertools.count is atomic under the GIL.
 _id_counter = itertools.count(1)
 _INF = float("inf")
-# Serialises only the lazy creation of a transaction's user lock (rare).
-_rlock_create = threading.Lock()
 
 
 def _next_id() -> int:
@@ -45,7 +47,7 @@ def _next_id() -> int:
     return tid
 
 
-def _byte_view(buf: Any, src: str) -> memoryview:
+def _byte_view(buf: ReadableBuffer, src: str) -> memoryview:
     """A flat unsigned-byte memoryview of any contiguous buffer, or GeneralError."""
     try:
         mv = buf if isinstance(buf, memoryview) else memoryview(buf)
@@ -117,8 +119,8 @@ class Transaction:
         # Rogue); until then the transaction cannot expire.
         self._deadline = _INF
         self._timeout = timeout
-        self._rlock: Any = None
-        self._waiter: Any = None
+        self._rlock: threading.RLock | None = None
+        self._waiter: Callable[[Transaction, float], None] | None = None
 
     # -- description -----------------------------------------------------------
     def id(self) -> int:
@@ -149,13 +151,7 @@ class Transaction:
         thread: the master's timeout takes the same lock, so it cannot fire
         between your ``setData`` and ``done``. Reentrant.
         """
-        rl = self._rlock
-        if rl is None:
-            with _rlock_create:
-                rl = self._rlock
-                if rl is None:
-                    rl = self._rlock = threading.RLock()
-        return TransactionLock(rl)
+        return TransactionLock.of(self)
 
     def expired(self) -> bool:
         """True once the transaction is finished (done, failed, timed out) or its timeout has passed."""
@@ -169,7 +165,7 @@ class Transaction:
             raise GeneralError("Transaction._data", f"transaction {self._id} has no data (already finished)")
         return view
 
-    def getData(self, buf: Any, offset: int = 0) -> None:
+    def getData(self, buf: WriteableBuffer, offset: int = 0) -> None:
         """Copy ``len(buf)`` transaction bytes starting at ``offset`` into the writable ``buf``."""
         dst = _byte_view(buf, "Transaction.getData")
         if dst.readonly:
@@ -182,7 +178,7 @@ class Transaction:
             )
         dst[:] = self._data()[offset:offset + count]
 
-    def setData(self, buf: Any, offset: int = 0) -> None:
+    def setData(self, buf: ReadableBuffer, offset: int = 0) -> None:
         """Copy all of ``buf`` into the transaction at ``offset`` (the read result, for Read/Verify)."""
         src = _byte_view(buf, "Transaction.setData")
         count = src.nbytes
@@ -202,12 +198,12 @@ class Transaction:
         """Finish the transaction successfully (ignored if it already finished or expired)."""
         self._complete(None, "")
 
-    def error(self, msg: Any) -> None:
+    def error(self, msg: object) -> None:
         """Fail the transaction with the text ``msg`` (ignored if it already finished or expired)."""
         text = str(msg)
         self._complete(None, text if text else f"Transaction {self._id} failed with an empty error message")
 
-    def _complete(self, data: Any = None, error: str = "") -> bool:
+    def _complete(self, data: ReadableBuffer | None = None, error: str = "") -> bool:
         """Finish at most once: copy ``data`` in (unless ``error``), set the error, wake the waiter.
 
         Returns ``False`` and changes nothing in the caller's buffer when the
@@ -262,7 +258,7 @@ class Transaction:
         return self._error
 
 
-def _nbytes(data: Any) -> int:
+def _nbytes(data: ReadableBuffer) -> int:
     try:
         return memoryview(data).nbytes
     except TypeError:

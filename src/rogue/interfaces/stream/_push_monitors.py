@@ -11,7 +11,7 @@ whose reader is gone.
 from __future__ import annotations
 
 import threading
-from typing import Any
+from ..._transport import MonitorSource
 
 __all__ = ["PushMonitors"]
 
@@ -19,20 +19,20 @@ __all__ = ["PushMonitors"]
 class PushMonitors:
     """The current PUSH monitor (read by the receive thread) and one handed over after a rebuild."""
 
-    def __init__(self, current: Any) -> None:
+    def __init__(self, current: MonitorSource) -> None:
         self.current = current
-        self._new: Any = None
+        self._new: MonitorSource | None = None
         self._users = 2  # the receive thread and stop(); the last one closes the monitors
         self._lock = threading.Lock()
 
-    def offer(self, mon: Any) -> None:
+    def offer(self, mon: MonitorSource) -> None:
         """A sender rebuilt the PUSH socket: ``mon`` is its monitor (a previous one never taken is closed)."""
         with self._lock:
             old, self._new = self._new, mon
         if old is not None:  # never picked up by the receive thread; its socket is closed
             old.close(linger=0)
 
-    def take(self) -> Any:
+    def take(self) -> MonitorSource | None:
         """The monitor handed over since the last call, now current (receive thread); None if none.
 
         The caller stops polling the previous one and closes it.

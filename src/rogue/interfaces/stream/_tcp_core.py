@@ -12,39 +12,38 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Any
 
 import zmq
 
-from ... import _listener
 from ..._errors import GeneralError
-from ..._heartbeat import (
+from ..._security import AllowList, BridgeSecurity, KeySpec, KeySpecs, SocketGuard
+from ..._transport import (
+    BridgeEnd,
     DEFAULT_INTERVAL,
     DEFAULT_TIMEOUT,
-    Heartbeat,
-    LinkLoss,
-    peer_address,
-)
-from ..._listener import Listen, ensure_released, listening_address, wait_free
-from ..._logging import Logging
-from ..._security import BridgeSecurity
-from ..._socket_guard import SocketGuard
-from ..._transport import (
-    PeerTracker,
-    StopAliases,
-    drain_events,
+    Listen,
+    Monitor,
+    MonitorSource,
+    Part,
+    PartlySent,
+    Socket,
+    ensure_released,
+    listening_address,
+    messages_keeping,
     open_pair,
     open_retrying,
     open_socket,
-    raw_send,
     register_closer,
+    release_timeout,
     run_io_loop,
+    send4,
     start_io_thread,
     tcp_url,
+    wait_free,
 )
 from ..._warn_limiter import WarnLimiter
 from ._attach_grace import ATTACH_GRACE_S, AttachGrace
-from ._link import LinkStatus
+from ._stats import StreamStats
 from ._push_monitors import PushMonitors
 from ._wire import WireError, decode, encode_header
 from .frame import Frame
@@ -62,13 +61,11 @@ _POLL_MS = 100  # how often a blocked sender looks at the stop flag
 _IDLE_MS = 1000
 _BATCH = 256  # messages received between two looks at the monitor sockets
 _REBIND_S = 1.0  # how long a rebuilt server socket retries a port the old one still holds
-_SNDMORE_NOBLOCK = zmq.SNDMORE | zmq.NOBLOCK
-_NOBLOCK = zmq.NOBLOCK
+_PAYLOAD = 3  # the part received as a zmq.Frame (zero-copy), the rest as bytes
 _DEBUG = logging.DEBUG
-_send_part = raw_send  # pyzmq's backend send: half the cost of zmq.Socket.send per part (rogue._transport)
 
 
-class TcpCore(StopAliases, LinkStatus, Master, Slave):
+class TcpCore(BridgeEnd, StreamStats, Master, Slave):
     """Carries a stream over TCP to a peer bridge (Rogue's ``TcpCore``).
 
     ``TcpCore(addr, port, server)``: a server binds ``addr`` (``'*'`` for all
@@ -83,55 +80,59 @@ class TcpCore(StopAliases, LinkStatus, Master, Slave):
     ``heartbeatInterval`` and ``heartbeatTimeout`` (seconds, default 1 and 5;
     interval 0: off): a peer silent for the timeout (a pulled cable, a hung
     host) is declared lost, :meth:`isConnected` goes False with one warning,
-    and the bridge reconnects by itself when the link returns (``rogue._heartbeat``).
+    and the bridge reconnects by itself when the link returns (``rogue._transport.heartbeat``).
 
     Empty (0-byte) frames are legal and round-trip between rogue-bridge peers.
     C++ Rogue 6.15's receiver mis-parses them (and loses the frame after one),
     so do not send empty frames to a C++ Rogue peer.
     """
 
-    def __init__(self, addr: str, port: int, server: bool, *, flushTimeout: float = 2.0, allow: Any = None,
-                 serverSecretKey: Any = None, allowedClientKeys: Any = None, clientSecretKey: Any = None,
-                 serverPublicKey: Any = None, heartbeatInterval: float = DEFAULT_INTERVAL,
+    def __init__(self, addr: str, port: int, server: bool, *, flushTimeout: float = 2.0,
+                 allow: AllowList | None = None, serverSecretKey: KeySpec | None = None,
+                 allowedClientKeys: KeySpecs | None = None, clientSecretKey: KeySpec | None = None,
+                 serverPublicKey: KeySpec | None = None, heartbeatInterval: float = DEFAULT_INTERVAL,
                  heartbeatTimeout: float = DEFAULT_TIMEOUT) -> None:
         Master.__init__(self)
         Slave.__init__(self)
-        self._addr = str(addr)
-        self._port = int(port)
-        self._server = bool(server)
-        self._name = f"TcpCore.{self._addr}.{'Server' if self._server else 'Client'}.{self._port}"
-        self._log = Logging.create(f"stream.{self._name}")
+        self._server = server = bool(server)
+        self._open_end(addr, port, f"TcpCore.{{addr}}.{'Server' if server else 'Client'}.{{port}}", "stream",
+                       heartbeatInterval, heartbeatTimeout,
+                       "the client of {url}" if server else "the server {url}", "far side")
         self._flush_ms = max(0, int(flushTimeout * 1000))
         base = self._port
-        self._pull_url = tcp_url(self._addr, base if self._server else base + 1)
-        self._push_url = tcp_url(self._addr, base + 1 if self._server else base)
-        self._hb = Heartbeat.checked(self._name, heartbeatInterval, heartbeatTimeout)
-        peer = f"the client of {tcp_url(self._addr, base)}" if self._server else f"the server {tcp_url(self._addr, base)}"
-        self._loss = LinkLoss(self._log, self._hb, peer)
-
-        self._init_status()
+        self._pull_url = tcp_url(self._addr, base if server else base + 1)
+        self._push_url = tcp_url(self._addr, base + 1 if server else base)
+        self._init_stats()
         self._created = time.monotonic()
-        self._closed = False
-        self._state_lock = threading.Lock()
         self._send_lock = threading.Lock()
         self._listen: dict[int, Listen] = {}  # a server's listening addresses, by socket type
         self._pull_closed = False
 
         # Opt-in CURVE / allow-list (README, "Security"); keys are checked here, before any socket.
-        opts = {"allow": allow, "serverSecretKey": serverSecretKey, "allowedClientKeys": allowedClientKeys,
-                "clientSecretKey": clientSecretKey, "serverPublicKey": serverPublicKey}
-        make = BridgeSecurity.for_server if self._server else BridgeSecurity.for_client
-        self._security = SocketGuard(make(self._name, **opts), self._log)
+        # Each side's check refuses the other side's options, naming them.
+        if server:
+            security = BridgeSecurity.for_server(self._name, allow=allow, serverSecretKey=serverSecretKey,
+                                                 allowedClientKeys=allowedClientKeys, clientSecretKey=clientSecretKey,
+                                                 serverPublicKey=serverPublicKey)
+        else:
+            security = BridgeSecurity.for_client(self._name, clientSecretKey=clientSecretKey,
+                                                 serverPublicKey=serverPublicKey, allow=allow,
+                                                 serverSecretKey=serverSecretKey, allowedClientKeys=allowedClientKeys)
+        self._security = SocketGuard(security, self._log)
 
         def release(listening: list[Listen]) -> None:
             self._security.close()  # after the sockets: the policy forgets a closed socket
             wait_free(listening)
 
-        self._pull: zmq.Socket | None
-        self._push: zmq.Socket | None
+        self._pull: Socket | None
+        self._push: Socket | None
         (self._pull, self._pull_mon), (self._push, push_mon) = open_pair(
             lambda: self._open(zmq.PULL, self._pull_url), lambda: self._open(zmq.PUSH, self._push_url), release)
         self._push_mons = PushMonitors(push_mon)
+        self._pull_monitor = Monitor(self._pull_mon, "pull", self._log)
+        self._push_monitor = Monitor(push_mon, "push", self._log)
+        self._link.attach(self._pull_monitor, self._push_monitor, base + 1 if server else base, server,
+                          client_of=(tcp_url(self._addr, base), base) if server else None)
         self._copy_threshold = self._push.copy_threshold
         self._bad = WarnLimiter(self._log, "dropped malformed message")
         self._slave_errors = WarnLimiter(self._log, "slave failed on a received frame", level=logging.ERROR)
@@ -140,7 +141,7 @@ class TcpCore(StopAliases, LinkStatus, Master, Slave):
         register_closer(self)
 
     # -- sockets -------------------------------------------------------------------
-    def _open(self, kind: int, url: str) -> tuple[zmq.Socket, zmq.Socket]:
+    def _open(self, kind: int, url: str) -> tuple[Socket, MonitorSource]:
         """A configured PUSH or PULL socket bound (server) or connected (client) to ``url``, and its monitor.
 
         A PUSH socket queues nothing for a peer that is not there: sends block
@@ -184,7 +185,7 @@ class TcpCore(StopAliases, LinkStatus, Master, Slave):
         size = frame._payload
         big = size >= self._copy_threshold
         with self._send_lock:
-            if not self._send(h0, h1, h2, data, big):
+            if not self._send(h0, h1, h2, data, not big):
                 self._drop(frame)
                 return
             self._tx_frames += 1
@@ -195,34 +196,26 @@ class TcpCore(StopAliases, LinkStatus, Master, Slave):
         if self._log.isEnabledFor(_DEBUG):
             self._log.debug("Sent frame: size=%d flags=0x%04x channel=%d error=%d", size, frame._flags, frame._channel, frame._error)
 
-    def _send(self, h0: bytes, h1: bytes, h2: bytes, data: Any, big: bool) -> bool:
+    def _send(self, h0: bytes, h1: bytes, h2: bytes, data: Part, copy: bool) -> bool:
         """Send one message (caller holds the send lock); False once the bridge stopped."""
-        copy = not big
-        send = _send_part
         while True:
             push = self._push
             if push is None or not self._running:
                 return False
             try:
-                send(push, h0, _SNDMORE_NOBLOCK)
-            except zmq.Again:
+                if send4(push, h0, h1, h2, data, copy):
+                    return True
                 # No peer, or its queue is full: wait, looking at the stop flag now and then.
                 while not push.poll(_POLL_MS, zmq.POLLOUT):
                     if not self._running:
                         return False
-                continue
-            except zmq.ZMQError as exc:
-                return self._send_error(exc)
-            try:
-                send(push, h1, _SNDMORE_NOBLOCK)
-                send(push, h2, _SNDMORE_NOBLOCK)
-                send(push, data, _NOBLOCK, copy)
-                return True
-            except zmq.ZMQError as exc:
+            except PartlySent as exc:
                 # libzmq rolled the partial message back; resend it whole on a fresh socket.
                 if exc.errno == zmq.ETERM or not self._running:
                     return self._send_error(exc)
                 self._rebuild_push()
+            except zmq.ZMQError as exc:
+                return self._send_error(exc)
 
     def _send_error(self, exc: zmq.ZMQError) -> bool:
         if self._running:
@@ -237,18 +230,17 @@ class TcpCore(StopAliases, LinkStatus, Master, Slave):
     # -- receiving ---------------------------------------------------------------------
     def _rx_loop(self) -> None:
         """Receive thread: frames to the slaves, monitor events to the link state."""
-        pull, pull_mon, push_mons = self._pull, self._pull_mon, self._push_mons
-        push_mon = push_mons.current
+        pull, push_mons = self._pull, self._push_mons
+        pull_monitor, push_monitor = self._pull_monitor, self._push_monitor
         assert pull is not None
-        pull_peers, push_peers = PeerTracker(), PeerTracker()
         poller = zmq.Poller()
-        for sock in (pull_mon, push_mon):
-            poller.register(sock, zmq.POLLIN)
+        for mon in (pull_monitor, push_monitor):
+            poller.register(mon.pollable, zmq.POLLIN)
         grace = AttachGrace(self._created)  # the PULL socket is polled once a slave is attached or the grace is over
         poll_ms = grace.poll_ms
 
         def step() -> None:
-            nonlocal poll_ms, push_mon
+            nonlocal poll_ms
             if not grace.reading:
                 if grace.step(self._slaveCount() > 0, time.monotonic()):
                     if not self._slaveCount():
@@ -259,19 +251,20 @@ class TcpCore(StopAliases, LinkStatus, Master, Slave):
                     poll_ms = grace.poll_ms
             new = push_mons.take()
             if new is not None:  # a sender rebuilt the PUSH socket
-                poller.unregister(push_mon)
-                push_mon.close(linger=0)
-                push_mon = new
-                poller.register(push_mon, zmq.POLLIN)
-                push_peers.reset()
-                self._update_link(pull_peers, push_peers)
+                old = push_monitor.pollable
+                assert old is not None  # a stream bridge's monitors are sockets (no ZAP service reads them)
+                poller.unregister(old)
+                old.close(linger=0)
+                push_monitor.replace(new)
+                poller.register(new, zmq.POLLIN)
+                self._link.update(self._running)
             ready = dict(poller.poll(poll_ms))
             if pull in ready:
                 self._drain(pull)
-            if pull_mon in ready and self._events(pull_mon, pull_peers, "pull"):
-                self._update_link(pull_peers, push_peers)
-            if push_mon in ready and self._events(push_mon, push_peers, "push"):
-                self._update_link(pull_peers, push_peers)
+            if pull_monitor.pollable in ready and pull_monitor.drain():
+                self._link.update(self._running)
+            if push_monitor.pollable in ready and self._push_events(push_monitor):
+                self._link.update(self._running)
             self._bad.tick()
             self._slave_errors.tick()
 
@@ -282,7 +275,7 @@ class TcpCore(StopAliases, LinkStatus, Master, Slave):
             # thread that owns the socket: here for PULL, in stop() for PUSH.
             self._close_pull()
             push_mons.release()
-            self._set_link(False)
+            self._link.set(False, self._running)
 
         run_io_loop(self, self._log, step, finish, pause=_POLL_MS / 1000)
 
@@ -297,23 +290,13 @@ class TcpCore(StopAliases, LinkStatus, Master, Slave):
         pull.close(linger=0)
         self._pull_mon.close(linger=0)
 
-    def _drain(self, pull: zmq.Socket) -> None:
+    def _drain(self, pull: Socket) -> None:
         """Deliver up to ``_BATCH`` waiting messages without blocking."""
-        recv = pull.recv
         threshold = self._copy_threshold
         send = self._sendFrame
-        self._loss.heard()
-        for _ in range(_BATCH):
-            try:
-                part = recv(_NOBLOCK, False)
-            except zmq.Again:
-                return
-            # A zmq.Frame knows whether more parts follow: ~40 ns against ~500 ns for getsockopt(RCVMORE).
-            # The payload (part 3) stays a zero-copy Frame; headers are taken as bytes.
-            parts: list[Any] = [part.bytes]
-            while part.more:
-                part = recv(0, False)
-                parts.append(part.bytes if len(parts) != 3 else part)
+        self._link.loss.heard()
+        # Headers as bytes, the payload (part 3) a zero-copy zmq.Frame.
+        for parts in messages_keeping(pull, _BATCH, _PAYLOAD):
             try:
                 flags, channel, error, payload = decode(parts)
             except WireError as exc:
@@ -333,28 +316,12 @@ class TcpCore(StopAliases, LinkStatus, Master, Slave):
             if not self._running:
                 return
 
-    def _events(self, mon: zmq.Socket, peers: PeerTracker, role: str) -> bool:
-        """Apply every waiting monitor event of one socket; True when its peer count changed."""
-        changed = drain_events(mon, peers, self._log, role)
-        if changed and role == "push" and self._server and peers.peers == 2:
+    def _push_events(self, push_monitor: Monitor) -> bool:
+        """Apply the PUSH socket's waiting monitor events; True when its peer count changed."""
+        changed = push_monitor.drain()
+        if changed and self._server and push_monitor.peers.peers == 2:
             self._log.warning("a second client connected to %s: frames go to one client each (round-robin)", self._push_url)
         return changed
-
-    def _update_link(self, pull_peers: PeerTracker, push_peers: PeerTracker) -> None:
-        up = pull_peers.peers > 0 and push_peers.peers > 0
-        if up and self._server and not self._connected:  # name the client in a later warning
-            who = peer_address(pull_peers.fds, self._port)
-            self._loss.peer = f"the client {who} of {self._pull_url}" if who else f"the client of {self._pull_url}"
-        if self._set_link(up):
-            # Lost in silence: drop the sending connections now too (rogue._heartbeat, Heartbeat.drop).
-            self._hb.drop(push_peers.fds, self._port + 1 if self._server else self._port, self._server)
-
-    def _set_link(self, up: bool) -> bool:
-        """Record the link state; True when it was just lost in silence."""
-        if self._set_connected(up) and self._running:
-            self._log.info("far side %s", "connected" if up else "disconnected")
-            return self._loss.up(up)
-        return False
 
     # -- lifecycle ---------------------------------------------------------------------
     def stop(self) -> None:
@@ -362,7 +329,7 @@ class TcpCore(StopAliases, LinkStatus, Master, Slave):
 
         A server's listening ports are free when this returns: a new server
         may bind them at once, in this process or another. If they are still
-        held after ``rogue._listener.RELEASE_S`` (5) seconds, or a slave keeps
+        held after ``rogue._transport.listener.RELEASE_S`` (5) seconds, or a slave keeps
         the receive thread busy that long, it raises GeneralError once
         everything else is released.
         Frames already sent keep being delivered to a connected peer in the
@@ -377,8 +344,7 @@ class TcpCore(StopAliases, LinkStatus, Master, Slave):
                 push, self._push = self._push, None
                 if push is not None:
                     push.disable_monitor()  # before its monitor closes; MONITOR_STOPPED wakes the rx thread now
-                    push.setsockopt(zmq.LINGER, self._flush_ms)  # libzmq flushes in the background
-                    push.close()
+                    push.close(linger=self._flush_ms)  # libzmq flushes in the background
             finally:
                 self._send_lock.release()
             self._push_mons.release()
@@ -387,14 +353,14 @@ class TcpCore(StopAliases, LinkStatus, Master, Slave):
         busy = False
         if self._rx is not threading.current_thread():
             # A server's ports depend on this thread (it owns PULL): wait longer than one poll period.
-            self._rx.join(_listener.RELEASE_S if self._listen else 1.0)
+            self._rx.join(release_timeout() if self._listen else 1.0)
             if self._rx.is_alive():  # a slave is stuck in _acceptFrame; the thread closes its sockets when it returns
                 busy = True
                 self._log.warning("receive thread still busy in a slave after stop()")
         else:  # stop() from a slave, in the rx thread: it owns the PULL socket, and ends its loop next
             self._close_pull()
         self._security.close()
-        self._set_connected(False)
+        self._link.set(False, running=False)
         self._log.debug("Stopped")
         ensure_released(self._name, list(self._listen.values()),
                         "the receive thread is busy in a slave's _acceptFrame" if busy else "",

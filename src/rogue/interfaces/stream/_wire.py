@@ -5,6 +5,12 @@ flags, little-endian (low byte firstUser, high byte lastUser), part 1 the
 channel (1 byte), part 2 the error (1 byte), part 3 the payload (0 bytes or
 more). The bridge receives parts 0..2 as ``bytes`` and the payload as any
 buffer; :func:`decode` only looks at sizes and the three header parts.
+
+Naming: in every package the pure codec of what it puts on a link is its
+``_wire.py`` (the stream bridge's messages here; the memory bridge's in
+``interfaces/memory/_wire.py``, SRPv3 frames in ``protocols/srp/_wire.py``), as a file format's is ``_format.py``
+(``utilities/fileio``): the bytes of a protocol are found at the same place in
+every package, named after ``docs/wire.md`` which they follow.
 """
 
 from __future__ import annotations

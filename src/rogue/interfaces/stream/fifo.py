@@ -14,7 +14,6 @@ from .slave import Slave
 
 __all__ = ["Fifo"]
 
-_STOP = object()  # wakes the worker when it must end
 _JOIN_TIMEOUT_S = 5.0  # a downstream slave stuck for longer than this is reported, not waited for
 _EXIT_JOIN_TIMEOUT_S = 1.0  # at interpreter exit, wait less: the thread is a daemon anyway
 
@@ -45,7 +44,7 @@ class Fifo(Master, Slave):
         self._trim = trimSize
         self._no_copy = bool(noCopy)
         self._log = Logging.create("stream.Fifo")
-        self._queue: SimpleQueue = SimpleQueue()  # C-level put/get: no Python lock on the frame path
+        self._queue: SimpleQueue[Frame | None] = SimpleQueue()  # C-level put/get: no Python lock on the frame path
         self._drops = 0
         self._drop_lock = threading.Lock()  # taken only when dropping
         self._running = True
@@ -84,7 +83,7 @@ class Fifo(Master, Slave):
         log = self._log
         while True:
             frame = get()
-            if frame is _STOP or not self._running:
+            if frame is None or not self._running:  # None: put by stop() to wake the worker
                 return
             try:
                 send(frame)
@@ -116,7 +115,7 @@ class Fifo(Master, Slave):
             if not self._running:
                 return
             self._running = False
-            self._queue.put(_STOP)
+            self._queue.put(None)
         unregister_closer(self)
         thread = self._thread
         if thread is not threading.current_thread():  # a slave may stop us from the worker itself

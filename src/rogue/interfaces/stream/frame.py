@@ -10,18 +10,19 @@ bits 7:0, last user in bits 15:8), 8-bit channel and 8-bit error.
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Union
 
 from ..._errors import GeneralError
 from ..._held_lock import HeldLock
 
 if TYPE_CHECKING:
     import numpy as np
+    from _typeshed import ReadableBuffer, WriteableBuffer
+
+#: What a frame's payload lives in: its own bytearray, or received bytes or memory (copied on first write).
+FrameBuffer = Union[bytearray, bytes, memoryview]
 
 __all__ = ["Frame", "FrameLock"]
-
-_lock_guard = threading.Lock()
-
 
 class FrameLock(HeldLock):
     """A held frame lock, as ``Frame.lock()`` returns it (Rogue's ``FrameLock``).
@@ -34,7 +35,7 @@ class FrameLock(HeldLock):
     __slots__ = ()
 
 
-def _as_bytes_view(buf: Any) -> memoryview:
+def _as_bytes_view(buf: ReadableBuffer) -> memoryview:
     """A flat unsigned-byte view of any buffer (copying only a non-contiguous one)."""
     mv = memoryview(buf)
     if mv.format == "B" and mv.ndim == 1 and mv.c_contiguous:
@@ -65,7 +66,7 @@ class Frame:
     __slots__ = ("_buf", "_payload", "_flags", "_channel", "_error", "_rlock", "__weakref__")
 
     def __init__(self, size: int = 0) -> None:
-        self._buf: Any = bytearray(size)
+        self._buf: FrameBuffer = bytearray(size)
         self._payload = 0
         self._flags = 0
         self._channel = 0
@@ -73,7 +74,7 @@ class Frame:
         self._rlock: threading.RLock | None = None
 
     @classmethod
-    def _wrap(cls, buf: Any, flags: int = 0, channel: int = 0, error: int = 0) -> "Frame":
+    def _wrap(cls, buf: FrameBuffer, flags: int = 0, channel: int = 0, error: int = 0) -> "Frame":
         """A frame whose payload is exactly ``buf`` (not copied; copied on first write).
 
         ``buf`` is any object with the buffer protocol: received ``bytes``, a
@@ -95,7 +96,7 @@ class Frame:
             return memoryview(buf)
         return memoryview(buf)[: self._payload]
 
-    def _data(self) -> Any:
+    def _data(self) -> FrameBuffer:
         """The payload as a buffer object, without copying when it is the whole buffer."""
         buf = self._buf
         if self._payload == len(buf):
@@ -111,13 +112,7 @@ class Frame:
     # -- locking -----------------------------------------------------------
     def lock(self) -> FrameLock:
         """Lock the frame (``with frame.lock(): ...``) against other threads."""
-        lk = self._rlock
-        if lk is None:
-            with _lock_guard:
-                lk = self._rlock
-                if lk is None:
-                    lk = self._rlock = threading.RLock()
-        return FrameLock(lk)
+        return FrameLock.of(self)
 
     # -- sizes -------------------------------------------------------------
     def getSize(self) -> int:
@@ -160,7 +155,7 @@ class Frame:
         self._payload = 0
 
     # -- data ----------------------------------------------------------------
-    def write(self, buf: Any, offset: int = 0) -> None:
+    def write(self, buf: ReadableBuffer, offset: int = 0) -> None:
         """Copy ``buf`` (any buffer) into the frame at ``offset``; grows the payload to its end."""
         mv = _as_bytes_view(buf)
         end = offset + mv.nbytes
@@ -174,7 +169,7 @@ class Frame:
         if end > self._payload:
             self._payload = end
 
-    def read(self, buf: Any, offset: int = 0) -> None:
+    def read(self, buf: WriteableBuffer, offset: int = 0) -> None:
         """Fill the writable buffer ``buf`` with payload bytes starting at ``offset``."""
         dst = memoryview(buf)
         # A non-contiguous destination would be filled through a temporary copy
@@ -220,13 +215,14 @@ class Frame:
         import numpy as np
 
         start, end = self._span("Frame.getNumpy", offset, count)
-        return np.frombuffer(self._buf, dtype=np.uint8, count=end - start, offset=start).copy()
+        copy: np.ndarray = np.frombuffer(self._buf, dtype=np.uint8, count=end - start, offset=start).copy()
+        return copy
 
     def putNumpy(self, arr: "np.ndarray", offset: int = 0) -> None:
         """Write the bytes of a numpy array (any dtype, contiguous or not) at ``offset``."""
         import numpy as np
 
-        self.write(np.ascontiguousarray(arr), offset)
+        self.write(np.ascontiguousarray(arr).data, offset)
 
     # -- metadata ------------------------------------------------------------
     def getFlags(self) -> int:

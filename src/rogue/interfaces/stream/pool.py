@@ -10,7 +10,7 @@ from .frame import Frame
 __all__ = ["Pool"]
 
 
-class _Lease(weakref.ref):
+class _Lease(weakref.ref[Frame]):
     """The bookkeeping of one allocated frame; its callback returns the buffers when the frame is freed."""
 
     __slots__ = ("nbytes", "count")

@@ -11,9 +11,8 @@ first slave (``_attach_grace``).
 
 from __future__ import annotations
 
-from typing import Any
-
-from ..._heartbeat import DEFAULT_INTERVAL, DEFAULT_TIMEOUT
+from ..._security import AllowList, KeySpec, KeySpecs
+from ..._transport import DEFAULT_INTERVAL, DEFAULT_TIMEOUT
 from ._tcp_core import ATTACH_GRACE_S, TcpCore  # noqa: F401 - ATTACH_GRACE_S: documented here
 
 __all__ = ["TcpClient", "TcpCore", "TcpServer"]
@@ -27,8 +26,8 @@ class TcpServer(TcpCore):
     encrypted, and only the listed client public keys get in).
     """
 
-    def __init__(self, addr: str, port: int, *, flushTimeout: float = 2.0, allow: Any = None,
-                 serverSecretKey: Any = None, allowedClientKeys: Any = None,
+    def __init__(self, addr: str, port: int, *, flushTimeout: float = 2.0, allow: AllowList | None = None,
+                 serverSecretKey: KeySpec | None = None, allowedClientKeys: KeySpecs | None = None,
                  heartbeatInterval: float = DEFAULT_INTERVAL, heartbeatTimeout: float = DEFAULT_TIMEOUT) -> None:
         super().__init__(addr, port, True, flushTimeout=flushTimeout, allow=allow,
                          serverSecretKey=serverSecretKey, allowedClientKeys=allowedClientKeys,
@@ -41,8 +40,8 @@ class TcpClient(TcpCore):
     ``clientSecretKey`` with ``serverPublicKey``: CURVE, for a server that has keys.
     """
 
-    def __init__(self, addr: str, port: int, *, flushTimeout: float = 2.0, clientSecretKey: Any = None,
-                 serverPublicKey: Any = None, heartbeatInterval: float = DEFAULT_INTERVAL,
+    def __init__(self, addr: str, port: int, *, flushTimeout: float = 2.0, clientSecretKey: KeySpec | None = None,
+                 serverPublicKey: KeySpec | None = None, heartbeatInterval: float = DEFAULT_INTERVAL,
                  heartbeatTimeout: float = DEFAULT_TIMEOUT) -> None:
         super().__init__(addr, port, False, flushTimeout=flushTimeout, clientSecretKey=clientSecretKey,
                          serverPublicKey=serverPublicKey, heartbeatInterval=heartbeatInterval,

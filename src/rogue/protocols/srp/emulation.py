@@ -12,7 +12,7 @@ from ..._transport import register_closer, unregister_closer
 from ...interfaces.stream.frame import Frame
 from ...interfaces.stream.master import Master
 from ...interfaces.stream.slave import Slave
-from ._codec import (
+from ._wire import (
     HEADER_LEN,
     OP_POST,
     OP_READ,
@@ -89,7 +89,7 @@ class SrpV3Emulation(Master, Slave):
             return
         data = frame._data()
         req = parse_request(data, frame._payload)
-        if type(req) is str:
+        if isinstance(req, str):
             self._drop(req)
             return
         opcode, _tran_id, address, size = req

@@ -13,9 +13,8 @@ from ...interfaces.stream.frame import Frame
 from ...interfaces.stream.master import Master as StreamMaster
 from ...interfaces.stream.slave import Slave as StreamSlave
 from ...interfaces.memory._types import POST
-from ._codec import (
+from ._wire import (
     DEFAULT_HW_TIMEOUT,
-    HEADER,
     HEADER_LEN,
     MAX_SIZE,
     MIN_SIZE,
@@ -25,6 +24,7 @@ from ._codec import (
     check_response,
     pack_request_into,
     request_length,
+    unpack_header,
     word0,
 )
 
@@ -120,7 +120,7 @@ class SrpV3(StreamMaster, StreamSlave, MemorySlave):
             log.warning("SrpV3: dropped undersized response frame of %d bytes", n)
             return
         buf = frame._buf
-        words = HEADER.unpack_from(buf, 0)
+        words = unpack_header(buf)
         tid = words[1]
         tran = self._getTransaction(tid)
         if tran is None:

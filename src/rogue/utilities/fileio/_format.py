@@ -19,14 +19,18 @@ info`` all call these, so the vector tests test what ships.
 
 from __future__ import annotations
 
+import mmap
 import struct
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Iterator, NamedTuple
+from typing import Iterable, Iterator, NamedTuple, Union
 
 import numpy as np
 
 __all__ = ["HEADER_SIZE", "RecordIndex", "RogueHeader", "ScanProblem", "decode_header", "encode_header", "scan_chunks",
            "header_struct", "scan"]
+
+#: The bytes of a data file: mapped (``mmap``), read, or any slice of them.
+FileBytes = Union[bytes, bytearray, memoryview, mmap.mmap]
 
 HEADER_SIZE = 8
 #: ``size field (payload + 4), flags, error, channel``: the header's bytes (pyrogue's ``'IHBB'``, little-endian).
@@ -55,7 +59,7 @@ def encode_header(payload: int, flags: int, error: int, channel: int) -> bytes:
     return header_struct.pack(payload + 4, flags, error, channel)
 
 
-def decode_header(buf: Any, offset: int = 0) -> RogueHeader:
+def decode_header(buf: FileBytes, offset: int = 0) -> RogueHeader:
     """The header at ``offset`` of ``buf`` (needs 8 bytes there); ``size`` is the payload (the field - 4)."""
     field, flags, error, channel = header_struct.unpack_from(buf, offset)
     return RogueHeader(field - 4, flags, error, channel)
@@ -122,11 +126,12 @@ class RecordIndex:
                            self.skipped_first, self.name)
 
 
-def _u32_view(buf: Any, n: int) -> np.ndarray:
+def _u32_view(buf: FileBytes, n: int) -> np.ndarray:
     """A uint32 (little-endian) at every byte offset of ``buf``: element i is the word at byte i."""
     if n < 4:
         return np.zeros(0, dtype="<u4")
-    return np.ndarray((n - 3,), dtype="<u4", buffer=buf, offset=0, strides=(1,))
+    view: np.ndarray = np.ndarray((n - 3,), dtype="<u4", buffer=buf, offset=0, strides=(1,))
+    return view
 
 
 def _period(sizes: list[int]) -> int:
@@ -145,7 +150,7 @@ _SPEC_MAX = 1 << 21
 _LOOP_BEFORE_SPEC = 16  # records parsed one by one before looking for a period again
 
 
-def scan(buf: Any, start: int = 0, name: str = "", limit: int = 0) -> RecordIndex:
+def scan(buf: FileBytes, start: int = 0, name: str = "", limit: int = 0) -> RecordIndex:
     """Index every complete record of ``buf`` (bytes, mmap, numpy array...) from ``start``.
 
     ``limit`` > 0 stops after about that many records (never fewer, unless the
@@ -247,7 +252,7 @@ def scan(buf: Any, start: int = 0, name: str = "", limit: int = 0) -> RecordInde
                        (meta >> 24).astype(np.uint8), min(pos, n), n, problem, skipped, skipped_first, name)
 
 
-def scan_chunks(buf: Any, name: str = "", chunk: int = 1 << 16) -> Iterator[RecordIndex]:
+def scan_chunks(buf: FileBytes, name: str = "", chunk: int = 1 << 16) -> Iterator[RecordIndex]:
     """:func:`scan` ``buf`` in pieces of about ``chunk`` records (bounded memory for any file size).
 
     Each piece's ``skipped``/``skipped_first`` are its own; the last piece

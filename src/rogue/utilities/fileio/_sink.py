@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import logging
 import os
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from _typeshed import ReadableBuffer
 
 __all__ = ["Sink"]
 
@@ -127,7 +130,7 @@ class Sink:
                 self.failed = True
                 self._log.error("%s; the recording stops here, later frames are not recorded", exc.msg)
 
-    def write(self, size: int, *pieces: Any) -> None:
+    def write(self, size: int, *pieces: ReadableBuffer) -> None:
         """Write one record of ``size`` bytes given as ``pieces`` (kept by reference while buffered)."""
         if self.fd < 0:
             self.dropped += 1
@@ -171,7 +174,7 @@ class Sink:
         self._buf.clear()
         self.buffered = self._records = 0
 
-    def _write_out(self, pieces: list[Any], size: int) -> bool:
+    def _write_out(self, pieces: list[ReadableBuffer], size: int) -> bool:
         """``writev`` until every byte is written; on failure cut back, close and log once."""
         fd = self.fd
         try:
@@ -189,7 +192,7 @@ class Sink:
         return True
 
     @staticmethod
-    def _write_each(fd: int, pieces: list[Any]) -> int:
+    def _write_each(fd: int, pieces: list[ReadableBuffer]) -> int:
         done = 0
         for k in range(0, len(pieces), _IOV_MAX):
             done += os.writev(fd, pieces[k:k + _IOV_MAX])
@@ -214,9 +217,9 @@ class Sink:
                         self.path, exc.strerror or exc, self.current)
 
 
-def _skip(pieces: list[Any], n: int) -> list[Any]:
+def _skip(pieces: list[ReadableBuffer], n: int) -> list[ReadableBuffer]:
     """``pieces`` without their first ``n`` bytes."""
-    out = []
+    out: list[ReadableBuffer] = []
     for p in pieces:
         mv = memoryview(p)
         if n >= mv.nbytes:

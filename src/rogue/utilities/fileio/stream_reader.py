@@ -14,7 +14,6 @@ from __future__ import annotations
 import mmap
 import os
 import threading
-from typing import Any
 
 import rogue.interfaces.stream as ris
 
@@ -38,7 +37,7 @@ def series(path: str) -> list[str]:
     return out
 
 
-def map_file(path: str) -> Any:
+def map_file(path: str) -> mmap.mmap | bytes:
     """The file's bytes, memory-mapped read-only (``b''`` for an empty file)."""
     with open(path, "rb") as fh:
         if os.fstat(fh.fileno()).st_size == 0:

@@ -16,7 +16,7 @@ import collections
 import threading
 import time
 import weakref
-from typing import Any
+from collections.abc import Callable
 
 import rogue.interfaces.stream as ris
 
@@ -189,7 +189,7 @@ class StreamWriter:
         return self._sink.dropped
 
     # -- the hot path (called by the channels) --------------------------------------------------
-    def _writeFile(self, channel: int, frame: Any, port: "StreamWriterChannel") -> None:
+    def _writeFile(self, channel: int, frame: ris.Frame, port: "StreamWriterChannel") -> None:
         size = frame._payload
         fbuf = frame._buf
         data = fbuf if size == len(fbuf) else memoryview(fbuf)[:size]
@@ -244,7 +244,8 @@ class StreamWriter:
         return f"<StreamWriter {state} frames={self._frames}>"
 
 
-def _wait(cond: threading.Condition, owner: Any, done: Any, timeout_us: int) -> bool:
+def _wait(cond: threading.Condition, owner: StreamWriter | StreamWriterChannel, done: Callable[[], bool],
+          timeout_us: int) -> bool:
     """Wait on ``cond`` until ``done()``; ``timeout_us`` 0 waits for ever."""
     end = None if not timeout_us else time.monotonic() + int(timeout_us) / 1e6
     with cond:

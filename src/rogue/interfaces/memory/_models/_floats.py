@@ -86,11 +86,13 @@ def _low(mask: int, fn: Callable[[int], int]) -> Callable[[Any, int], float]:
 
 
 def _dec_many_float(v: Any, raws: U64) -> npt.NDArray[Any]:
-    return (raws & np.uint64(0xFFFFFFFF)).astype(np.uint32).view(np.float32)
+    out: npt.NDArray[np.float32] = (raws & np.uint64(0xFFFFFFFF)).astype(np.uint32).view(np.float32)
+    return out
 
 
 def _dec_many_f16(v: Any, raws: U64) -> npt.NDArray[Any]:
-    return (raws & np.uint64(0xFFFF)).astype(np.uint16).view(np.float16)
+    out: npt.NDArray[np.float16] = (raws & np.uint64(0xFFFF)).astype(np.uint16).view(np.float16)
+    return out
 
 
 def _dec_many_f8(v: Any, raws: U64) -> npt.NDArray[Any]:

@@ -4,16 +4,16 @@ Server side: ``allow`` (IP addresses or networks that may connect),
 ``serverSecretKey`` with ``allowedClientKeys`` (CURVE: encrypted, and only the
 listed client public keys get in) and, for a memory server, ``exclusive`` (one
 client per port pair; off with ``manyClients``). These are enforced by libzmq's
-ZAP handshake through :mod:`rogue._zap`. Client side: ``clientSecretKey`` with
+ZAP handshake through :mod:`.zap`. Client side: ``clientSecretKey`` with
 ``serverPublicKey``. Keys are Z85 text, raw 32 bytes or ZeroMQ certificate
-files (:mod:`rogue._keys`), parsed here once, before any socket exists.
+files (:mod:`.keys`), parsed here once, before any socket exists.
 
-The stream bridges, the memory bridges, :func:`rogue._zap.register` and the
+The stream bridges, the memory bridges, :func:`.zap.register` and the
 command line all validate through :meth:`BridgeSecurity.for_server` and
 :meth:`BridgeSecurity.for_client`; a bad option raises
 :class:`rogue._errors.OptionError` (a ``GeneralError``). With no option given
 nothing changes: the wire stays Rogue's. Applying the object to a bridge's
-sockets is :class:`rogue._socket_guard.SocketGuard`.
+sockets is :class:`.guard.SocketGuard`.
 """
 
 from __future__ import annotations
@@ -21,20 +21,23 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Union
 
 import zmq
 
-from ._errors import GeneralError, OptionError
-from ._keys import ClientCurve, ServerCurve, client_curve, server_curve
+from .._errors import GeneralError, OptionError
+from .._transport import Socket
+from .keys import ClientCurve, KeySpec, KeySpecs, ServerCurve, client_curve, server_curve
 
-__all__ = ["BridgeSecurity", "Network", "allow_networks"]
+__all__ = ["AllowList", "BridgeSecurity", "Network", "allow_networks"]
 
 _SRC = "rogue.zap"
 Network = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
+#: The ``allow`` option: one IP address or network, or an iterable of them.
+AllowList = Union[str, Iterable[str]]
 
 
-def allow_networks(allow: str | Iterable[str]) -> tuple[Network, ...]:
+def allow_networks(allow: AllowList) -> tuple[Network, ...]:
     """The networks of an allow-list (the ``allow`` option of a server bridge).
 
     ``allow`` is one address or network (``'10.0.0.5'``, ``'10.0.0.0/24'``,
@@ -52,7 +55,7 @@ def allow_networks(allow: str | Iterable[str]) -> tuple[Network, ...]:
     return tuple(nets)
 
 
-def _other_side(name: str, given: dict[str, Any], text: str) -> None:
+def _other_side(name: str, given: dict[str, object], text: str) -> None:
     """Raise ``text`` naming the first option in ``given`` that is set (an option of the other side)."""
     for option, value in given.items():
         if value is not None:
@@ -80,13 +83,13 @@ class BridgeSecurity:
         cls,
         name: str,
         *,
-        allow: Any = None,
-        serverSecretKey: Any = None,
-        allowedClientKeys: Any = None,
+        allow: AllowList | None = None,
+        serverSecretKey: KeySpec | None = None,
+        allowedClientKeys: KeySpecs | None = None,
         exclusive: bool = False,
         manyClients: bool = False,
-        clientSecretKey: Any = None,
-        serverPublicKey: Any = None,
+        clientSecretKey: KeySpec | None = None,
+        serverPublicKey: KeySpec | None = None,
     ) -> BridgeSecurity:
         """A listening bridge's options (``manyClients`` turns ``exclusive`` off); client options are refused."""
         _other_side(name, {"clientSecretKey": clientSecretKey, "serverPublicKey": serverPublicKey},
@@ -105,11 +108,11 @@ class BridgeSecurity:
         cls,
         name: str,
         *,
-        clientSecretKey: Any = None,
-        serverPublicKey: Any = None,
-        allow: Any = None,
-        serverSecretKey: Any = None,
-        allowedClientKeys: Any = None,
+        clientSecretKey: KeySpec | None = None,
+        serverPublicKey: KeySpec | None = None,
+        allow: AllowList | None = None,
+        serverSecretKey: KeySpec | None = None,
+        allowedClientKeys: KeySpecs | None = None,
     ) -> BridgeSecurity:
         """A connecting bridge's options; server options are refused."""
         _other_side(name, {"allow": allow, "serverSecretKey": serverSecretKey, "allowedClientKeys": allowedClientKeys},
@@ -121,7 +124,7 @@ class BridgeSecurity:
         """True when the bridge's sockets need any setting (an allow-list, CURVE or exclusivity)."""
         return self.allow is not None or self.curve is not None or self.exclusive
 
-    def apply_curve(self, sock: zmq.Socket) -> None:
+    def apply_curve(self, sock: Socket) -> None:
         """Set this side's CURVE options on ``sock`` before its bind/connect (nothing without CURVE)."""
         if self.curve is not None:
             self.curve.apply(sock)

@@ -5,11 +5,11 @@ libzmq consults one ZAP handler per ZeroMQ context (a REP socket bound at
 domain or is a CURVE server. rogue-bridge shares one context per process
 (:func:`rogue._transport.context`), so this module runs one service for all of its
 sockets: :func:`guard` gives a server socket its own ZAP domain and a
-:class:`Policy` from the bridge's already checked
-:class:`rogue._security.BridgeSecurity` (:func:`register` does the same from
+:class:`~.zap_policy.Policy` from the bridge's already checked
+:class:`~.options.BridgeSecurity` (:func:`register` does the same from
 raw options), and the service answers each ZAP request with that policy's
-decision (:meth:`Policy.admit`). The service is its own REP loop; requests and
-replies are the pure functions of :mod:`rogue._zap_protocol`. Its thread starts
+decision (:meth:`~.zap_policy.Policy.admit`). The service is its own REP loop; requests and
+replies are the pure functions of :mod:`.zap_protocol`. Its thread starts
 with the first policy and ends with the last.
 
 Decisions, in this order: the IP allow-list; the mechanism (a CURVE server
@@ -28,9 +28,9 @@ client is admitted, the policy records every connection open at that moment
 can ask, and the service reads the monitor before each decision), and the
 socket serves a client until all of those have closed. Refused connections
 close at once, so the socket is free again as soon as its client leaves; the
-bridges' link checking (``rogue._heartbeat``) notices a client whose host vanished.
+bridges' link checking (``rogue._transport.heartbeat``) notices a client whose host vanished.
 
-A :class:`PeerGroup` ties together the sockets one client uses (a memory
+A :class:`~.zap_policy.PeerGroup` ties together the sockets one client uses (a memory
 server's PULL at P and PUSH at P+1): no socket of the group admits a client
 from another IP than the one another socket of the group serves. Two clients
 on one host cannot be told apart that way. rogue-bridge's ``TcpClient``
@@ -52,20 +52,32 @@ from collections.abc import Iterable
 
 import zmq
 
-from . import _keys
-from ._errors import GeneralError
-from ._logging import Logging
-from ._security import BridgeSecurity, allow_networks
-from ._transport import LINK_EVENTS, context, parse_event
-from ._zap_policy import EventQueue, PeerGroup, Policy, handshake_result
-from ._zap_protocol import Request, answer, reply, request_id
+from .._errors import GeneralError
+from .._logging import Logging
+from .._transport import (
+    LINK_EVENTS,
+    EventQueue,
+    Socket,
+    Waker,
+    monitor_reader,
+    open_inproc,
+    poll_items,
+    recv_parts,
+    waiting_events,
+    zmtp_heartbeat,
+)
+from .keys import KeySpec, ServerCurve
+from .options import BridgeSecurity
+from .zap_policy import PeerGroup, Policy
+from .zap_protocol import Request, answer, reply, request_id
 
-__all__ = ["PeerGroup", "Policy", "allow_networks", "guard", "handshake_result", "register"]
+__all__ = ["guard", "register"]
 
 _log = Logging.create("zap")
 _SRC = "rogue.zap"
 _ZAP_ENDPOINT = "inproc://zeromq.zap.01"
 _MON_EVENTS = zmq.EVENT_ACCEPTED | zmq.EVENT_DISCONNECTED | zmq.EVENT_MONITOR_STOPPED
+_POLLIN = int(zmq.POLLIN)
 _BATCH = 64  # ZAP requests answered between two looks at the monitors
 HEARTBEAT_IVL_MS = 2000  # exclusive sockets PING their client this often ...
 HEARTBEAT_TIMEOUT_MS = 10000  # ... and drop it after this long without any traffic
@@ -77,43 +89,27 @@ class _Service:
     """The process's ZAP handler: a REP socket at the context's ZAP endpoint and the thread that answers it."""
 
     def __init__(self) -> None:
-        self.context = context()
         self.pid = os.getpid()
         self.policies: dict[bytes, Policy] = {}  # by ZAP domain; changed under _svc_lock
-        self.zap_socket: zmq.Socket | None = None
+        self.zap_socket: Socket | None = None
         self._dirty = True
         self._stopping = False
-        self._wake_lock = threading.Lock()
-        endpoint = f"inproc://rogue-bridge.zap.wake.{id(self)}"
-        self._wake_rx = self.context.socket(zmq.PAIR)
-        self._wake_rx.bind(endpoint)
-        self._wake_tx = self.context.socket(zmq.PAIR)
-        self._wake_tx.connect(endpoint)
+        self._waker = Waker()
         self._thread = threading.Thread(target=self._run, name="rogue-bridge:zap:service", daemon=True)
 
     def start(self) -> None:
         """Bind the context's ZAP endpoint and start the service thread."""
-        zap = self.context.socket(zmq.REP)
-        zap.linger = 1
         try:
-            zap.bind(_ZAP_ENDPOINT)
+            self.zap_socket = open_inproc(zmq.REP, _ZAP_ENDPOINT, bind=True, linger=1)
         except zmq.ZMQError as exc:
-            zap.close(linger=0)
-            self._wake_tx.close(linger=0)
-            self._wake_rx.close(linger=0)
+            self._waker.close()
             raise GeneralError(_SRC, f"cannot serve ZAP on the shared ZeroMQ context ({exc}): another handler is bound") from exc
-        self.zap_socket = zap
         self._thread.start()
 
     def wake(self) -> None:
         """Make the thread look at the registry again."""
         self._dirty = True
-        with self._wake_lock:
-            if not self._wake_tx.closed:
-                try:
-                    self._wake_tx.send(b"", zmq.NOBLOCK)
-                except zmq.ZMQError:  # a wake-up is pending anyway, or the context is ending
-                    pass
+        self._waker.wake()
 
     def stop(self) -> None:
         """Stop the thread and release the ZAP endpoint (the caller holds ``_svc_lock``)."""
@@ -121,9 +117,7 @@ class _Service:
         self.wake()
         if self._thread.is_alive() and self._thread is not threading.current_thread():
             self._thread.join(2.0)
-        with self._wake_lock:
-            self._wake_tx.close(linger=0)
-        self._wake_rx.close(linger=0)
+        self._waker.close()
         zap, self.zap_socket = self.zap_socket, None
         if zap is not None:
             try:
@@ -135,71 +129,67 @@ class _Service:
     # -- the thread ------------------------------------------------------------------
     def _run(self) -> None:
         zap = self.zap_socket
-        poller = zmq.Poller()
-        poller.register(zap, zmq.POLLIN)
-        poller.register(self._wake_rx, zmq.POLLIN)
-        watched: dict[zmq.Socket, Policy] = {}
+        assert zap is not None
+        waker = self._waker
+        # What zmq_poll watches: the ZAP socket, the waker, each exclusive socket's monitor reader.
+        items: list[tuple[Socket | int, int]] = [(zap, _POLLIN), (waker.fd, _POLLIN)]
+        watched: dict[Socket, Policy] = {}
         while not self._stopping:
             try:
                 if self._dirty:
-                    self._sync(poller, watched)
-                ready = dict(poller.poll())
-                if self._wake_rx in ready:
-                    while self._wake_rx.poll(0):
-                        self._wake_rx.recv()
+                    self._sync(items, watched)
+                ready = {sock for sock, _ in poll_items(items, -1)}
+                if waker.fd in ready:
+                    waker.clear()
                 for mon, pol in list(watched.items()):
                     if mon in ready:
-                        self._drain(pol, poller, watched)
+                        self._drain(pol, items, watched)
                 if zap in ready:
-                    self._answer(zap, poller, watched)
+                    self._answer(zap, items, watched)
             except zmq.ContextTerminated:
                 return
             except Exception:  # noqa: BLE001 - the service must outlive any one request
                 _log.exception("ZAP service error (continuing)")
 
-    def _sync(self, poller: zmq.Poller, watched: dict[zmq.Socket, Policy]) -> None:
+    def _sync(self, items: list[tuple[Socket | int, int]], watched: dict[Socket, Policy]) -> None:
         """Poll the monitors of newly registered exclusive sockets."""
         self._dirty = False
         for pol in list(self.policies.values()):
             mon = pol.monitor
             if mon is not None and mon not in watched:
                 watched[mon] = pol
-                poller.register(mon, zmq.POLLIN)
+                items.append((mon, _POLLIN))
 
-    def _drain(self, pol: Policy, poller: zmq.Poller, watched: dict[zmq.Socket, Policy]) -> None:
+    def _drain(self, pol: Policy, items: list[tuple[Socket | int, int]], watched: dict[Socket, Policy]) -> None:
         """Apply every waiting monitor event of ``pol``'s socket."""
         mon = pol.monitor
         if mon is None:
             return
-        while True:
-            try:
-                msg = mon.recv_multipart(zmq.NOBLOCK)
-            except zmq.Again:
-                return
-            if pol.events is not None:
-                pol.events.put(msg)
-            event, value, _ = parse_event(msg)
+        events = pol.events
+        for event, value, _, msg in waiting_events(mon):
+            if events is not None:
+                events.put(msg)
             if event == zmq.EVENT_ACCEPTED:
                 pol.accepted(value)
             elif event == zmq.EVENT_DISCONNECTED:
                 pol.disconnected(value)
             elif event == zmq.EVENT_MONITOR_STOPPED:
                 watched.pop(mon, None)
-                poller.unregister(mon)
+                items.remove((mon, _POLLIN))
                 pol.monitor_stopped()
                 return
 
-    def _answer(self, zap: zmq.Socket, poller: zmq.Poller, watched: dict[zmq.Socket, Policy]) -> None:
+    def _answer(self, zap: Socket, items: list[tuple[Socket | int, int]], watched: dict[Socket, Policy]) -> None:
         """Answer the waiting ZAP requests (each gets exactly one reply: REP demands it)."""
         for _ in range(_BATCH):
             try:
-                msg = zap.recv_multipart(zmq.NOBLOCK)
+                msg = recv_parts(zap)
             except zmq.Again:
                 return
             if self._dirty:
-                self._sync(poller, watched)
+                self._sync(items, watched)
             try:
-                frames = answer(msg, lambda req: self._decide(req, poller, watched))
+                frames = answer(msg, lambda req: self._decide(req, items, watched))
             except Exception:  # noqa: BLE001
                 _log.exception("ZAP decision failed; refusing the connection")
                 frames = reply(request_id(msg), b"500", b"Internal error")
@@ -207,7 +197,8 @@ class _Service:
                 _log.debug("ZAP reply code=%s text=%s", frames[2].decode(), frames[3].decode())
             zap.send_multipart(frames)
 
-    def _decide(self, req: Request, poller: zmq.Poller, watched: dict[zmq.Socket, Policy]) -> tuple[bytes, bytes]:
+    def _decide(self, req: Request, items: list[tuple[Socket | int, int]],
+                watched: dict[Socket, Policy]) -> tuple[bytes, bytes]:
         """The decision of the policy of ``req``'s domain (an unknown domain is refused)."""
         pol = self.policies.get(req.domain)
         if pol is None:
@@ -215,7 +206,7 @@ class _Service:
             return b"400", b"Unknown domain"
         if pol.exclusive:
             for member in pol.group.members:  # see every connection accepted so far
-                self._drain(member, poller, watched)
+                self._drain(member, items, watched)
         return pol.admit(req.address.decode("ascii", "replace"), req.mechanism, req.credentials)
 
 
@@ -237,15 +228,15 @@ def _release(svc: _Service, pol: Policy) -> None:
 
 
 def register(
-    sock: zmq.Socket,
+    sock: Socket,
     *,
     name: str,
     log: logging.Logger | None = None,
     group: PeerGroup | None = None,
     exclusive: bool = False,
     allow: str | Iterable[str] | None = None,
-    server_secret_key: _keys.KeySpec | None = None,
-    client_keys: _keys.KeySpec | Iterable[_keys.KeySpec] | None = None,
+    server_secret_key: KeySpec | None = None,
+    client_keys: KeySpec | Iterable[KeySpec] | None = None,
     heartbeat: bool | None = None,
     forward_events: bool = False,
 ) -> Policy:
@@ -263,7 +254,7 @@ def register(
 
 
 def guard(
-    sock: zmq.Socket,
+    sock: Socket,
     security: BridgeSecurity,
     *,
     name: str | None = None,
@@ -290,31 +281,23 @@ def guard(
     name = name or security.name
     exclusive = security.exclusive
     curve = security.curve
-    keys = curve.clients if isinstance(curve, _keys.ServerCurve) else None
+    keys = curve.clients if isinstance(curve, ServerCurve) else None
     group = group or PeerGroup(name, log)
     pol = Policy(sock, name, group, exclusive, security.allow, keys)
     if not security.enabled:
         return pol
     security.apply_curve(sock)
-    if heartbeat if heartbeat is not None else exclusive:
-        sock.setsockopt(zmq.HEARTBEAT_IVL, HEARTBEAT_IVL_MS)
-        sock.setsockopt(zmq.HEARTBEAT_TIMEOUT, HEARTBEAT_TIMEOUT_MS)
-    if exclusive:
-        # A connection that stalls mid-handshake holds the port until this (libzmq's default: 30 s).
-        sock.setsockopt(zmq.HANDSHAKE_IVL, HANDSHAKE_IVL_MS)
+    # Exclusive: a connection that stalls mid-handshake holds the port until HANDSHAKE_IVL_MS (libzmq: 30 s).
+    zmtp_heartbeat(sock, HEARTBEAT_IVL_MS if (heartbeat if heartbeat is not None else exclusive) else 0,
+                   HEARTBEAT_TIMEOUT_MS, HANDSHAKE_IVL_MS if exclusive else None)
     domain = f"rogue-bridge.{os.getpid()}.{next(_ids)}".encode()
     sock.zap_domain = domain
-    mon = events = None
+    mon: Socket | None = None
+    events: EventQueue | None = None
     if exclusive:
-        # An unbounded reader (rcvhwm 0): libzmq blocks its I/O thread on a full monitor.
-        endpoint = f"inproc://rogue-bridge.zap.monitor.{domain.decode()}"
-        sock.monitor(endpoint, (LINK_EVENTS | _MON_EVENTS) if forward_events else _MON_EVENTS)
+        mon = monitor_reader(sock, (LINK_EVENTS | _MON_EVENTS) if forward_events else _MON_EVENTS)
         if forward_events:
             events = EventQueue()
-        mon = context().socket(zmq.PAIR)
-        mon.rcvhwm = 0
-        mon.linger = 0
-        mon.connect(endpoint)
     with _svc_lock:
         if _svc is None or _svc.pid != os.getpid():
             new = _Service()

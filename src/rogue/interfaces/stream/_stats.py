@@ -1,52 +1,34 @@
-"""The link-state and counter part of the stream bridge's API (:class:`LinkStatus`, mixed into ``TcpCore``).
+"""The counters part of the stream bridge's API (:class:`StreamStats`, mixed into ``TcpCore``).
 
-No sockets here: the receive thread records the link state it derives from
-monitor events (``rogue._transport.monitor``) and the counters.
+No sockets here: the receive thread counts what it receives, senders what
+they send; the link state is the bridge's ``rogue._transport.Link``.
 """
 
 from __future__ import annotations
 
-import threading
-from typing import Any
+from ..._transport import Link
 
-__all__ = ["LinkStatus"]
+__all__ = ["StreamStats"]
 
 
-class LinkStatus:
-    """Link state and counters of a bridge (mixed into ``TcpCore``).
+class StreamStats:
+    """Counters of a stream bridge and :meth:`waitReady` (mixed into ``TcpCore``).
 
-    The receive thread sets the link state and the rx counters, senders the tx
-    counters; reading them needs no lock (each is one int written by one thread).
+    The receive thread sets the rx counters, senders the tx counters; reading
+    them needs no lock (each is one int written by one thread).
     """
 
-    _loss: Any  # the bridge's rogue._heartbeat.LinkLoss (link losses)
+    _link: Link
+    _running: bool
 
-    def _init_status(self) -> None:
-        self._running = False
-        self._link = threading.Condition()
-        self._connected = False
+    def _init_stats(self) -> None:
         self._tx_frames = self._tx_bytes = self._tx_dropped = 0
         self._rx_frames = self._rx_bytes = self._malformed = 0
         self._rebuilds = 0
 
-    def _set_connected(self, up: bool) -> bool:
-        """Record the link state; True when it changed."""
-        with self._link:
-            if up == self._connected:
-                return False
-            self._connected = up
-            self._link.notify_all()
-        return True
-
-    def isConnected(self) -> bool:
-        """True while the far side is connected on both ports (from ZeroMQ socket events)."""
-        return self._connected
-
     def waitReady(self, timeout: float = 10.0) -> bool:
         """Wait up to ``timeout`` seconds for the far side; True once it is connected."""
-        with self._link:
-            self._link.wait_for(lambda: self._connected or not self._running, timeout)
-            return self._connected
+        return self._link.wait(timeout, lambda: self._running)
 
     def getTxFrameCount(self) -> int:
         """Frames sent to the far side."""
@@ -74,12 +56,12 @@ class LinkStatus:
 
     def getLinkLossCount(self) -> int:
         """Times the link was lost after being up (a silent peer, or one that closed)."""
-        return self._loss.losses
+        return self._link.loss.losses
 
-    def stats(self) -> dict[str, Any]:
+    def stats(self) -> dict[str, int | bool]:
         """All counters and the link state in one dict (for monitoring)."""
         return {
-            "connected": self._connected,
+            "connected": self._link.connected,
             "txFrames": self._tx_frames,
             "txBytes": self._tx_bytes,
             "txDropped": self._tx_dropped,
@@ -87,5 +69,5 @@ class LinkStatus:
             "rxBytes": self._rx_bytes,
             "malformed": self._malformed,
             "pushRebuilds": self._rebuilds,
-            "linkLosses": self._loss.losses,
+            "linkLosses": self._link.loss.losses,
         }

@@ -54,9 +54,9 @@ from typing import Iterator
 
 import zmq
 
-from ._errors import GeneralError
+from .._errors import GeneralError
 
-__all__ = ["DEFAULT_INTERVAL", "DEFAULT_TIMEOUT", "Heartbeat", "LinkLoss", "peer_address"]
+__all__ = ["DEFAULT_INTERVAL", "DEFAULT_TIMEOUT", "Heartbeat", "LinkLoss", "peer_address", "zmtp_heartbeat"]
 
 DEFAULT_INTERVAL = 1.0  #: seconds between two keepalive probes on a quiet connection
 DEFAULT_TIMEOUT = 5.0  #: seconds of silence after which a link is declared lost
@@ -98,7 +98,7 @@ class Heartbeat:
         """The longest time from a link going silent to the bridge reporting it (seconds)."""
         return self.timeout + self.probe_s
 
-    def apply(self, sock: zmq.Socket, sending: bool) -> None:
+    def apply(self, sock: zmq.Socket[bytes], sending: bool) -> None:
         """Set the options of a sending (PUSH/ROUTER) or receiving (PULL/DEALER) socket; before bind/connect."""
         if not self.on:
             return
@@ -139,6 +139,22 @@ class Heartbeat:
             except OSError:
                 pass
         return done
+
+
+def zmtp_heartbeat(sock: zmq.Socket[bytes], interval_ms: int, timeout_ms: int, handshake_ms: int | None = None) -> None:
+    """ZMTP heartbeats on a server's sending or request-only socket, and a bound on its handshakes (before bind).
+
+    Not for the bridges' link checking (see above: a receiving socket whose
+    reader is behind must not get them); the ZAP service gives them to an
+    exclusive server socket, so a vanished client frees its slot.
+    ``interval_ms`` 0: no heartbeats. ``handshake_ms``: a connection that
+    stalls mid-handshake is dropped after this (libzmq's default: 30 s).
+    """
+    if interval_ms > 0:
+        sock.setsockopt(zmq.HEARTBEAT_IVL, interval_ms)
+        sock.setsockopt(zmq.HEARTBEAT_TIMEOUT, timeout_ms)
+    if handshake_ms is not None:
+        sock.setsockopt(zmq.HANDSHAKE_IVL, handshake_ms)
 
 
 def _dup_sockets(fds: "set[int] | list[int]") -> Iterator[socket.socket]:

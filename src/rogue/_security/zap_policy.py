@@ -1,11 +1,11 @@
-"""The per-socket side of the ZAP service: what a socket admits, and what a client saw.
+"""The per-socket side of the ZAP service: what one server socket admits.
 
 :class:`Policy` (one server socket's admission rules, its connection state and
-its decision on each handshake, :meth:`Policy.admit`), :class:`PeerGroup` (the
-sockets one client uses together, and rate-limited refusal warnings) and
-:func:`handshake_result` (a client's view of its handshakes). The service that
-feeds them monitor events and ZAP requests is :mod:`rogue._zap`; it changes a
-policy's state only through the policy's public methods.
+its decision on each handshake, :meth:`Policy.admit`) and :class:`PeerGroup`
+(the sockets one client uses together, and rate-limited refusal warnings). The
+service that feeds them monitor events and ZAP requests is :mod:`.zap`; it
+changes a policy's state only through the policy's public methods. A client's
+view of the same handshakes is :mod:`.handshake`.
 """
 
 from __future__ import annotations
@@ -14,75 +14,23 @@ import ipaddress
 import logging
 import threading
 import time
-from collections import deque
-from collections.abc import Sequence
-from typing import Any, Callable
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 import zmq
 
-from ._logging import Logging
+from .._logging import Logging
+from .._transport import EventQueue, Socket
 
-__all__ = ["BUSY", "EventQueue", "PeerGroup", "Policy", "handshake_result"]
+if TYPE_CHECKING:
+    from .options import Network
+    from .zap import _Service
+
+__all__ = ["BUSY", "PeerGroup", "Policy"]
 
 _log = Logging.create("zap")
 _WARN_PERIOD_S = 60.0  # one warning per refused address and reason in this time
-_FAILED = zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL | zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL
 BUSY = b"500"  # ZAP status for "already serves another client" (400 means not allowed)
-
-
-class EventQueue:
-    """Monitor events passed from the ZAP service's thread to a bridge's thread.
-
-    Read like a monitor socket (``recv_multipart(zmq.NOBLOCK)`` raises
-    ``zmq.Again`` when empty), but a deque: no ZeroMQ socket, so no file
-    descriptor (a PAIR pair per server socket cost two). ``notify`` (set by the
-    reader, called by the service after each event) wakes the reader's poll.
-    """
-
-    def __init__(self) -> None:
-        self._q: deque[list[bytes]] = deque()
-        self.notify: Callable[[], None] | None = None
-
-    def put(self, msg: list[bytes]) -> None:
-        """Queue one monitor message and wake the reader (service thread)."""
-        self._q.append(msg)
-        notify = self.notify
-        if notify is not None:
-            notify()
-
-    def __len__(self) -> int:
-        """Messages waiting (a cheap look before reading: an empty read raises)."""
-        return len(self._q)
-
-    def recv_multipart(self, flags: int = 0) -> list[bytes]:
-        """The oldest queued message; ``zmq.Again`` when there is none (never blocks)."""
-        try:
-            return self._q.popleft()
-        except IndexError:
-            raise zmq.Again() from None
-
-    def close(self, linger: int | None = None) -> None:
-        """Drop what is queued and stop waking the reader (idempotent)."""
-        self.notify = None
-        self._q.clear()
-
-
-def handshake_result(event: int, value: int) -> str | None:
-    """Classify a client socket's monitor event: ``'ok'``, ``'busy'``, ``'refused'``, ``'failed'`` or None.
-
-    ``'busy'``: an exclusive server already serves another client. ``'refused'``:
-    the server's ZAP handler said no (address or CURVE key not allowed). libzmq
-    does not retry either by itself. ``'failed'``: the handshake broke (a wrong
-    CURVE server key, a NULL client on a CURVE port, a socket type the port does
-    not serve). ``value`` is the event's value.
-    """
-    if event == zmq.EVENT_HANDSHAKE_SUCCEEDED:
-        return "ok"
-    if event == zmq.EVENT_HANDSHAKE_FAILED_AUTH:
-        return "busy" if value == 500 else "refused"
-    if event & _FAILED:
-        return "failed"
-    return None
 
 
 class PeerGroup:
@@ -98,7 +46,7 @@ class PeerGroup:
         self.members: list[Policy] = []
         self._warned: dict[tuple[str, str], list[float]] = {}  # (reason, ip) -> [last, suppressed]
 
-    def warn(self, reason: str, ip: str, msg: str, *args: Any) -> None:
+    def warn(self, reason: str, ip: str, msg: str, *args: object) -> None:
         """Log ``msg`` unless this ``reason`` for ``ip`` was logged less than a period ago."""
         now = time.monotonic()
         seen = self._warned.get((reason, ip))
@@ -113,7 +61,7 @@ class PeerGroup:
 
 
 class Policy:
-    """What one server socket admits; made by :func:`rogue._zap.guard`, ended by :meth:`close`.
+    """What one server socket admits; made by :func:`rogue._security.zap.guard`, ended by :meth:`close`.
 
     Counters ``admitted`` and ``refused`` count ZAP decisions. The connection
     state is kept by the service thread only, through :meth:`accepted`,
@@ -122,11 +70,11 @@ class Policy:
 
     def __init__(
         self,
-        sock: zmq.Socket,
+        sock: Socket,
         name: str,
         group: PeerGroup,
         exclusive: bool,
-        allow: tuple[Any, ...] | None,
+        allow: tuple[Network, ...] | None,
         client_keys: frozenset[bytes] | None,
     ) -> None:
         self.name = name
@@ -137,8 +85,8 @@ class Policy:
         self.domain = b""
         self.admitted = 0
         self.refused = 0
-        self._sock: zmq.Socket | None = sock
-        self._mon: zmq.Socket | None = None
+        self._sock: Socket | None = sock
+        self._mon: Socket | None = None
         #: The bridge's view of the socket's monitor (``forward_events``): libzmq allows
         #: one monitor per socket, so the service reads it and passes every event on.
         self.events: EventQueue | None = None
@@ -148,11 +96,11 @@ class Policy:
         self._stopped = threading.Event()
         self._close_lock = threading.Lock()
         self._closed = False
-        self._service: Any = None  # the rogue._zap service, once attached
+        self._service: _Service | None = None  # the ZAP service, once attached
         self._release: Callable[[Policy], None] = lambda pol: None
 
-    def attach(self, domain: bytes, service: Any, release: Callable[[Policy], None],
-               monitor: zmq.Socket | None = None, events: EventQueue | None = None) -> None:
+    def attach(self, domain: bytes, service: _Service, release: Callable[[Policy], None],
+               monitor: Socket | None = None, events: EventQueue | None = None) -> None:
         """Take part in handshakes under ``domain`` (``service`` wakes on close; ``release`` forgets this policy).
 
         ``monitor``: the reader of the socket's monitor (exclusive sockets), read by
@@ -170,7 +118,7 @@ class Policy:
         return self._service is not None
 
     @property
-    def monitor(self) -> zmq.Socket | None:
+    def monitor(self) -> Socket | None:
         """The monitor reader the service polls (None when there is none, or it stopped)."""
         return None if self._stopped.is_set() else self._mon
 

@@ -8,18 +8,27 @@ header, ``size`` data bytes and a 1-word tail status.
 
 ``SrpV3`` (``srpv3.py``) and ``SrpV3Emulation`` (``emulation.py``) encode and
 check every frame with the functions here, working in their frame buffers
-(:func:`pack_request_into`, :func:`check_response`, :func:`parse_request`,
-:func:`pack_response_into`); the byte-building forms (:func:`encode_request`,
-:func:`encode_response`) are the same functions over a fresh buffer. So the
-vectors captured from C++ Rogue test the code that ships.
+(:func:`unpack_header`, :func:`pack_request_into`, :func:`check_response`,
+:func:`parse_request`, :func:`pack_response_into`); the byte-building forms
+(:func:`encode_request`, :func:`encode_response`) are the same functions over
+a fresh buffer. So the vectors captured from C++ Rogue test the code that ships.
+
+Naming: in every package the pure codec of what it puts on a link is its
+``_wire.py`` (SRPv3 frames here; the stream and memory bridges' messages in
+``interfaces/stream/_wire.py`` and ``interfaces/memory/_wire.py``), as a file format's is ``_format.py``
+(``utilities/fileio``): the bytes of a protocol are found at the same place in
+every package, named after ``docs/wire.md`` which they follow.
 """
 
 from __future__ import annotations
 
 import struct
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from ...interfaces.memory._types import POST, READ, VERIFY, WRITE
+
+if TYPE_CHECKING:
+    from _typeshed import ReadableBuffer, WriteableBuffer
 
 __all__ = [
     "DEFAULT_HW_TIMEOUT",
@@ -54,6 +63,7 @@ __all__ = [
     "response_length",
     "request_length",
     "tail_error",
+    "unpack_header",
     "word0",
 ]
 
@@ -99,7 +109,7 @@ class Header(NamedTuple):
     id: int
     address: int
     size: int
-    words: tuple[int, int, int, int, int]
+    words: tuple[int, ...]
 
 
 class Response(NamedTuple):
@@ -138,30 +148,35 @@ def response_length(size: int) -> int:
     return HEADER_LEN + size + TAIL_LEN
 
 
-def pack_request_into(buf: Any, w0: int, tran_id: int, address: int, size: int) -> None:
+def pack_request_into(buf: WriteableBuffer, w0: int, tran_id: int, address: int, size: int) -> None:
     """Write a request header (word 0 ``w0``, see :func:`word0`) into the first 20 bytes of ``buf``."""
     HEADER.pack_into(buf, 0, w0, tran_id & _M32, address & _M32, (address >> 32) & _M32, (size - 1) & _M32)
 
 
 def encode_request(
-    opcode: int, tran_id: int, address: int, size: int, data: Any = None, timeout: int = DEFAULT_HW_TIMEOUT
+    opcode: int, tran_id: int, address: int, size: int, data: ReadableBuffer | None = None,
+    timeout: int = DEFAULT_HW_TIMEOUT
 ) -> bytes:
     """A request frame's bytes; ``data`` (``size`` bytes) is appended for write/post."""
     has_data = opcode in (OP_WRITE, OP_POST)
-    if has_data:
-        data = bytes(data if data is not None else b"")
-        if len(data) != size:
-            raise ValueError(f"write data is {len(data)} bytes, size is {size}")
+    payload = bytes(data if data is not None else b"") if has_data else b""
+    if has_data and len(payload) != size:
+        raise ValueError(f"write data is {len(payload)} bytes, size is {size}")
     buf = bytearray(request_length(opcode, size))
     pack_request_into(buf, word0(opcode, timeout), tran_id, address, size)
     if has_data:
-        buf[HEADER_LEN:] = data
+        buf[HEADER_LEN:] = payload
     return bytes(buf)
 
 
-def decode_header(buf: Any) -> Header:
+def unpack_header(buf: ReadableBuffer) -> tuple[int, ...]:
+    """The 5 header words of a frame (its first 20 bytes; no checks): the response path's one unpack."""
+    return HEADER.unpack_from(buf, 0)
+
+
+def decode_header(buf: ReadableBuffer) -> Header:
     """Decode the first 20 bytes of ``buf`` (request or response) into its fields."""
-    words = HEADER.unpack_from(buf, 0)
+    words = unpack_header(buf)
     w0 = words[0]
     return Header(
         version=w0 & 0xFF,
@@ -174,7 +189,7 @@ def decode_header(buf: Any) -> Header:
     )
 
 
-def check_response(words: tuple[int, ...], buf: Any, n: int, w0: int, address: int, size: int) -> tuple[str, str] | None:
+def check_response(words: tuple[int, ...], buf: ReadableBuffer, n: int, w0: int, address: int, size: int) -> tuple[str, str] | None:
     """Check the ``n``-byte response frame ``buf`` (header ``words`` unpacked) against its request.
 
     ``w0``, ``address`` and ``size`` are the request's. Returns None for a good
@@ -216,7 +231,7 @@ def tail_error(status: int) -> str:
     return f"Non zero status message returned on fpga register bus in hardware: 0x{status:x}"
 
 
-def decode_response(buf: Any) -> Response:
+def decode_response(buf: ReadableBuffer) -> Response:
     """Split a response frame (at least 24 bytes) into header, data and tail status."""
     mv = memoryview(buf)
     n = mv.nbytes
@@ -225,7 +240,7 @@ def decode_response(buf: Any) -> Response:
     return Response(decode_header(mv), mv[HEADER_LEN : n - TAIL_LEN], TAIL.unpack_from(mv, n - TAIL_LEN)[0])
 
 
-def pack_response_into(buf: Any, request: Any, size: int, status: int = 0) -> None:
+def pack_response_into(buf: WriteableBuffer, request: ReadableBuffer, size: int, status: int = 0) -> None:
     """Frame a response in ``buf`` (24 + ``size`` bytes): ``request``'s header echoed, the tail status.
 
     The ``size`` data bytes between them are the caller's to fill (the
@@ -236,7 +251,7 @@ def pack_response_into(buf: Any, request: Any, size: int, status: int = 0) -> No
     TAIL.pack_into(mv, HEADER_LEN + size, status & _M32)
 
 
-def encode_response(header: Any, data: Any, status: int = 0) -> bytes:
+def encode_response(header: ReadableBuffer, data: ReadableBuffer, status: int = 0) -> bytes:
     """A response frame: the 20 header bytes echoed, the data, the tail status."""
     data = memoryview(data).cast("B")
     size = data.nbytes
@@ -246,7 +261,7 @@ def encode_response(header: Any, data: Any, status: int = 0) -> bytes:
     return bytes(buf)
 
 
-def parse_request(buf: Any, n: int) -> tuple[int, int, int, int] | str:
+def parse_request(buf: ReadableBuffer, n: int) -> tuple[int, int, int, int] | str:
     """Validate the ``n``-byte request frame ``buf`` as the hardware does.
 
     Returns ``(opcode, id, address, size)``, or the reason to drop it (then no
@@ -270,7 +285,7 @@ def parse_request(buf: Any, n: int) -> tuple[int, int, int, int] | str:
     return opcode, tran_id, lo | (hi << 32), size
 
 
-def check_request(buf: Any) -> tuple[Header | None, str]:
+def check_request(buf: ReadableBuffer) -> tuple[Header | None, str]:
     """:func:`parse_request` on a whole buffer: ``(header, "")`` or ``(None, reason)``."""
     res = parse_request(buf, memoryview(buf).nbytes)
     if type(res) is str:

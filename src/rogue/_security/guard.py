@@ -1,22 +1,22 @@
 """A bridge's :class:`BridgeSecurity` applied to each socket it opens, and what that leaves to end.
 
-The frozen :class:`rogue._security.BridgeSecurity` says what a bridge allows;
+The frozen :class:`~.options.BridgeSecurity` says what a bridge allows;
 a :class:`SocketGuard` is the per-bridge mutable part: the ZAP policies of a
-server's sockets (one :class:`rogue._zap.PeerGroup`, so a memory server's
-P and P+1 admit one client together), the IP address of the client an
-exclusive server serves, and :meth:`SocketGuard.close`. Used alike by the
-stream bridges (``rogue.interfaces.stream.tcp``) and the memory bridges.
+server's sockets (one :class:`~.zap_policy.PeerGroup`, so a memory server's
+P and P+1 admit one client together), the CURVE keys of a client's sockets,
+the IP address of the client an exclusive server serves, and
+:meth:`SocketGuard.close`. Every bridge end, server or client, applies its
+security through one ``SocketGuard`` and nothing else.
 """
 
 from __future__ import annotations
 
 import logging
 
-import zmq
-
-from ._security import BridgeSecurity
-from ._zap import PeerGroup, Policy, guard
-from ._zap_policy import EventQueue
+from .._transport import EventQueue, Socket
+from .options import BridgeSecurity
+from .zap import guard
+from .zap_policy import PeerGroup, Policy
 
 __all__ = ["SocketGuard"]
 
@@ -43,7 +43,7 @@ class SocketGuard:
         """True when the sockets get any setting (see :attr:`BridgeSecurity.enabled`)."""
         return self.security.enabled
 
-    def prepare(self, sock: zmq.Socket) -> EventQueue | None:
+    def prepare(self, sock: Socket) -> EventQueue | None:
         """Configure ``sock`` before its bind (server: its ZAP policy) or connect (client: CURVE).
 
         Returns the socket's forwarded monitor events, when the ZAP service owns its monitor.
@@ -51,7 +51,7 @@ class SocketGuard:
         if self._group is None:
             self.security.apply_curve(sock)
             return None
-        # heartbeat=False: no ZMTP heartbeats; the bridge checks its links itself (rogue._heartbeat).
+        # heartbeat=False: no ZMTP heartbeats; the bridge checks its links itself (rogue._transport.heartbeat).
         pol = guard(sock, self.security, log=self._log, group=self._group, heartbeat=False,
                     forward_events=self._forward)
         if pol.active:

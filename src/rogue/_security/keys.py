@@ -28,11 +28,13 @@ import zmq
 import zmq.auth
 from zmq.utils import z85
 
-from ._errors import GeneralError, OptionError
+from .._errors import GeneralError, OptionError
+from .._transport import Socket
 
 __all__ = [
     "ClientCurve",
     "KeySpec",
+    "KeySpecs",
     "ServerCurve",
     "apply_client",
     "client_curve",
@@ -42,7 +44,10 @@ __all__ = [
     "z85_public",
 ]
 
+#: One key: Z85 text, the 32 raw bytes, or the path of a ZeroMQ certificate file.
 KeySpec = Union[str, bytes, "os.PathLike[str]"]
+#: A set of keys: one key, file or directory of certificates, or an iterable of them.
+KeySpecs = Union[KeySpec, Iterable[KeySpec]]
 _SRC = "rogue.CURVE"
 
 
@@ -107,7 +112,7 @@ def public_keys(specs: KeySpec | Iterable[KeySpec]) -> frozenset[bytes]:
         specs = [specs]
     keys: set[bytes] = set()
     for i, spec in enumerate(specs):
-        if _is_path(spec) and os.path.isdir(spec):  # type: ignore[arg-type]
+        if _is_path(spec) and os.path.isdir(spec):
             try:
                 found = zmq.auth.load_certificates(spec)  # type: ignore[arg-type]
             except (OSError, ValueError) as exc:
@@ -125,7 +130,7 @@ class ServerCurve:
     secret: bytes
     clients: frozenset[bytes]
 
-    def apply(self, sock: zmq.Socket) -> None:
+    def apply(self, sock: Socket) -> None:
         """Make ``sock`` a CURVE server (before bind)."""
         sock.curve_secretkey = self.secret
         sock.curve_server = True
@@ -142,7 +147,7 @@ class ClientCurve:
     secret: bytes
     server_public: bytes
 
-    def apply(self, sock: zmq.Socket) -> None:
+    def apply(self, sock: Socket) -> None:
         """Make ``sock`` a CURVE client of that server (before connect)."""
         sock.curve_serverkey = self.server_public
         sock.curve_publickey = self.public
@@ -193,7 +198,7 @@ def client_curve(secret: KeySpec | None, server_public: KeySpec | None, name: st
     return ClientCurve(public, z85_secret, far)
 
 
-def apply_client(sock: zmq.Socket, client_secret: KeySpec, server_public: KeySpec) -> None:
+def apply_client(sock: Socket, client_secret: KeySpec, server_public: KeySpec) -> None:
     """Make ``sock`` a CURVE client of the server ``server_public`` (before connect)."""
     curve = client_curve(client_secret, server_public, _SRC)
     assert curve is not None

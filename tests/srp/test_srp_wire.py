@@ -10,11 +10,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rogue.protocols.srp import _codec as c
+from rogue.protocols.srp import _wire as c
+
+from conftest import VECTORS as SHARED_VECTORS
+from conftest import shared_or_skip
 
 _HERE = Path(__file__).parent
 VECTORS = json.loads((_HERE / "vectors" / "srpv3.json").read_text())
-_SHARED = _HERE.parents[2] / "shared" / "spec" / "vectors" / "srpv3.json"
 
 READ, WRITE, POST, VERIFY = 1, 2, 3, 4  # rim constants
 
@@ -24,9 +26,7 @@ def _req(note: str) -> dict:
 
 
 def test_vector_copy_matches_shared_spec() -> None:
-    if not _SHARED.exists():
-        pytest.skip("shared/ spec is not beside the repository")
-    assert json.loads(_SHARED.read_text()) == VECTORS
+    assert json.loads(shared_or_skip(SHARED_VECTORS / "srpv3.json").read_text()) == VECTORS
 
 
 # -- requests, as C++ Rogue's SrpV3 built them ---------------------------------------------------

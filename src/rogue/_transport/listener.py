@@ -28,9 +28,12 @@ from typing import NamedTuple
 
 import zmq
 
-from ._errors import GeneralError
+from .._errors import GeneralError
 
-__all__ = ["RELEASE_S", "Listen", "ensure_released", "listening_address", "port_free", "release_error", "wait_free"]
+__all__ = [
+    "RELEASE_S", "Listen", "ensure_released", "listening_address", "port_free", "release_error", "release_timeout",
+    "wait_free",
+]
 
 #: The longest a server's close() waits for its thread to end and libzmq to close its listeners
 #: (generous: on a loaded machine a thread may not run for a second or more).
@@ -38,7 +41,7 @@ RELEASE_S = 5.0
 _PROBE_SLEEP_S = 0.0005
 _PROBE_MAX_SLEEP_S = 0.01
 _OWNER_CHECK_S = 0.05  # a port still busy after this long: ask the kernel whose listener it is (then every 0.5 s)
-_TCP_TABLES = {socket.AF_INET: "/proc/net/tcp", socket.AF_INET6: "/proc/net/tcp6"}
+_TCP_TABLES: dict[int, str] = {socket.AF_INET: "/proc/net/tcp", socket.AF_INET6: "/proc/net/tcp6"}
 
 
 class Listen(NamedTuple):
@@ -49,7 +52,7 @@ class Listen(NamedTuple):
     port: int
 
 
-def listening_address(sock: zmq.Socket) -> Listen | None:
+def listening_address(sock: zmq.Socket[bytes]) -> Listen | None:
     """The address ``sock`` is bound to (from ``LAST_ENDPOINT``), or None if it is not a TCP listener."""
     try:
         endpoint = sock.getsockopt_string(zmq.LAST_ENDPOINT)
@@ -145,6 +148,11 @@ def wait_free(addresses: list[Listen], timeout: float | None = None) -> list[Lis
             return pending
         time.sleep(delay)
         delay = min(2 * delay, _PROBE_MAX_SLEEP_S)  # usually free at the first or second look
+
+
+def release_timeout() -> float:
+    """How long a server's ``stop()`` waits for its thread and its ports (:data:`RELEASE_S`, read at each call)."""
+    return RELEASE_S
 
 
 def release_error(name: str, held: list[Listen] | None, why: str = "") -> GeneralError:
