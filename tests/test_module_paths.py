@@ -98,6 +98,26 @@ def test_import_rogue_reaches_every_module_lazily() -> None:
     assert got["missing"] == ["no_such_module", "module 'rogue' has no attribute 'no_such_module'"]
 
 
+def test_bridges_and_the_command_line_load_without_the_register_engine() -> None:
+    """numpy (about half a command's start-up) loads with what needs it: the register engine, Prbs, fileio."""
+    got = _run("""
+        import json, sys
+        import rogue.interfaces.memory as rim, rogue.interfaces.stream as ris
+        import rogue.cli
+        rogue.cli.build_parser()  # every subcommand's module
+        out = {"numpy_before": "numpy" in sys.modules}
+        out["block"] = str(rim.Block)
+        out["numpy_after"] = "numpy" in sys.modules
+        from rogue.interfaces.memory import Variable
+        from rogue.utilities import Prbs
+        out["names"] = [str(Variable), str(Prbs), sorted(n for n in ("Block", "Variable") if n in dir(rim))]
+        print(json.dumps(out))
+    """)
+    assert got == {"numpy_before": False, "block": "<class 'rogue.interfaces.memory.Block'>", "numpy_after": True,
+                   "names": ["<class 'rogue.interfaces.memory.Variable'>", "<class 'rogue.utilities.Prbs'>",
+                             ["Block", "Variable"]]}
+
+
 def test_a_script_written_as_rogues_tests_runs() -> None:
     """``import rogue.interfaces.stream; import rogue``, then ``Prbs() >> Fifo(0, 0, False) >> Prbs()``."""
     proc = subprocess.run([sys.executable, str(HERE / "rogue_style" / "fifo_path.py")], capture_output=True,

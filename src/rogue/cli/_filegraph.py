@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import threading
 import time
+from typing import TYPE_CHECKING
 
 import rogue.interfaces.stream as ris
-from rogue.utilities import fileio
 
-__all__ = ["HEADER", "Pacer", "Recorder"]
+if TYPE_CHECKING:
+    from rogue.utilities import fileio
 
-HEADER = fileio.HEADER_SIZE
+__all__ = ["Pacer", "Recorder"]
 
 
 class Recorder(ris.Master, ris.Slave):
@@ -28,7 +29,9 @@ class Recorder(ris.Master, ris.Slave):
         ris.Slave.__init__(self)
         self.writer, self.path = writer, path
         self.channel, self.limit, self.max_size = channel, limit, max_size
-        self.overhead = 0 if raw else HEADER
+        from rogue.utilities.fileio import HEADER_SIZE  # loaded with the writer already
+
+        self.overhead = 0 if raw else HEADER_SIZE
         self.frames = self.bytes = self.empty = 0
         self.failure = ""
         self.opened = False

@@ -8,14 +8,16 @@ verify what ``send --prbs`` sends, and ``monitor --prbs`` verifies what they sen
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import rogue
 import rogue.interfaces.stream as ris
-from rogue.utilities import Prbs
 
 from ._common import Pacer, SenderThread, UsageError, parse_count
 from ._display import Traffic
+
+if TYPE_CHECKING:  # Prbs (and numpy with it) loads when a command makes one, not for every command's parser
+    from rogue.utilities import Prbs
 
 __all__ = ["PrbsSender", "add_prbs_options", "make_prbs", "prbs_notes", "prbs_row"]
 
@@ -54,7 +56,7 @@ def add_prbs_options(p: argparse.ArgumentParser) -> None:
 
 def make_prbs(args: argparse.Namespace, size: int | None = None) -> Prbs:
     """A Prbs with the command's width and taps; ``size`` (when sending) must suit the width."""
-    prbs = Prbs()
+    prbs = rogue.utilities.Prbs()
     try:
         prbs.setWidth(args.prbs_width)
     except rogue.GeneralError:

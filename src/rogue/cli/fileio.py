@@ -7,12 +7,9 @@ import os
 import threading
 import time
 from collections import Counter
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 import rogue.interfaces.stream as ris
-from rogue.utilities import fileio
 
 from ._common import (
     EXIT_FAIL,
@@ -28,11 +25,14 @@ from ._common import (
     stop_of,
 )
 from ._display import Display, Progress, Status, Traffic, fmt_bytes
-from ._filegraph import HEADER, Pacer, Recorder
+from ._filegraph import Pacer, Recorder
 from ._grammar import add_endpoint, add_timeout, warn
 from ._run import await_stream_peer, close_all, open_bridge, run_until, timeout_text
 from ._secure import add_client_options, add_server_options, bridge_options, describe
 from .stream import COUNT_HELP, RATE_HELP, SERVER_HELP, add_channel_options, run_progress, silent_peer_text, warn_if_served
+
+if TYPE_CHECKING:
+    from rogue.utilities import fileio
 
 __all__ = ["add_parsers", "file_summary", "not_records"]
 
@@ -44,9 +44,11 @@ def _warn(text: str, cmd: str = "info") -> None:
 
 
 def _max_size(text: str) -> int:
+    from rogue.utilities.fileio import HEADER_SIZE
+
     value = parse_size(text, "--max-size")
-    if value and value <= HEADER:
-        raise UsageError(f"bad --max-size {text!r}: a record needs {HEADER} header bytes and at least 1 payload "
+    if value and value <= HEADER_SIZE:
+        raise UsageError(f"bad --max-size {text!r}: a record needs {HEADER_SIZE} header bytes and at least 1 payload "
                          f"byte (0: no limit)")
     return value
 
@@ -54,6 +56,8 @@ def _max_size(text: str) -> int:
 # -- record ------------------------------------------------------------------------------
 def cmd_record(args: argparse.Namespace) -> int:
     """Record what a stream bridge delivers into a Rogue data file."""
+    from rogue.utilities import fileio  # on use: the parser of every command does not load it
+
     ep: Endpoint = args.endpoint
     stop = stop_of(args)
     path = args.file
@@ -140,6 +144,8 @@ def cmd_record(args: argparse.Namespace) -> int:
 # -- play ------------------------------------------------------------------------------------
 def cmd_play(args: argparse.Namespace) -> int:
     """Send the records of a data file into a stream bridge."""
+    from rogue.utilities import fileio  # on use: the parser of every command does not load it
+
     ep: Endpoint = args.endpoint
     stop = stop_of(args)
     files = fileio.stream_reader.series(args.file)
@@ -214,6 +220,8 @@ def cmd_play(args: argparse.Namespace) -> int:
 # -- info --------------------------------------------------------------------------------------
 def file_summary(path: str) -> dict[str, Any]:
     """Index one file: the :class:`RecordIndex`, its length, and its problem as text ('' when clean)."""
+    from rogue.utilities import fileio  # on use: the parser of every command does not load it
+
     try:
         buf = fileio.stream_reader.map_file(path)
     except OSError as exc:
@@ -248,6 +256,8 @@ def not_records_text(idx: fileio.RecordIndex) -> str:
 
 
 def _channel_rows(idx: fileio.RecordIndex) -> list[list[str]]:
+    import numpy as np  # on use: the parser of every command does not load it
+
     rows = []
     payload = idx.payload_size
     for ch in np.unique(idx.channel).tolist():
@@ -275,6 +285,8 @@ def _table(header: list[str], rows: list[list[str]]) -> str:
 
 def cmd_info(args: argparse.Namespace) -> int:
     """Summarise data files: records and bytes per channel, sizes, errors, flags, truncation."""
+    from rogue.utilities import fileio  # on use: the parser of every command does not load it
+
     paths: list[str] = []
     for f in args.files:
         if not os.path.exists(f):

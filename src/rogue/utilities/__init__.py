@@ -9,12 +9,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .. import _exports
-from .prbs import Prbs
 
 __all__ = ["Prbs", "fileio"]
 
 if TYPE_CHECKING:
     from . import fileio
+    from .prbs import Prbs
 
-_exports.lazy(__name__, globals(), ("fileio",))
+_exports.lazy(__name__, globals(), ("fileio",), attributes={"Prbs": "prbs"})  # numpy loads with them
 _exports.publish(__name__, globals(), ("fileio",))

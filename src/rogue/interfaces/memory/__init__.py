@@ -10,16 +10,16 @@ it), with the model ids ``PyFunc`` ... ``Custom``.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rogue import _exports
 
-from .block import Block
 from .emulate import Emulate
 from .hub import Hub
 from .master import Master
 from .slave import Slave
 from .tcp import TcpClient, TcpServer
 from .transaction import Transaction, TransactionLock
-from .variable import Variable
 
 from ._model_ids import BFLOAT16 as BFloat16
 from ._model_ids import BOOL as Bool
@@ -50,4 +50,10 @@ __all__ = ["BFloat16", "Block", "Bool", "Bytes", "Custom", "Double", "Emulate", 
            "TcpServer", "TensorFloat32", "Transaction", "TransactionLock", "UFixed", "UInt", "Variable", "Verify",
            "Write"]
 
+if TYPE_CHECKING:
+    from .block import Block
+    from .variable import Variable
+
+# The register engine (and numpy with it) loads on first use: a bridge or the command line does not need it.
+_exports.lazy(__name__, globals(), attributes={"Block": "block", "Variable": "variable"})
 _exports.publish(__name__, globals())  # every class above reports this module, as in C++ Rogue
