@@ -4,7 +4,9 @@
 limit as far as the process may (``resource.setrlimit``), creates the pairs on
 127.0.0.1 (both ends here), sends one frame each way through every stream pair
 and a verified write/read through every memory pair, then ends: END ``stop``
-stops everything (timed) and exits, ``exit`` leaves it all to interpreter exit.
+stops everything (timed) and exits, ``exit`` leaves it all to interpreter exit,
+``half`` stops every other pair (timed), checks the others still serve, and
+leaves them to interpreter exit.
 Prints one ``key=value`` line per figure; the test reads them.
 """
 
@@ -125,16 +127,31 @@ time.sleep(1.0)  # a figure, not a synchronisation: what the idle bridges cost
 figure("idle_cpu_pct", round(100 * (time.process_time() - c0) / (time.monotonic() - w0)))
 figure("verified", f"{N_STREAM}+{N_MEMORY}")
 
-if END == "stop":
-    t3 = time.monotonic()
-    objs = [o for pair in streams + mems for o in pair]
-    # Stopped from a few threads at once: each stop() waits up to one poll period for its thread.
+def stop_all(objs: list) -> None:
+    """Stop ``objs`` from a few threads at once: each stop() waits up to one poll period for its thread."""
     chunks = [objs[k::32] for k in range(32)]
     workers = [threading.Thread(target=lambda c: [o.stop() for o in c], args=(c,)) for c in chunks]
     for w in workers:
         w.start()
     for w in workers:
         w.join()
+
+
+if END == "stop":
+    t3 = time.monotonic()
+    stop_all([o for pair in streams + mems for o in pair])
     figure("stop_s", round(time.monotonic() - t3, 2))
     figure("threads_after", threading.active_count())
+elif END == "half":  # half stopped (timed), the other half still serving, then left to interpreter exit
+    t3 = time.monotonic()
+    stop_all([o for pair in streams[::2] + mems[::2] for o in pair])
+    figure("stop_s", round(time.monotonic() - t3, 2))
+    figure("threads_after", threading.active_count())
+    for i, (_srv, cli) in list(enumerate(mems))[1::2]:
+        master._setSlave(cli)
+        back = bytearray(16)
+        master._reqTransaction(0x100, back, 16, 0, rim.Read)
+        master._waitTransaction(0)
+        assert master._getError() == "" and bytes(back) == i.to_bytes(4, "little") * 4, (i, master._getError())
+    figure("still_serving", len(mems[1::2]))
 figure("ending", round(time.monotonic(), 3))
