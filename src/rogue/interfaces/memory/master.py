@@ -182,15 +182,6 @@ class Master:
             tran._view = None
         return tid
 
-    def __collect(self) -> str:
-        """Wait for every outstanding transaction; the error text, then cleared (``Block``'s wait and check)."""
-        if self.__trans:  # a slave that finished at once, successfully, left nothing to wait for
-            self._waitTransaction(0)
-        err = self.__error
-        if err:
-            self.__error = ""
-        return err
-
     def _waitTransaction(self, id: int = 0) -> None:
         """Wait until transaction ``id`` (0: every outstanding one of this master) finishes or times out."""
         trans = self.__trans
