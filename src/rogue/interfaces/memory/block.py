@@ -239,7 +239,8 @@ class Block(Master):
                     low, high = vs.low[0], vs.high[-1]
             else:
                 low, high = vs.staleLow, vs.staleHigh
-                align = self._reqMinAccess() or 1
+                # Rogue's getSlave()->doMinAccess(), without Master._reqMinAccess's call in between.
+                align = int(self._Master__slave._doMinAccess()) or 1  # type: ignore[attr-defined]
                 if low % align:
                     low -= low % align
                 if (high + 1) % align:
