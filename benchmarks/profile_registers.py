@@ -143,8 +143,8 @@ def _null(var: Any, value: Any) -> Callable[[], None]:
 
 def pyrogue_rows() -> None:
     """pyrogue RemoteVariable get/set with the engine, and with the engine replaced by no-ops."""
-    sys.path.insert(0, str(ROOT / "tests" / "memory"))
-    from pyrogue_env import PEERS
+    from benchmarks.registers import pyrogue_dir
+    PEERS = pyrogue_dir()
     if not (PEERS / "pyrogue").exists():
         print(f"pyrogue rows skipped: pyrogue not present at {PEERS}")
         return

@@ -3,22 +3,28 @@
 ``specialise(s)`` gives a variable state ``s`` its own setter and getter when
 its model and layout allow it (called again whenever the layout changes):
 
-* a byte-aligned scalar ``UInt``/``Int`` (up to 64 bits): a plain ``int`` in
-  range goes straight into the image;
+* a byte-aligned scalar ``UInt``/``Int`` (up to 64 bits): a plain ``int``
+  that Rogue takes without a complaint (within its C type and the variable's
+  limits, made int bounds once: :func:`int_bounds`) goes straight into
+  the image, with one ``struct`` call for 1/2/4/8 bytes;
 * a byte-aligned list of 1-, 2-, 4- or 8-byte ``UInt``/``Int`` values: an
-  ``ndarray`` of an accepted type goes into the image in one numpy assignment
-  (its C cast truncates each value to the element's bytes, as Rogue copies
-  the low bytes of each ``uint64_t``/``int64_t``), and the whole list comes
-  out as one numpy copy in Rogue's dtype.
+  ``ndarray`` of an accepted type whose every value passes the limits (a
+  ``uint32`` array into pyrogue's 32-bit ``UInt``, limited to 0..2**32-1)
+  goes into the image in one numpy assignment (its C cast truncates each
+  value to the element's bytes, as Rogue copies the low bytes of each
+  ``uint64_t``/``int64_t``), and the whole list comes out as one numpy copy
+  in Rogue's dtype.
 
 They do exactly what ``_access.set_num``/``get_num`` do for those inputs;
-every other value, index or a range check goes to ``set_num``/``get_num``,
-which raise Rogue's errors. The block lock is held while the image is
-touched, as there.
+every other value, index or type goes to ``set_num``/``get_num``, which check
+the values one by one and raise Rogue's errors. The block lock is held while
+the image is touched, as there.
 """
 
 from __future__ import annotations
 
+import math
+import struct
 from typing import Any
 
 import numpy as np
@@ -27,9 +33,10 @@ from ._access import _detached, _mark_stale, get_num, set_num
 from ._model_ids import INT, UINT
 from ._packing import typed_view
 
-__all__ = ["specialise"]
+__all__ = ["int_bounds", "specialise"]
 
 _ndarray = np.ndarray
+_STRUCT = {1: "B", 2: "H", 4: "I", 8: "Q"}  # struct codes of the unsigned C types of 1, 2, 4 and 8 bytes
 
 
 def specialise(s: Any) -> None:
@@ -42,19 +49,64 @@ def specialise(s: Any) -> None:
         _list(s)
 
 
+def int_bounds(s: Any, floor: int, ceil: int) -> tuple[int, int]:
+    """Int bounds [low, high] within [floor, ceil] whose every int passes Rogue's range check (may be empty).
+
+    Rogue compares ``double(v)`` with the limits ``lo`` and ``hi``; a NaN limit
+    never refuses. ``double`` keeps the order and an integral double converts
+    back exactly, so every int from ``ceil(lo)`` to ``floor(hi)`` passes. The
+    bounds may leave out a few ints that pass as well (next to a limit beyond
+    2**53, where ints round onto it): those take the general path, which
+    checks them as Rogue does.
+    """
+    if not s.rng:
+        return floor, ceil
+    lo, hi = s.lo, s.hi
+    low = floor if lo != lo or lo == -math.inf else ceil + 1 if lo == math.inf else max(floor, math.ceil(lo))
+    high = ceil if hi != hi or hi == math.inf else floor - 1 if hi == -math.inf else min(ceil, math.floor(hi))
+    return low, high
+
+
 def _scalar(s: Any) -> None:
     lay, codec = s.lay, s.codec
     a, n, order, vmask = lay.fb0, lay.valueBytes, lay.order, lay.vmask
     e = a + n
     signed, ro = s.modelId == INT, s.ro
     low0, high0 = s.low[0], s.high[0]
-    rng, lo, hi = s.rng, s.lo, s.hi
-    floor, ceil = (-(1 << 63), (1 << 63) - 1) if signed else (0, (1 << 64) - 1)
+    # Plain ints Rogue takes without a complaint: its C type's range, within the variable's limits.
+    floor, ceil = int_bounds(s, *((-(1 << 63), (1 << 63) - 1) if signed else (0, (1 << 64) - 1)))
     decode = codec.decode
+    fmt = _STRUCT.get(n)
+    if fmt is not None:  # 1/2/4/8 bytes: one struct call on the image, no intermediate bytes object
+        code = struct.Struct((">" if lay.reverse else "<") + fmt)
+        put, take = code.pack_into, code.unpack_from
 
-    def setter(s: Any, value: Any, index: int) -> None:
-        if value.__class__ is not int or value < floor or value > ceil or (
-                rng and (float(value) > hi or float(value) < lo)):
+        def setter(s: Any, value: Any, index: int) -> None:
+            if value.__class__ is not int or value < floor or value > ceil:
+                set_num(s, value, index)  # Rogue's conversion and its errors
+                return
+            bs = s.bst
+            if bs is None:
+                raise _detached(s)
+            with bs.lock:
+                if not ro:
+                    bs.stale = True
+                    s.staleLow, s.staleHigh, s.stale = low0, high0, True
+                put(bs.data, a, value & vmask)
+
+        def getter(s: Any, index: int) -> Any:
+            bs = s.bst
+            if bs is None:
+                raise _detached(s)
+            with bs.lock:
+                raw = take(bs.data, a)[0]
+            return decode(s, raw) if signed else raw
+
+        s.setter, s.getter = setter, getter
+        return
+
+    def setter_n(s: Any, value: Any, index: int) -> None:
+        if value.__class__ is not int or value < floor or value > ceil:
             set_num(s, value, index)  # Rogue's conversion and its errors
             return
         bs = s.bst
@@ -66,7 +118,7 @@ def _scalar(s: Any) -> None:
                 s.staleLow, s.staleHigh, s.stale = low0, high0, True
             bs.data[a:e] = (value & vmask).to_bytes(n, order)
 
-    def getter(s: Any, index: int) -> Any:
+    def getter_n(s: Any, index: int) -> Any:
         bs = s.bst
         if bs is None:
             raise _detached(s)
@@ -74,31 +126,41 @@ def _scalar(s: Any) -> None:
             raw = int.from_bytes(bs.data[a:e], order)
         return decode(s, raw) if signed else raw
 
-    s.setter, s.getter = setter, getter
+    s.setter, s.getter = setter_n, getter_n
 
 
 def _list(s: Any) -> None:
     lay, codec = s.lay, s.codec
-    count, ro, rng = s.numValues, s.ro, s.rng
+    count, ro = s.numValues, s.ro
     low, high = s.low, s.high
-    accepted = codec.arr_nums  # Rogue's accepted array types: unsigned ones for UInt, signed for Int
+    # Rogue's accepted array types (unsigned ones for UInt, signed for Int) whose every value passes the
+    # variable's range check (all of them when it has none): those need no look at the values.
+    bottom, top = int_bounds(s, *((-(1 << 63), (1 << 63) - 1) if s.modelId == INT else (0, (1 << 64) - 1)))
+    covered = frozenset(np.dtype(c).num for c in np.typecodes["AllInteger"]
+                        if np.dtype(c).num in codec.arr_nums
+                        and np.iinfo(c).min >= bottom and np.iinfo(c).max <= top)
     # Rogue's dtype of a whole list (valueBits is 8 * valueBytes here).
     out = np.dtype(f"{'i' if s.modelId == INT else 'u'}{s.valueBytes}")
 
     def setter(s: Any, value: Any, index: int) -> None:
         at = 0 if index == -1 else index
-        if value.__class__ is not _ndarray or rng or at < 0 or value.ndim != 1 or value.dtype.num not in accepted:
+        if value.__class__ is not _ndarray or at < 0 or value.ndim != 1 or value.dtype.num not in covered:
             set_num(s, value, index)  # Rogue's conversion and its errors
             return
-        end = at + value.shape[0]
+        end = at + len(value)
         if end > count or end == at:
             set_num(s, value, index)  # Rogue's overflow error; or nothing to stage
             return
         bs = s.bst
         if bs is None:
             raise _detached(s)
+        data = bs.data
         with bs.lock:
-            typed_view(bs.data, lay)[at:end] = value  # C casts: each value's low bytes, as Rogue copies
+            view = lay._view if lay._view_of is data else typed_view(data, lay)
+            if end - at == count:
+                view[:] = value  # C casts: each value's low bytes, as Rogue copies
+            else:
+                view[at:end] = value
             if not ro:
                 bs.stale = True
                 _mark_stale(s, low[at], high[end - 1])
@@ -109,7 +171,8 @@ def _list(s: Any) -> None:
         bs = s.bst
         if bs is None:
             raise _detached(s)
+        data = bs.data
         with bs.lock:
-            return typed_view(bs.data, lay).astype(out)
+            return (lay._view if lay._view_of is data else typed_view(data, lay)).astype(out)
 
     s.setter, s.getter = setter, getter

@@ -222,7 +222,10 @@ class Block(Master):
             if mode == "WO" or mode == "RO" or b.stale or not b.verifyReq:
                 return
         with b.lock:
-            self._Master__collect()  # type: ignore[attr-defined]  # wait, forget the errors (Rogue's)
+            # Master's wait, then forget the errors (Rogue's waitTransaction(0), clearError()), inline.
+            if self._Master__trans:  # type: ignore[attr-defined]  # a slave that finished at once left none
+                self._waitTransaction(0)
+            self._Master__error = ""
             if vs is None:
                 low, high = 0, b.size - 1
                 if type == _WRITE or type == _POST:
@@ -236,7 +239,8 @@ class Block(Master):
                     low, high = vs.low[0], vs.high[-1]
             else:
                 low, high = vs.staleLow, vs.staleHigh
-                align = self._reqMinAccess() or 1
+                # Rogue's getSlave()->doMinAccess(), without Master._reqMinAccess's call in between.
+                align = int(self._Master__slave._doMinAccess()) or 1  # type: ignore[attr-defined]
                 if low % align:
                     low -= low % align
                 if (high + 1) % align:
@@ -259,7 +263,11 @@ class Block(Master):
                 if type == _WRITE:
                     b.verifyBase, b.verifySize = off, size
                     b.verifyReq = b.verifyEn
-                    b.expected[off:off + size] = view[off:off + size]  # what a later verify must find
+                    # What a later verify must find.
+                    if size == b.size:
+                        b.expected[:] = b.data
+                    else:
+                        b.expected[off:off + size] = view[off:off + size]
             b.doUpdate = b.updateEn
             log = b.log
             if log is not None and log.isEnabledFor(_DEBUG):
@@ -272,8 +280,12 @@ class Block(Master):
     def __check(self, b: _State) -> bool:
         """Rogue's ``checkTransaction``: wait, error text, verify compare; the update flag."""
         with b.lock:
-            err: str = self._Master__collect()  # type: ignore[attr-defined]  # wait; the error text
+            # Master's wait and its error text, then cleared (inline).
+            if self._Master__trans:  # type: ignore[attr-defined]  # a slave that finished at once left none
+                self._waitTransaction(0)
+            err: str = self._Master__error
             if err:
+                self._Master__error = ""
                 raise rogue_error("Block::checkTransaction", f"Transaction error for block {b.path} with address "
                                   f"0x{self.address & 0xFFFFFFFF:08x}. Error {err}")
             if not b.enable:
@@ -290,7 +302,7 @@ class Block(Master):
         """Compare the verify read with the written bytes under the verify mask (lock held)."""
         lo, hi = b.verifyBase, b.verifyBase + b.verifySize
         got, exp, mask = b.vdata, b.expected, b.vmask
-        if got[lo:hi] == exp[lo:hi]:
+        if (got == exp) if hi - lo == b.size else (got[lo:hi] == exp[lo:hi]):
             return
         diff = (int.from_bytes(got[lo:hi], "little") ^ int.from_bytes(exp[lo:hi], "little")) \
             & int.from_bytes(mask[lo:hi], "little")

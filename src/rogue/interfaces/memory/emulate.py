@@ -44,15 +44,39 @@ class Emulate(Slave):
 
     def _doTransaction(self, transaction: Transaction) -> None:
         """Execute ``transaction`` against the emulated memory."""
-        ttype = transaction._type
         view = transaction._view
-        addr = transaction._address
-        size = transaction._size
-        off = addr & _OFF_MASK
-        if view is None or off + size > _PAGE or ttype not in _TYPES:
+        if view is None or not self.__access(transaction._address, view, transaction._size, transaction._type):
             self.__other(transaction)  # spans pages, already finished, or an unknown type
             return
-        with self.__lock:  # within one page: every register access
+        transaction._complete(None, "")
+
+    def _rbDirect(self, address: int, view: memoryview, size: int, ttype: int) -> bool:
+        """Internal: the access within one page at once, without a Transaction (see ``Slave._rbDirect``).
+
+        Not for a subclass (or an instance) with a ``_doTransaction`` of its own, which must see every access.
+        """
+        if "_doTransaction" in self.__dict__ or type(self)._doTransaction is not Emulate._doTransaction:
+            return False
+        # __access, inline (one call less on every register access).
+        off = address & _OFF_MASK
+        if off + size > _PAGE or ttype not in _TYPES:
+            return False
+        with self.__lock:
+            page = self.__pages.get(address - off)
+            if ttype == _READ or ttype == _VERIFY:
+                view[:] = _ZEROS[:size] if page is None else page[off:off + size]
+            else:
+                if page is None:
+                    page = self.__allocate(address - off)
+                page[off:off + size] = view
+        return True
+
+    def __access(self, addr: int, view: memoryview, size: int, ttype: int) -> bool:
+        """An access within one page (every register access): done, True; else nothing done, False."""
+        off = addr & _OFF_MASK
+        if off + size > _PAGE or ttype not in _TYPES:
+            return False
+        with self.__lock:
             page = self.__pages.get(addr - off)
             if ttype == _READ or ttype == _VERIFY:
                 view[:] = _ZEROS[:size] if page is None else page[off:off + size]
@@ -60,7 +84,7 @@ class Emulate(Slave):
                 if page is None:
                     page = self.__allocate(addr - off)
                 page[off:off + size] = view
-        transaction._complete(None, "")
+        return True
 
     def __other(self, transaction: Transaction) -> None:
         """An access spanning pages (page by page), one already finished (nothing), or an unknown type (failed)."""

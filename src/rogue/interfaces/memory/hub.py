@@ -104,6 +104,22 @@ class Hub(Master, Slave):
         else:
             slave._doTransaction(transaction)
 
+    def _rbDirect(self, address: int, view: memoryview, size: int, ttype: int) -> bool:
+        """Internal: pass an access on at once, without a Transaction, when the slave below can do it so.
+
+        Only for a hub whose ``_doTransaction`` is this class's (a subclass's own must see every transaction) and
+        an access it would not split; see ``Slave._rbDirect``.
+        """
+        direct = self._Master__direct  # type: ignore[attr-defined]
+        if direct is None:  # a slave below that has no direct access (a bridge's client): the usual way, at once
+            return False
+        if "_doTransaction" in self.__dict__ or type(self)._doTransaction is not Hub._doTransaction:
+            return False
+        most = self.__most
+        if most is None or size > most > 0:
+            return False
+        return bool(direct((address + self.__offset) & _ADDR_MASK, view, size, ttype))
+
     def __split(self, tran: Transaction, slave: Slave, most: int) -> None:
         """Send ``tran`` down as sub-transactions of at most ``most`` bytes each."""
         view = tran._view

@@ -11,7 +11,7 @@ from ..._logging import Logging
 from ._bits import any_bits, copy_bits, set_bits
 from ._types import READ as _READ
 from ._types import VERIFY as _VERIFY
-from .transaction import Transaction, _byte_view
+from .transaction import Transaction, _byte_view, _id_counter, _next_id
 
 if TYPE_CHECKING:
     from .slave import Slave
@@ -31,6 +31,14 @@ def _as_slave(obj: Any) -> Any:
         if hasattr(slave, "_doTransaction"):
             return slave
     raise GeneralError("memory.Master", f"{obj!r} is not a memory slave")
+
+
+def _direct_of(slave: Any) -> Any:
+    """``slave._rbDirect`` when the slave's class has its own (``Emulate``, ``Hub``), else None (see ``Slave``)."""
+    from .slave import Slave
+
+    own = getattr(type(slave), "_rbDirect", None)
+    return None if own is None or own is Slave._rbDirect else slave._rbDirect
 
 
 class Master:
@@ -54,6 +62,7 @@ class Master:
         # subclasses own every plain attribute name (``_timeout``, ``_slave``, ``_error``...).
         # Rogue's unconnected placeholder: it fails every transaction.
         self.__slave: Any = Slave(4, 0)
+        self.__direct: Any = None  # the slave's _rbDirect, when its class has one of its own
         self.__trans: dict[int, Transaction] = {}
         self.__error = ""
         self.__timeout = 1.0
@@ -63,6 +72,7 @@ class Master:
     def _setSlave(self, slave: "Slave") -> None:
         """Attach the memory slave that receives this master's transactions."""
         self.__slave = _as_slave(slave)
+        self.__direct = _direct_of(self.__slave)
 
     def _getSlave(self) -> "Slave":
         """The attached slave (an unconnected placeholder until ``_setSlave``)."""
@@ -144,11 +154,17 @@ class Master:
         The internal half of ``_reqTransaction``, which ``Block`` calls directly
         with a view of its own image (as Rogue's C++ Block calls the C++ method).
         """
+        log = self.__log
+        debug = log.isEnabledFor(_DEBUG)
+        direct = self.__direct
+        if direct is not None and not debug and direct(address, view, size, type):
+            # Done at once by the slave (Emulate, through plain Hubs), successfully: as a transaction that
+            # finished at once would be, with no Transaction made (its id is still unique).
+            return next(_id_counter) & 0xFFFFFFFF or _next_id()
         tran = Transaction(address, view, size, type, self.__timeout)
         tid = tran._id
         self.__trans[tid] = tran
-        log = self.__log
-        if log.isEnabledFor(_DEBUG):
+        if debug:
             log.debug("Request transaction type=%i id=%i address=0x%x size=%i", type, tid, address, size)
         try:
             self.__slave._doTransaction(tran)
@@ -165,15 +181,6 @@ class Master:
             self.__trans.pop(tid, None)
             tran._view = None
         return tid
-
-    def __collect(self) -> str:
-        """Wait for every outstanding transaction; the error text, then cleared (``Block``'s wait and check)."""
-        if self.__trans:  # a slave that finished at once, successfully, left nothing to wait for
-            self._waitTransaction(0)
-        err = self.__error
-        if err:
-            self.__error = ""
-        return err
 
     def _waitTransaction(self, id: int = 0) -> None:
         """Wait until transaction ``id`` (0: every outstanding one of this master) finishes or times out."""

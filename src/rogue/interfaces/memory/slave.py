@@ -78,6 +78,19 @@ class Slave:
         """Execute ``transaction``; the base class fails it (Rogue's unconnected bus)."""
         transaction._complete(None, "Unsupported transaction using unconnected memory bus")
 
+    def _rbDirect(self, address: int, view: memoryview, size: int, ttype: int) -> bool:
+        """Internal: do a register access at once, without a Transaction, when this slave can; True if done.
+
+        A master calls it (when the slave's class has its own) before making a
+        Transaction: a slave that would finish the access at once, successfully
+        and with nothing else to observe (``Emulate``, and a ``Hub`` above one)
+        does the access on ``view`` and returns True; otherwise it changes
+        nothing and returns False, and the master goes the usual way. The base
+        class never does (it returns False); so does any class whose
+        ``_doTransaction`` is not the one the direct access stands for.
+        """
+        return False
+
     def _addTransaction(self, transaction: Transaction) -> None:
         """Keep ``transaction`` in flight for completion later (see ``_getTransaction``)."""
         with self.__pendingLock:
