@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from typing import Any
 from collections.abc import Iterator
 
 import pytest
@@ -322,14 +323,20 @@ def test_server_looks_for_more_requests_only_when_they_come_in_bursts(
     # only every _LOOK-th time or after it found a burst.
     from rogue.interfaces.memory import _tcp_server
 
-    batches: list[int] = []
+    batches: list[int] = []  # 1: a request taken alone (no look for more), else the batch size of a drain
     real = _tcp_server.waiting_messages
+    real_one = _tcp_server.recv_parts
 
     def recording(sock: object, batch: int, *args: object) -> object:
         batches.append(batch)
         return real(sock, batch, *args)
 
+    def recording_one(sock: Any, *args: Any) -> Any:
+        batches.append(1)
+        return real_one(sock, *args)
+
     monkeypatch.setattr(_tcp_server, "waiting_messages", recording)
+    monkeypatch.setattr(_tcp_server, "recv_parts", recording_one)
     emu = _Gated()
     srv, tcp, regs = _bridge(port, closing, emu, 10_000_000)
     emu.gate.set()

@@ -235,6 +235,51 @@ def test_late_completion_from_another_thread_wakes_and_is_polled() -> None:
     assert len(slave.trans) == 2 and len(core) == 1  # the next one started
 
 
+class FinishedByAThread(rim.Slave):
+    """Hands each transaction to a thread that finishes it (or fails it) before ``_doTransaction`` returns."""
+
+    def __init__(self, error: str = "") -> None:
+        super().__init__(4, 0xFFFFFFFF)
+        self.error = error
+
+    def _doTransaction(self, tran: rim.Transaction) -> None:
+        def finish() -> None:
+            with tran.lock():
+                if self.error:
+                    tran.error(self.error)
+                else:
+                    tran.setData(b"\x11\x22\x33\x44")
+                    tran.done()
+
+        t = threading.Thread(target=finish)
+        t.start()
+        t.join()
+
+
+@pytest.mark.parametrize("error", ["", "bus error"])
+def test_finished_by_another_thread_within_the_call_is_answered_at_once_without_a_wake_up(error: str) -> None:
+    # Only a transaction still running when the slave's call returns needs the I/O thread woken later.
+    wake = Wakes()
+    core = _core(FinishedByAThread(error), wake=wake)
+    out = core.receive(_read(1))
+    assert len(out) == 1 and _result(out[0]) == (error or "OK")
+    if not error:
+        assert bytes(w.decode_response(out[0][1]).data) == b"\x11\x22\x33\x44"
+    assert wake.count == 0 and core.deadline() is None and len(core) == 0
+    assert (core.served, core.failed) == (1, 1 if error else 0)
+
+
+def test_server_transaction_wakes_only_once_its_wake_is_set() -> None:
+    woken: list[int] = []
+    early = _server_core.ServerTransaction(0, memoryview(bytearray(4)), 4, w.READ, 1.0)
+    early._wake_io = None  # finished within the slave's call: nobody to wake
+    assert early._complete(b"abcd") and woken == []
+    late = _server_core.ServerTransaction(0, memoryview(bytearray(4)), 4, w.READ, 1.0)
+    late._wake_io = lambda: woken.append(1)  # still running after the call: its completion wakes the I/O layer
+    assert late._complete(b"abcd") and woken == [1]
+    assert not late._complete(b"efgh") and woken == [1]  # a second completion changes nothing
+
+
 def test_a_running_transactions_timer_starts_at_the_first_poll_after_the_slave_returned() -> None:
     """The core reads no clock: 0 asks for a poll at once, whose time starts the timer (Rogue: when the call returns)."""
     slave = Held()

@@ -52,15 +52,22 @@ _TIMEOUT_PREFIX = "Timeout waiting for register transaction"  # Rogue's timeout 
 
 
 class ServerTransaction(Transaction):
-    """A transaction issued by the server; calls its ``_wake_io`` when finished (from any thread)."""
+    """A transaction issued by the server; calls its ``_wake_io`` when finished, once that is set.
+
+    The server sets ``_wake_io`` only when the slave's call returned with the
+    transaction still running: one finished within the call (from any
+    thread) is seen by the caller as soon as the call returns, and wakes
+    nobody.
+    """
 
     __slots__ = ("_wake_io",)
-    _wake_io: Callable[[], None]
+    _wake_io: Callable[[], None] | None
 
     def _complete(self, data: ReadableBuffer | None = None, error: str = "") -> bool:
         took = Transaction._complete(self, data, error)
-        if took:
-            self._wake_io()
+        wake = self._wake_io
+        if took and wake is not None:
+            wake()
         return took
 
 
@@ -92,6 +99,9 @@ class ServerCore:
         # The running transaction: (route, request, transaction, read buffer or None).
         self._current: tuple[Route, w.Request, Transaction, bytearray | None] | None = None
         self._timer_pending = False  # its timer starts at the next poll(now)
+        #: A transaction is running (read by the I/O layer instead of calling :meth:`deadline`): while False,
+        #: nothing is queued either (a request finding the slave idle starts at once).
+        self.busy = False
 
     def __len__(self) -> int:
         """Requests accepted and not yet answered (queued, plus the running one)."""
@@ -130,10 +140,13 @@ class ServerCore:
             self.malformed += 1
             self._bad.warn(f"request id {req.id} reads {req.size} bytes, more than the {self.max_read} allowed")
             return _NONE
-        self._queue.append((route, req))
-        if self._current is None:
-            return self._start_next()
-        return _NONE
+        if self.busy:
+            self._queue.append((route, req))
+            return _NONE
+        reply = self._run(route, req)  # the slave is idle: nothing is queued
+        if reply is None:
+            return _NONE
+        return (reply,)
 
     # -- time and completions ---------------------------------------------------------------
     def deadline(self) -> float | None:
@@ -162,6 +175,7 @@ class ServerCore:
         if tran._wake.locked() and now < tran._deadline:  # not finished, not yet due
             return _NONE
         self._current = None
+        self.busy = False
         out = [self._answer(cur[0], cur[1], tran, cur[3])]
         out.extend(self._start_next())
         return out
@@ -179,57 +193,82 @@ class ServerCore:
         self._queue.clear()
         self._current = None
         self._timer_pending = False
+        self.busy = False
 
     # -- execution ------------------------------------------------------------------------------
     def _start_next(self) -> Sequence[Reply]:
         """Start queued requests until one keeps running; return the responses of those that finished."""
         queue = self._queue
-        out: list[Reply] | tuple[Reply, ...] = _NONE
-        log = self._log
+        out: list[Reply] = []
         while queue:
             route, req = queue.popleft()
-            ttype = req.type
-            data = req.data
-            if data is not None:  # Write, Post: the decoder checked their data part
-                buf = None
-                view = memoryview(data)
-            else:
-                buf = bytearray(req.size)
-                view = memoryview(buf)
-            tran = ServerTransaction(req.address, view, req.size, ttype, self._timeout())
-            tran._wake_io = self._wake
-            if log.isEnabledFor(_DEBUG):
-                log.debug("Forwarding request id=%d as transaction %d: type=%d address=0x%x size=%d",
-                          req.id, tran._id, ttype, req.address, req.size)
-            slave = self._slave()
-            try:
-                slave._doTransaction(tran)
-            except Exception as exc:  # a slave's bug becomes this request's error text
-                log.error("Exception in _doTransaction of %r for request id %d", slave, req.id, exc_info=True)
-                tran._complete(None, str(exc) or exc.__class__.__name__)
-            if tran._wake.locked():  # still running: answered by a later poll(), which starts its timer
-                self._current = (route, req, tran, buf)
-                self._timer_pending = True
-                return out
-            if out is _NONE:
-                out = [self._answer(route, req, tran, buf)]
-            else:
-                out.append(self._answer(route, req, tran, buf))  # type: ignore[union-attr]
+            reply = self._run(route, req)
+            if reply is None:
+                break
+            out.append(reply)
         return out
 
+    def _run(self, route: Route, req: w.Request) -> Reply | None:
+        """Run ``req`` on the slave: its response when it finished within the call, else None (it is running)."""
+        ttype = req.type
+        data = req.data
+        if data is not None:  # Write, Post: the decoder checked their data part
+            buf = None
+            view = memoryview(data)
+        else:
+            buf = bytearray(req.size)
+            view = memoryview(buf)
+        tran = ServerTransaction(req.address, view, req.size, ttype, self._timeout())
+        tran._wake_io = None  # finished within the call: seen below, no wake-up
+        log = self._log
+        debug = log.isEnabledFor(_DEBUG)
+        if debug:
+            log.debug("Forwarding request id=%d as transaction %d: type=%d address=0x%x size=%d",
+                      req.id, tran._id, ttype, req.address, req.size)
+        slave = self._slave()
+        try:
+            slave._doTransaction(tran)
+        except Exception as exc:  # a slave's bug becomes this request's error text
+            log.error("Exception in _doTransaction of %r for request id %d", slave, req.id, exc_info=True)
+            tran._complete(None, str(exc) or exc.__class__.__name__)
+        wake = tran._wake
+        if wake.locked():
+            # Still running: from now on its completion (from another thread) wakes the I/O layer; one that came
+            # before this line woke nobody and is seen by the look below.
+            tran._wake_io = self._wake
+            if wake.locked():  # answered by a later poll(), which starts its timer
+                self._current = (route, req, tran, buf)
+                self._timer_pending = True
+                self.busy = True
+                return None
+        # Finished within the call (its error text is final).
+        err = tran._error
+        tran._view = None
+        self.served += 1
+        if err:
+            return self._failed(route, req, err, debug)
+        if debug:
+            log.debug("Response id=%d: OK", req.id)
+        return route, _response_to(req, buf if buf is not None else data or b"")
+
     def _answer(self, route: Route, req: w.Request, tran: Transaction, buf: bytearray | None) -> Reply:
-        """The response to a finished (or due) transaction, counted."""
+        """The response to the running transaction, finished or due, counted."""
         # Finished: its error text is final; else it is past its deadline, which _wait times out.
         err = tran._wait() if tran._wake.locked() else tran._error
         tran._view = None
         self.served += 1
+        debug = self._log.isEnabledFor(_DEBUG)
         if err:
-            self.failed += 1
-            if err.startswith(_TIMEOUT_PREFIX):
-                self.timed_out += 1
-            data = _failure_data(req.type, req.size, req.data)
-        else:
-            data = buf if buf is not None else req.data or b""
-        if self._log.isEnabledFor(_DEBUG):
-            self._log.debug("Response id=%d: %s", req.id, err or "OK")
-        return route, _response_to(req, data, err)
+            return self._failed(route, req, err, debug)
+        if debug:
+            self._log.debug("Response id=%d: OK", req.id)
+        return route, _response_to(req, buf if buf is not None else req.data or b"")
+
+    def _failed(self, route: Route, req: w.Request, err: str, debug: bool) -> Reply:
+        """The response to a failed transaction (its error text as the result), counted."""
+        self.failed += 1
+        if err.startswith(_TIMEOUT_PREFIX):
+            self.timed_out += 1
+        if debug:
+            self._log.debug("Response id=%d: %s", req.id, err)
+        return route, _response_to(req, _failure_data(req.type, req.size, req.data), err)

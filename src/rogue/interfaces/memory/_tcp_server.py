@@ -48,6 +48,7 @@ from ..._transport import (
     open_pair,
     open_socket,
     poll_items,
+    recv_parts,
     register_closer,
     run_io_loop,
     send_parts,
@@ -224,7 +225,7 @@ class TcpServer(BridgeEnd, Master):
 
         def step() -> None:
             nonlocal reading, next_tick
-            deadline = core.deadline()
+            deadline = core.deadline() if core.busy else None
             timeout = _IDLE_MS if deadline is None else \
                 max(0, min(_IDLE_MS, int((deadline - monotonic()) * 1000) + 1))
             ready = poll_items(items, timeout)
@@ -244,16 +245,17 @@ class TcpServer(BridgeEnd, Master):
                 for mon in queued:
                     if mon.drain():
                         self._update_link()
-            if deadline is None:
-                deadline = core.deadline()  # started by a drain above (its timer starts at this poll)
-            if deadline is not None:  # a transaction was running: finished (wake-up) or due?
+            if core.busy:  # a transaction was running (or started by a drain above): finished (wake-up) or due?
                 for route, out in core.poll(monotonic()):
                     reply(route, out)
-            # Back-pressure: stop reading while the slave has a long queue.
-            busy = not core.reading()
-            if busy == reading:
-                reading = not busy
-                poller.modify(pull, zmq.POLLIN if reading else 0)
+                # Back-pressure: stop reading while the slave has a long queue (never while idle: nothing waits).
+                busy = not core.reading()
+                if busy == reading:
+                    reading = not busy
+                    poller.modify(pull, zmq.POLLIN if reading else 0)
+            elif not reading:
+                reading = True
+                poller.modify(pull, zmq.POLLIN)
             now = monotonic()
             if now >= next_tick:  # summaries of rate-limited warnings (each due at most once a second)
                 next_tick = now + _TICK_S
@@ -279,18 +281,26 @@ class TcpServer(BridgeEnd, Master):
         Whether another request waits costs ``EVENTS`` (~1.3 us) after each one,
         and a sequential client never has a second one waiting: after a drain
         that found one request, the next ones take one each (the loop's poll
-        sees the rest) and every ``_LOOK``-th looks for more again.
+        sees the rest) and every ``_LOOK``-th looks for more again. A response
+        to the one client of the PUSH socket is sent here when it can go at
+        once; :meth:`_reply` handles routes and waiting for room.
         """
         self._loss.heard()
+        if not self._burst and self._look_in:  # one request: no generator, no look for more
+            self._look_in -= 1
+            try:
+                parts = recv_parts(pull)
+            except zmq.Again:
+                return
+            for route, out in core.receive(parts):
+                if route is not None or not send_parts(self._push, out):
+                    self._reply(route, out)
+            return
+        self._look_in = _LOOK
         receive = core.receive
         reply = self._reply
-        if self._burst or not self._look_in:
-            batch, self._look_in = _BATCH, _LOOK
-        else:
-            batch = 1
-            self._look_in -= 1
         n = 0
-        for parts in waiting_messages(pull, batch):
+        for parts in waiting_messages(pull, _BATCH):
             n += 1
             answered = receive(parts)
             if answered:
