@@ -381,6 +381,18 @@ def test_polling(rig: Rig) -> None:
     check_polling(rig.root, rig.raw)
 
 
+def _all_threads_stopped(pid: int) -> bool:
+    """Every thread of ``pid`` in state T (stopped by a signal), as /proc says (Linux)."""
+    states = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            stat = (task / "stat").read_text()
+        except FileNotFoundError:  # a thread that has just ended
+            continue
+        states.append(stat[stat.rindex(")") + 2])
+    return bool(states) and all(st in "Tt" for st in states)
+
+
 def test_hardware_gone_times_out_and_the_root_stops(rig: Rig, quiet: None) -> None:
     """Last of the bridge cases: a stopped hardware process times out; a killed one fails at once; stop is clean."""
     scratch = rig.root.Ctrl.Scratch
@@ -388,6 +400,8 @@ def test_hardware_gone_times_out_and_the_root_stops(rig: Rig, quiet: None) -> No
             r"0x00000000\. Error "
     rig.server.send_signal(signal.SIGSTOP)  # alive to the kernel (the link stays up), deaf to requests
     try:
+        # The signal takes effect a moment later, thread by thread: until every thread is stopped it may answer.
+        wait_until(lambda: _all_threads_stopped(rig.server.pid), what="every thread of the server to stop")
         t0 = time.monotonic()
         with pytest.raises(GeneralError, match="^" + where + r"Timeout waiting for register transaction \d+ "
                                                              r"message response\.$"):
