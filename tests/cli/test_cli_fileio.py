@@ -124,7 +124,8 @@ def test_record_split_by_max_size(procs: list[Proc], tmp_path: Path) -> None:
     s.p.stdin.close()  # type: ignore[union-attr]
     assert rc == 0, stdout + stderr
     names = sorted(os.listdir(tmp_path), key=lambda x: int(x.rsplit(".", 1)[1]))
-    assert len(names) >= 6 and names == [f"split.{k}" for k in range(1, len(names) + 1)]
+    sizes = [(x, (tmp_path / x).stat().st_size) for x in names]
+    assert len(names) >= 6 and names == [f"split.{k}" for k in range(1, len(names) + 1)], (sizes, stdout)
     assert all((tmp_path / x).stat().st_size <= 3 << 20 for x in names)
     assert f"in {len(names)} files (split.1 .. split.{len(names)})".replace("split", str(out)) in stdout
     assert check_records([str(tmp_path / x) for x in names], traffic.COUNT) == n_records(traffic.COUNT)

@@ -77,6 +77,29 @@ def test_series_overwrites_a_longer_earlier_series(tmp_path: Path) -> None:
     assert got.n == 4 and reader.getProblems() == []
 
 
+def test_next_file_of_a_series_opens_before_the_last_closes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """isOpen() stays True through a rotation: a recorder polling it from another thread ended at a rotation."""
+    w = fileio.StreamWriter()
+    w.setMaxSize(100)
+    w.open(str(tmp_path / "run"))
+    seen: list[bool] = []
+    opening = _sink.Sink._open_file
+
+    def open_file(sink: _sink.Sink, path: str) -> None:
+        seen.append(w.isOpen())  # what another thread would read at this moment
+        opening(sink, path)
+
+    monkeypatch.setattr(_sink.Sink, "_open_file", open_file)
+    src = Source()
+    src >> w.getChannel(0)
+    for i in range(5):
+        src.send(bytes([i]) * 60)  # one 68-byte record per file of at most 100 bytes
+    assert w.isOpen() and w.getFileCount() == 5
+    w.close()
+    assert seen == [True] * 4
+    assert [records(tmp_path / f"run.{k}") for k in range(1, 6)] == [[(0, bytes([i]) * 60)] for i in range(5)]
+
+
 def test_reader_accepts_a_name_without_a_dot(tmp_path: Path) -> None:
     w = fileio.StreamWriter()
     w.open(str(tmp_path / "nodot"))

@@ -118,17 +118,20 @@ class Sink:
             raise GeneralError("StreamWriter::checkSize", "Frame size is larger than file size limit")
         if size + self.buffered + self.current > self.limit:
             self.flush()
-            if self.fd < 0:
+            old = self.fd
+            if old < 0:
                 return
-            os.close(self.fd)
-            self.fd = -1
             self.index += 1
             try:
+                # The next file replaces the current one in ``fd`` with no closed moment between them: a reader
+                # of isOpen() in another thread (a recorder's status) must not see a rotation as the end.
                 self._open_file(f"{self.base}.{self.index}")
             except GeneralError as exc:
                 self.errors += 1
                 self.failed = True
                 self._log.error("%s; the recording stops here, later frames are not recorded", exc.msg)
+            finally:
+                os.close(old)
 
     def write(self, size: int, *pieces: ReadableBuffer) -> None:
         """Write one record of ``size`` bytes given as ``pieces`` (kept by reference while buffered)."""
