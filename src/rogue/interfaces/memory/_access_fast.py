@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import math
 import struct
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -77,35 +77,19 @@ def _scalar(s: Any) -> None:
     floor, ceil = int_bounds(s, *((-(1 << 63), (1 << 63) - 1) if signed else (0, (1 << 64) - 1)))
     decode = codec.decode
     fmt = _STRUCT.get(n)
+    put: Callable[[bytearray, int, int], None]
+    take: Callable[[bytearray, int], tuple[Any, ...]]
     if fmt is not None:  # 1/2/4/8 bytes: one struct call on the image, no intermediate bytes object
         code = struct.Struct((">" if lay.reverse else "<") + fmt)
         put, take = code.pack_into, code.unpack_from
+    else:
+        def put(data: bytearray, at: int, value: int) -> None:
+            data[at:e] = value.to_bytes(n, order)
 
-        def setter(s: Any, value: Any, index: int) -> None:
-            if value.__class__ is not int or value < floor or value > ceil:
-                set_num(s, value, index)  # Rogue's conversion and its errors
-                return
-            bs = s.bst
-            if bs is None:
-                raise _detached(s)
-            with bs.lock:
-                if not ro:
-                    bs.stale = True
-                    s.staleLow, s.staleHigh, s.stale = low0, high0, True
-                put(bs.data, a, value & vmask)
+        def take(data: bytearray, at: int) -> tuple[Any, ...]:
+            return (int.from_bytes(data[at:e], order),)
 
-        def getter(s: Any, index: int) -> Any:
-            bs = s.bst
-            if bs is None:
-                raise _detached(s)
-            with bs.lock:
-                raw = take(bs.data, a)[0]
-            return decode(s, raw) if signed else raw
-
-        s.setter, s.getter = setter, getter
-        return
-
-    def setter_n(s: Any, value: Any, index: int) -> None:
+    def setter(s: Any, value: Any, index: int) -> None:
         if value.__class__ is not int or value < floor or value > ceil:
             set_num(s, value, index)  # Rogue's conversion and its errors
             return
@@ -116,17 +100,17 @@ def _scalar(s: Any) -> None:
             if not ro:
                 bs.stale = True
                 s.staleLow, s.staleHigh, s.stale = low0, high0, True
-            bs.data[a:e] = (value & vmask).to_bytes(n, order)
+            put(bs.data, a, value & vmask)
 
-    def getter_n(s: Any, index: int) -> Any:
+    def getter(s: Any, index: int) -> Any:
         bs = s.bst
         if bs is None:
             raise _detached(s)
         with bs.lock:
-            raw = int.from_bytes(bs.data[a:e], order)
+            raw = take(bs.data, a)[0]
         return decode(s, raw) if signed else raw
 
-    s.setter, s.getter = setter_n, getter_n
+    s.setter, s.getter = setter, getter
 
 
 def _list(s: Any) -> None:
