@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import queue
 import threading
+from collections.abc import Iterator
 from typing import Any
 
+import pytest
 import zmq
+
+import rogue
+from conftest import free_port_triple
 
 HOST = "127.0.0.1"
 
@@ -101,3 +106,24 @@ class Responder:
         self._stop.set()
         self._answers.put(None)
         self._thread.join(10)
+
+
+# -- the fixtures the remote tests share (imported by name, as ``netbed``'s) ---------------------------
+@pytest.fixture
+def warnings_logged() -> None:
+    """Rogue's warnings reach the log (the tests look for some)."""
+    rogue.Logging.setLevel(rogue.Logging.Warning)
+
+
+@pytest.fixture
+def port() -> int:
+    """A free base port P (P, P+1 and P+2 free)."""
+    return free_port_triple()
+
+
+@pytest.fixture
+def peers(no_thread_leak: None) -> Iterator[Peers]:
+    """Raw peers, closed at the end of the test."""
+    p = Peers()
+    yield p
+    p.close()

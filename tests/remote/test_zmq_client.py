@@ -12,8 +12,8 @@ import zmq
 
 import rogue
 import rogue.interfaces
-from conftest import free_port_triple, returns, wait_until
-from raw_peers import HOST, Peers
+from conftest import returns, wait_until
+from raw_peers import HOST, Peers, peers, port, warnings_logged  # noqa: F401 - fixtures
 
 TIMEOUT = "ZmqClient::send: General Error: Timeout waiting for response after {} Seconds, server may be busy!"
 
@@ -34,20 +34,8 @@ class Recorder(rogue.interfaces.ZmqClient):
 
 
 @pytest.fixture(autouse=True)
-def _warnings_logged() -> None:
-    rogue.Logging.setLevel(rogue.Logging.Warning)
-
-
-@pytest.fixture
-def port() -> int:
-    return free_port_triple()
-
-
-@pytest.fixture
-def peers(no_thread_leak: None) -> Iterator[Peers]:
-    p = Peers()
-    yield p
-    p.close()
+def _warnings(warnings_logged: None) -> None:
+    """Every test here sees Rogue's warnings."""
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ import zmq
 import rogue
 import rogue.interfaces
 from conftest import free_port_triple, wait_until
-from raw_peers import HOST, Peers, url
+from raw_peers import HOST, Peers, peers, port, url, warnings_logged  # noqa: F401 - fixtures
 from rogue import _ports
 from rogue._transport import listener as _listener
 from rogue._transport.listener import Listen
@@ -50,20 +50,8 @@ class Echo(rogue.interfaces.ZmqServer):
 
 
 @pytest.fixture(autouse=True)
-def _warnings_logged() -> None:
-    rogue.Logging.setLevel(rogue.Logging.Warning)
-
-
-@pytest.fixture
-def port() -> int:
-    return free_port_triple()
-
-
-@pytest.fixture
-def peers(no_thread_leak: None) -> Iterator[Peers]:
-    p = Peers()
-    yield p
-    p.close()
+def _warnings(warnings_logged: None) -> None:
+    """Every test here sees Rogue's warnings."""
 
 
 @pytest.fixture
