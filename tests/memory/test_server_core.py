@@ -383,3 +383,68 @@ def test_counters_together() -> None:
     core.receive(_read(1))
     core.receive(w.encode_request(2, 0x10, 4, w.VERIFY))
     assert (core.served, core.failed, core.timed_out, core.malformed, core.probes) == (2, 0, 0, 1, 1)
+
+
+# -- direct access (a slave that does an access at once: no ServerTransaction) ---------------------------------
+
+
+@pytest.fixture
+def made(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """Every ServerTransaction the core makes from now on."""
+    seen: list[Any] = []
+    real = _server_core.ServerTransaction
+
+    def counting(*args: Any) -> Any:
+        tran = real(*args)
+        seen.append(tran)
+        return tran
+
+    monkeypatch.setattr(_server_core, "ServerTransaction", counting)
+    return seen
+
+
+class OwnDo(rim.Emulate):
+    """An Emulate subclass with a _doTransaction of its own: it must see every access."""
+
+    def __init__(self) -> None:
+        super().__init__(4, 0x1000)
+        self.seen = 0
+
+    def _doTransaction(self, tran: rim.Transaction) -> None:
+        self.seen += 1
+        super()._doTransaction(tran)
+
+
+def test_direct_slave_answered_without_a_transaction(made: list[Any]) -> None:
+    hub = rim.Hub(0x10000, 0, 0)
+    hub >> rim.Emulate(4, 0x1000)
+    core = _core(hub)
+    data = bytes(range(1, 9))
+    reply = core.receive(_write(1, 0x100, data))[0]
+    assert w.decode_response(reply[1]) == (1, 0x100, 8, w.WRITE, data, "OK")
+    reply = core.receive(_read(2, 0x100, 8))[0]
+    assert w.decode_response(reply[1]) == (2, 0x100, 8, w.READ, data, "OK")
+    # The 0x10000 offset of the hub was applied: the Emulate below saw 0x10100.
+    assert bytes(reply[1][4]) == data and core.served == 2, made
+    assert not made, made
+
+
+def test_direct_refused_goes_the_usual_way(made: list[Any], caplog: pytest.LogCaptureFixture) -> None:
+    """Accesses the slave would not do at once, a slave that must see every access, debug lines: a Transaction."""
+    slaves: list[Any] = [rim.Emulate(4, 0x1000)]
+    core = ServerCore(lambda: slaves[0], lambda: 1.0, Wakes(), _LOG)
+    data = bytes(range(16))
+    assert _result(core.receive(_write(1, 0xFF8, data))[0]) == "OK"  # spans two pages
+    assert len(made) == 1
+    reply = core.receive(_read(2, 0xFF8, 16))[0]
+    assert bytes(reply[1][4]) == data and len(made) == 2
+    own = OwnDo()
+    slaves[0] = own  # looked up per request: the new slave's own _doTransaction sees the access
+    assert _result(core.receive(_read(3))[0]) == "OK"
+    assert own.seen == 1 and len(made) == 3
+    slaves[0] = rim.Emulate(4, 0x1000)
+    with caplog.at_level(logging.DEBUG, logger=_LOG.name):
+        assert _result(core.receive(_read(4))[0]) == "OK"
+    assert len(made) == 4 and "as transaction" in caplog.text
+    assert _result(core.receive(_read(5))[0]) == "OK"
+    assert len(made) == 4  # debug off again: at once

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Optional
 
 from ..._warn_limiter import WarnLimiter
 from . import _wire as w
+from .master import _direct_of
 from .transaction import Transaction
 
 if TYPE_CHECKING:
@@ -99,6 +100,8 @@ class ServerCore:
         # The running transaction: (route, request, transaction, read buffer or None).
         self._current: tuple[Route, w.Request, Transaction, bytearray | None] | None = None
         self._timer_pending = False  # its timer starts at the next poll(now)
+        self._direct_slave: Slave | None = None  # the slave last run on, and its direct access (or None)
+        self._direct: Callable[[int, memoryview, int, int], bool] | None = None
         #: A transaction is running (read by the I/O layer instead of calling :meth:`deadline`): while False,
         #: nothing is queued either (a request finding the slave idle starts at once).
         self.busy = False
@@ -218,14 +221,23 @@ class ServerCore:
         else:
             buf = bytearray(req.size)
             view = memoryview(buf)
-        tran = ServerTransaction(req.address, view, req.size, ttype, self._timeout())
-        tran._wake_io = None  # finished within the call: seen below, no wake-up
         log = self._log
         debug = log.isEnabledFor(_DEBUG)
+        slave = self._slave()
+        if slave is not self._direct_slave:  # ``server >> slave`` changed it: ask again whether it has direct access
+            self._direct_slave, self._direct = slave, _direct_of(slave)
+        direct = self._direct
+        # A slave that does this access at once (an Emulate, a plain Hub above one) does it with no Transaction,
+        # as a local master's access is done (Master's direct path); any other, and every access while debug
+        # lines are logged (they name the transaction), goes the usual way.
+        if direct is not None and not debug and direct(req.address, view, req.size, ttype):
+            self.served += 1
+            return route, _response_to(req, buf if buf is not None else data or b"")
+        tran = ServerTransaction(req.address, view, req.size, ttype, self._timeout())
+        tran._wake_io = None  # finished within the call: seen below, no wake-up
         if debug:
             log.debug("Forwarding request id=%d as transaction %d: type=%d address=0x%x size=%d",
                       req.id, tran._id, ttype, req.address, req.size)
-        slave = self._slave()
         try:
             slave._doTransaction(tran)
         except Exception as exc:  # a slave's bug becomes this request's error text
