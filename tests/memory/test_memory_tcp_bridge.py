@@ -316,6 +316,41 @@ def test_masters_receiving_in_person_still_follow_the_link(port: int, closing: l
     assert not tcp.isConnected()
 
 
+def test_server_waits_for_the_next_request_on_the_request_socket_alone(
+        port: int, closing: list, monkeypatch: pytest.MonkeyPatch, no_thread_leak: None) -> None:
+    # After a request the server's I/O thread waits for the next one in a blocking receive on the
+    # request socket, as a plain pyzmq server does; the poll of every socket (requests, both
+    # monitors, the waker) comes every _LOOK_S s (50 ms) or after a quiet _HOT_MS, not per request.
+    from rogue.interfaces.memory import _tcp_server
+
+    polls: list[int] = []
+    real = _tcp_server.poll_items
+
+    def counting(items: Any, timeout_ms: int) -> Any:
+        polls.append(timeout_ms)
+        return real(items, timeout_ms)
+
+    monkeypatch.setattr(_tcp_server, "poll_items", counting)
+    srv, tcp, regs = _bridge(port, closing, rim.Emulate(4, 0x1000))
+    assert poll_until(srv.isConnected)
+    polls.clear()
+    n = 400
+    for i in range(n):
+        assert regs.write(0x100, i.to_bytes(4, "little")) == ""
+        assert regs.read(0x100) == (i.to_bytes(4, "little"), "")
+    assert len(polls) < n / 2, len(polls)
+    assert srv.getServedCount() >= 2 * n
+    # The link is still followed: a client going away is noticed, and the server serves the next one.
+    tcp.stop()
+    assert poll_until(lambda: not srv.isConnected())
+    tcp2 = rim.TcpClient("127.0.0.1", port)
+    closing.append(tcp2)
+    regs2 = Regs()
+    regs2 >> tcp2
+    assert tcp2.waitReady(timeout=5.0, period=0.05)
+    assert regs2.read(0x100) == ((n - 1).to_bytes(4, "little"), "")
+
+
 def test_server_looks_for_more_requests_only_when_they_come_in_bursts(
         port: int, closing: list, monkeypatch: pytest.MonkeyPatch, no_thread_leak: None) -> None:
     # Asking whether another request waits (EVENTS) costs a call per request; a sequential
@@ -351,6 +386,9 @@ def test_server_looks_for_more_requests_only_when_they_come_in_bursts(
     for i in range(300):
         regs._reqTransaction(0x1000 + 4 * i, i.to_bytes(4, "little"), 4, 0, rim.Write)
     assert poll_until(lambda: emu.held is not None)
+    # All of them received (queued behind the held one) before it finishes: once the slave is idle again, a
+    # server that served a request waits for the next one alone (a blocking receive, no drain at all).
+    assert poll_until(lambda: len(srv._core) >= 300)
     emu.gate.set()
     regs._waitTransaction(0)
     assert regs._getError() == ""
