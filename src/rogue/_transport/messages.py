@@ -125,7 +125,7 @@ def waiting_messages(sock: zmq.Socket[bytes], batch: int, expecting: Sized | Non
     asking: anything else waiting is read after the next poll. ``look_first``:
     look before the first one too (nothing polled: e.g. after a blocking receive).
     """
-    events = cast("Callable[[int], int]", sock.getsockopt)  # EVENTS is an int option
+    events: Callable[[int], int] = sock.getsockopt  # type: ignore[assignment]  # EVENTS is an int option
     for i in range(batch):
         if (i or look_first) and ((expecting is not None and not expecting) or not events(_EVENTS) & _POLLIN):
             return

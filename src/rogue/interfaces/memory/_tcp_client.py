@@ -23,7 +23,6 @@ from __future__ import annotations
 import itertools
 import logging
 import threading
-from itertools import chain
 from time import monotonic
 
 import zmq
@@ -332,8 +331,11 @@ class TcpClient(BridgeEnd, Slave):
         now = monotonic()
         self._loss.heard(now)
         core = self._core
+        probed = core.receive((first,), now)
         # A sequential master's response is the only one: nothing is in flight once it is handled.
-        if core.receive(chain((first,), waiting_messages(pull, _BATCH, self._inflight, look_first=True)), now):
+        if self._inflight and core.receive(waiting_messages(pull, _BATCH, self._inflight, look_first=True), now):
+            probed = True
+        if probed:
             self._ready.set()
 
     # -- admission: the state machine is _client_admission.Admission; this does what it says ------------
