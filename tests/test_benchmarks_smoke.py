@@ -66,3 +66,18 @@ def test_quick_run_writes_the_json(tmp_path: Path) -> None:
     assert all(r["rogue_bridge_per_s"] > 0 and r["cpp_rogue_per_s"] is None for r in reg["rows"])
     assert reg["targets"] == [] and "ROGUE_PEER_PYTHON" in reg["note"] and "### Registers" in proc.stdout
     assert reg["pairs"]["rogue-bridge"]["server_core"] == "rogue-bridge" and reg["repetitions"] == 1
+
+
+@pytest.mark.timeout(60)
+def test_memory_server_cpu_runs(tmp_path: Path) -> None:
+    """``python -m benchmarks.cpu_memory``: every server answers, and a row with its CPU per read comes out."""
+    out = tmp_path / "cpu.json"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+    env.pop("ROGUE_PEER_PYTHON", None)
+    proc = subprocess.run([sys.executable, "-m", "benchmarks.cpu_memory", "--rounds", "2", "--burst", "20",
+                           "--json", str(out)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=50)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    rows = {r["server"]: r for r in json.loads(out.read_text())}
+    assert rows.keys() == {"rogue-bridge", "pyzmq loop"}
+    assert rows["rogue-bridge"]["server_cpu_us_per_read"] > 0 and "cpu_vs_pyzmq loop" in rows["rogue-bridge"]
+    assert "| rogue-bridge |" in proc.stdout
