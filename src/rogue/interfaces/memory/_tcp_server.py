@@ -17,7 +17,9 @@ One I/O thread does both. A slave that completes at once (``Emulate``) is
 answered within the same loop pass, with no thread handoff; one that
 completes later from its own thread (``SrpV3``) wakes the I/O thread through
 a socket pair, so the loop keeps answering probes and noticing ``stop()``
-while it waits (bounded by the master timeout, 1 s by default).
+while it waits (bounded by the master timeout, 1 s by default). After a
+request, while requests keep coming, the thread waits for the next one in a
+blocking receive on the request socket alone (``TcpServer._serve_next``).
 """
 
 from __future__ import annotations
