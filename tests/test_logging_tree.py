@@ -9,6 +9,8 @@ import sys
 import textwrap
 from contextlib import redirect_stderr
 
+import pytest
+
 import rogue
 from rogue import Logging
 
@@ -54,6 +56,33 @@ def test_reset_gives_application_loggers_back_their_inherited_level() -> None:
     root_level = logging.getLogger().getEffectiveLevel()
     assert app.getEffectiveLevel() == root_level and odd.getEffectiveLevel() == root_level
     assert logging.getLogger("pyrogue.appr").level == logging.NOTSET
+
+
+def test_level_changes_clear_the_logger_caches_once_not_once_per_logger(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Every bridge has a logger of its own (its address and port in the name): a process that made thousands
+    # pays, on each setLevel/setFilter/reset, for each logger whose level changes, a clearing of every logger's
+    # cache if it is done with Logger.setLevel (quadratic: 0.6 s for 3 000 loggers, and the test suite's resets
+    # cost 100 s of teardown); once is enough.
+    loggers = [Logging.create(f"tree.cache.{i}") for i in range(200)]
+    clears: list[int] = []
+    real = logging.Manager._clear_cache
+
+    def counting(self: logging.Manager) -> None:
+        clears.append(1)
+        real(self)
+
+    monkeypatch.setattr(logging.Manager, "_clear_cache", counting)
+    assert not loggers[7].isEnabledFor(logging.DEBUG)
+    Logging.setLevel(Logging.Debug)
+    assert loggers[7].isEnabledFor(logging.DEBUG)  # the cache of each was cleared
+    assert len(clears) <= 2, len(clears)
+    clears.clear()
+    Logging.reset()
+    assert not loggers[7].isEnabledFor(logging.DEBUG) and loggers[7].isEnabledFor(logging.ERROR)
+    assert len(clears) <= 2, len(clears)
+    clears.clear()
+    Logging.reset()  # nothing changes: nothing to clear
+    assert clears == []
 
 
 def test_normalize_name_keeps_pyrogue_itself() -> None:
