@@ -116,3 +116,17 @@ def bus(offset: int = 0x100) -> tuple[Recorder, rim.Hub]:
 
 def ge(pattern: str) -> Any:
     return pytest.raises(GeneralError, match=pattern)
+
+
+def record_made(monkeypatch: pytest.MonkeyPatch, module: Any, name: str) -> list[Any]:
+    """Every object ``module.<name>(...)`` makes from now on (e.g. the Transactions a master makes), in a list."""
+    seen: list[Any] = []
+    real = getattr(module, name)
+
+    def recording(*args: Any) -> Any:
+        made = real(*args)
+        seen.append(made)
+        return made
+
+    monkeypatch.setattr(module, name, recording)
+    return seen

@@ -20,22 +20,13 @@ import rogue.interfaces.memory as rim
 from rogue.interfaces.memory import master as master_mod
 from rogue.interfaces.memory.slave import Slave
 
-from engine_helpers import block_of, variable
+from engine_helpers import block_of, record_made, variable
 
 
 @pytest.fixture
 def made(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
     """Every Transaction a master makes from now on."""
-    seen: list[Any] = []
-    real = master_mod.Transaction
-
-    def counting(*args: Any) -> Any:
-        tran = real(*args)
-        seen.append(tran)
-        return tran
-
-    monkeypatch.setattr(master_mod, "Transaction", counting)
-    return seen
+    return record_made(monkeypatch, master_mod, "Transaction")
 
 
 def _access(mst: rim.Master, address: int, data: Any, ttype: int) -> str:

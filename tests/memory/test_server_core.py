@@ -21,6 +21,8 @@ from rogue.interfaces.memory import _server_core
 from rogue.interfaces.memory import _wire as w
 from rogue.interfaces.memory._server_core import ServerCore
 
+from engine_helpers import record_made
+
 _HERE = Path(__file__).parent
 VECTORS = json.loads((_HERE / "vectors" / "memory_bridge.json").read_text())
 _LOG = logging.getLogger("rogue.test.server_core")
@@ -391,16 +393,7 @@ def test_counters_together() -> None:
 @pytest.fixture
 def made(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
     """Every ServerTransaction the core makes from now on."""
-    seen: list[Any] = []
-    real = _server_core.ServerTransaction
-
-    def counting(*args: Any) -> Any:
-        tran = real(*args)
-        seen.append(tran)
-        return tran
-
-    monkeypatch.setattr(_server_core, "ServerTransaction", counting)
-    return seen
+    return record_made(monkeypatch, _server_core, "ServerTransaction")
 
 
 class OwnDo(rim.Emulate):
