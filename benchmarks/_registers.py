@@ -31,10 +31,10 @@ REPS = 5  # runs of each case on each pair (1 with --quick)
 PEER_ENV = "ROGUE_PEER_PYTHON"
 OURS, CPP, OURS_PEER_PY = "rogue-bridge", "C++ Rogue", "rogue-bridge on C++ Rogue's Python"
 #: (row name, client, server, sections): the client/server pairs measured in every repetition. The last runs
-#: rogue-bridge on the interpreter of C++ Rogue's wrapper (both ends of its bridge too): this one may be a slower build of Python (here pyenv's
-#: 3.11.7, built without --enable-optimizations and on a shared libpython, against Debian's static 3.11.2
-#: binary: locks, allocations and calls into C 1.3 to 2 times slower), and pyrogue's own Python, most of what
-#: a call costs, then runs slower for rogue-bridge alone.
+#: rogue-bridge on the interpreter of C++ Rogue's wrapper (both ends of its bridge too): this one may be a slower
+#: build of Python (here pyenv's 3.11.7, built without --enable-optimizations and on a shared libpython, against
+#: Debian's static 3.11.2 binary: locks, allocations and calls into C 1.3 to 2 times slower), and pyrogue's own
+#: Python, most of what a call costs, then runs slower for rogue-bridge alone.
 COMBOS = ((OURS, "ours", "ours", SECTIONS), (CPP, "peer", "peer", SECTIONS),
           ("ours client, C++ server", "ours", "peer", ("bridge",)),
           ("C++ client, ours server", "peer", "ours", ("bridge",)),
