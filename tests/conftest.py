@@ -5,12 +5,13 @@ project's ``shared/`` folder (the specification's vectors, the real pyrogue) is.
 from __future__ import annotations
 
 import os
+import select
 import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import pytest
 
@@ -94,6 +95,42 @@ def pyrogue_env() -> dict[str, str]:
     """The environment of a child Python that imports this checkout's ``rogue`` and the real pyrogue."""
     paths = [str(REPO / "src"), str(PEERS), os.environ.get("PYTHONPATH", "")]
     return dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in paths if p))
+
+
+# -- a child's output, line by line ------------------------------------------------------------------------------
+class PipeLines:
+    """The lines a child process writes to a pipe, each waited for with a timeout.
+
+    Reads the pipe's descriptor itself (``select`` then ``os.read``) into a buffer of its own. Not ``select`` then
+    the file's ``readline()``: the file's text layer reads ahead, and a line it already holds is invisible to
+    ``select``, which then waits for output that never comes (seen: a pyrogue root's ``ready`` line, written just
+    after three other lines, read with them, and the test waiting 30 s for it). Bytes read past the last line
+    returned stay here (:meth:`rest`); the file object itself is left unread, so ``communicate()`` returns what
+    came after them.
+    """
+
+    def __init__(self, pipe: IO[Any]) -> None:
+        self._fd = pipe.fileno()
+        self._buf = b""
+        self._eof = False
+
+    def line(self, timeout: float) -> str | None:
+        """The next line with its newline (``""`` once the output has ended), or None if none came in ``timeout`` s."""
+        end = time.monotonic() + timeout
+        while b"\n" not in self._buf and not self._eof:
+            left = end - time.monotonic()
+            if left <= 0 or not select.select([self._fd], [], [], left)[0]:
+                return None
+            chunk = os.read(self._fd, 65536)
+            self._buf += chunk
+            self._eof = not chunk
+        line, newline, self._buf = self._buf.partition(b"\n")
+        return line.decode(errors="replace") + newline.decode()
+
+    def rest(self) -> str:
+        """What was read past the last line returned (to put before what ``communicate()`` returns)."""
+        text, self._buf = self._buf.decode(errors="replace"), b""
+        return text
 
 
 # -- waiting ---------------------------------------------------------------------------------------------------

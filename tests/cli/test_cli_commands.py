@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import selectors
 import shutil
 import signal
 import subprocess
@@ -12,7 +11,7 @@ from collections.abc import Iterator
 import pytest
 
 import rogue.interfaces.memory as rim
-from conftest import free_port_pair
+from conftest import PipeLines, free_port_pair
 
 CLI = [sys.executable, "-m", "rogue.cli"]
 HOST = "127.0.0.1"
@@ -26,26 +25,28 @@ def run(*args: str, timeout: float = 20.0) -> subprocess.CompletedProcess[str]:
 class Server:
     """A CLI server subprocess, started and waited for until it says it is serving."""
 
-    def __init__(self, *args: str) -> None:
+    def __init__(self, *args: str, serving: bool = True) -> None:
+        """Start ``rogue-bridge *args``; with ``serving``, wait for its first line, which must say it serves."""
         self.proc = subprocess.Popen(
             [*CLI, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1
         )
-        self.first = self._readline(10.0)
-        assert self.first.startswith("serving"), self.first + self.proc.stderr.read() if self.proc.stderr else ""
+        assert self.proc.stdout is not None
+        self.lines = PipeLines(self.proc.stdout)
+        if serving:
+            self.first = self._readline(10.0)
+            assert self.first.startswith("serving"), self.first + self.proc.stderr.read() if self.proc.stderr else ""
 
     def _readline(self, timeout: float) -> str:
-        assert self.proc.stdout is not None
-        with selectors.DefaultSelector() as sel:
-            sel.register(self.proc.stdout, selectors.EVENT_READ)
-            if not sel.select(timeout):
-                raise AssertionError(f"no output from {self.proc.args} within {timeout} s")
-        return self.proc.stdout.readline()
+        line = self.lines.line(timeout)
+        if line is None:
+            raise AssertionError(f"no output from {self.proc.args} within {timeout} s")
+        return line
 
     def interrupt(self, sig: int = signal.SIGINT) -> tuple[int, str, str]:
-        """Stop it as Ctrl-C (or SIGTERM) would; its exit code and output."""
+        """Stop it as Ctrl-C (or SIGTERM) would; its exit code and output (what was not read as lines yet)."""
         self.proc.send_signal(sig)
         out, err = self.proc.communicate(timeout=10)
-        return self.proc.returncode, out, err
+        return self.proc.returncode, self.lines.rest() + out, err
 
     def kill(self) -> None:
         if self.proc.poll() is None:
@@ -194,9 +195,7 @@ def test_serve_stream_generate_and_monitor_channel(servers: list[Server]) -> Non
     assert p.returncode == 1
     assert one_error_line(p) == f"rogue-bridge monitor: error: received 0 of 1 frames from {ep} within 0.5 s"
     # Without --count/--seconds the monitor runs until Ctrl-C, then exits 130 with its summary.
-    mon = Server.__new__(Server)
-    mon.proc = subprocess.Popen([*CLI, "monitor", ep], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                text=True, bufsize=1)
+    mon = Server("monitor", ep, serving=False)
     servers.append(mon)
     assert "frames=" in mon._readline(10.0)  # its first status line: it is running
     code, out, err = mon.interrupt()

@@ -24,7 +24,7 @@ import pytest
 
 import rogue.interfaces.memory as rim
 import rogue.interfaces.stream as ris
-from conftest import HANG_S, free_port_pairs
+from conftest import HANG_S, PipeLines, free_port_pairs
 from rogue.cli._graph import Echo, Generator
 from rogue.utilities import fileio
 
@@ -121,17 +121,15 @@ def start(procs: list, *args: str) -> subprocess.Popen:  # type: ignore[type-arg
 
 
 def until_line(p: subprocess.Popen, text: str, timeout: float = 3 * HANG_S) -> str:  # type: ignore[type-arg]
-    """Read ``p``'s stdout until a line with ``text``; that line."""
+    """Read ``p``'s stdout until a line with ``text``; that line (what was read past it is not kept)."""
     end = time.monotonic() + timeout
     assert p.stdout is not None
-    while time.monotonic() < end:
-        ready, _, _ = select.select([p.stdout], [], [], max(0.0, end - time.monotonic()))
-        if ready:
-            line = p.stdout.readline()
-            if text in line:
-                return line
-            if not line:
-                break
+    lines = PipeLines(p.stdout)
+    while (line := lines.line(max(0.0, end - time.monotonic()))) is not None:
+        if text in line:
+            return line
+        if not line:
+            break
     raise AssertionError(f"{p.args}: no line with {text!r}")
 
 

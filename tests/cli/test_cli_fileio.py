@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import selectors
 import signal
 import subprocess
 import sys
@@ -16,7 +15,7 @@ import fileio_traffic as traffic
 import numpy as np
 import pytest
 
-from conftest import free_port_pair
+from conftest import PipeLines, free_port_pair
 from rogue.utilities import fileio
 
 CLI = [sys.executable, "-m", "rogue.cli"]
@@ -30,18 +29,18 @@ class Proc:
     def __init__(self, args: list[str]) -> None:
         self.p = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                   text=True, bufsize=1)
+        assert self.p.stdout is not None
+        self.lines = PipeLines(self.p.stdout)
 
     def line(self, timeout: float = 20.0) -> str:
-        assert self.p.stdout is not None
-        with selectors.DefaultSelector() as sel:
-            sel.register(self.p.stdout, selectors.EVENT_READ)
-            if not sel.select(timeout):
-                raise AssertionError(f"no output from {self.p.args} within {timeout} s")
-        return self.p.stdout.readline()
+        line = self.lines.line(timeout)
+        if line is None:
+            raise AssertionError(f"no output from {self.p.args} within {timeout} s")
+        return line
 
     def finish(self, timeout: float = 60.0) -> tuple[int, str, str]:
         out, err = self.p.communicate(timeout=timeout)
-        return self.p.returncode, out, err
+        return self.p.returncode, self.lines.rest() + out, err
 
     def kill(self) -> None:
         if self.p.poll() is None:

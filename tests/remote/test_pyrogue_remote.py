@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import selectors
 import subprocess
 import sys
 import threading
@@ -19,7 +18,7 @@ from typing import Any
 import pytest
 
 import rogue.interfaces
-from conftest import PYROGUE_ABSENT, free_port_triple, pyrogue_env, pyrogue_present
+from conftest import PYROGUE_ABSENT, PipeLines, free_port_triple, pyrogue_env, pyrogue_present
 
 _HERE = Path(__file__).resolve().parent
 _SRC = _HERE.parents[1] / "src"
@@ -38,6 +37,8 @@ class Driven:
         self.proc = subprocess.Popen([sys.executable, str(_HERE / script), *args], stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1,
                                      env=pyrogue_env())
+        assert self.proc.stdout is not None
+        self._lines = PipeLines(self.proc.stdout)
         self._err: list[str] = []  # read all along, so a chatty child never blocks on a full pipe
         self._err_reader = threading.Thread(target=self._read_stderr, name="test:stderr", daemon=True)
         self._err_reader.start()
@@ -48,12 +49,9 @@ class Driven:
             self._err.append(line)
 
     def readline(self, timeout: float = 30.0) -> str:
-        assert self.proc.stdout is not None
-        with selectors.DefaultSelector() as sel:
-            sel.register(self.proc.stdout, selectors.EVENT_READ)
-            if not sel.select(timeout):
-                raise AssertionError(f"{self.proc.args[1]}: no answer within {timeout} s; stderr: {self.stderr()}")
-        line = self.proc.stdout.readline()
+        line = self._lines.line(timeout)
+        if line is None:
+            raise AssertionError(f"{self.proc.args[1]}: no answer within {timeout} s; stderr: {self.stderr()}")
         if not line:
             self.proc.wait(10)
             raise AssertionError(f"{self.proc.args[1]} ended ({self.proc.returncode}): {self.stderr()}")
