@@ -253,18 +253,10 @@ class ServerCore:
                 self._timer_pending = True
                 self.busy = True
                 return None
-        # Finished within the call (its error text is final).
-        err = tran._error
-        tran._view = None
-        self.served += 1
-        if err:
-            return self._failed(route, req, err, debug)
-        if debug:
-            log.debug("Response id=%d: OK", req.id)
-        return route, _response_to(req, buf if buf is not None else data or b"")
+        return self._answer(route, req, tran, buf)  # finished within the call
 
     def _answer(self, route: Route, req: w.Request, tran: Transaction, buf: bytearray | None) -> Reply:
-        """The response to the running transaction, finished or due, counted."""
+        """The response to a transaction that finished (within the slave's call or later) or is due, counted."""
         # Finished: its error text is final; else it is past its deadline, which _wait times out.
         err = tran._wait() if tran._wake.locked() else tran._error
         tran._view = None

@@ -57,19 +57,7 @@ class Emulate(Slave):
         """
         if "_doTransaction" in self.__dict__ or type(self)._doTransaction is not Emulate._doTransaction:
             return False
-        # __access, inline (one call less on every register access).
-        off = address & _OFF_MASK
-        if off + size > _PAGE or ttype not in _TYPES:
-            return False
-        with self.__lock:
-            page = self.__pages.get(address - off)
-            if ttype == _READ or ttype == _VERIFY:
-                view[:] = _ZEROS[:size] if page is None else page[off:off + size]
-            else:
-                if page is None:
-                    page = self.__allocate(address - off)
-                page[off:off + size] = view
-        return True
+        return self.__access(address, view, size, ttype)
 
     def __access(self, addr: int, view: memoryview, size: int, ttype: int) -> bool:
         """An access within one page (every register access): done, True; else nothing done, False."""
