@@ -4,10 +4,12 @@ interpreter (e.g. ``~/.rogue-peer/rpy``), on C++ Rogue, with the same pyrogue an
 
 One ``registers.py --worker`` process per client/server pair stays up for the whole section: rogue-bridge (local,
 bridge, engine), C++ Rogue (the same), and the bridge case crossed, our client against C++ Rogue's server and
-C++ Rogue's client against ours. Each case is run on every pair in turn, seconds apart, :data:`REPS` times
-(each pair going first in turn); each keeps its best run (a shared machine only ever slows a run down). Crossing says how much of a gap across the
-bridge is the client's and how much the server's. Targets (issue 24): rogue-bridge at least 0.7 of C++ Rogue's
-rate locally and 0.95 across the bridge.
+C++ Rogue's client against ours, and C++ Rogue's client against a bare pyzmq loop (on each interpreter): the
+ceiling of any Python server. Each case is run on every pair in turn, seconds apart, :data:`REPS` times (each pair
+going first in turn); each keeps its best run (a shared machine only ever slows a run down). Crossing says how much
+of a gap across the bridge is the client's and how much the server's; the loop, how much of the server's any
+Python server must pay. Targets (issue 24): rogue-bridge at least 0.7 of C++ Rogue's rate locally and 0.95 across
+the bridge.
 """
 
 from __future__ import annotations
@@ -30,6 +32,9 @@ SECONDS, QUICK_SECONDS = 0.5, 0.02  # each case's timed run
 REPS = 5  # runs of each case on each pair (1 with --quick)
 PEER_ENV = "ROGUE_PEER_PYTHON"
 OURS, CPP, OURS_PEER_PY = "rogue-bridge", "C++ Rogue", "rogue-bridge on C++ Rogue's Python"
+#: The ceiling of any Python server: C++ Rogue's client against a bare pyzmq loop over a memory image
+#: (``registers.py --core pyzmq``: no checks, no Transaction, no slave), on our interpreter and on C++ Rogue's.
+LEAN, LEAN_PEER_PY = "C++ client, pyzmq-loop server", "C++ client, pyzmq-loop server on C++ Rogue's Python"
 #: (row name, client, server, sections): the client/server pairs measured in every repetition. The last runs
 #: rogue-bridge on the interpreter of C++ Rogue's wrapper (both ends of its bridge too): this one may be a slower
 #: build of Python (here pyenv's 3.11.7, built without --enable-optimizations and on a shared libpython, against
@@ -38,7 +43,8 @@ OURS, CPP, OURS_PEER_PY = "rogue-bridge", "C++ Rogue", "rogue-bridge on C++ Rogu
 COMBOS = ((OURS, "ours", "ours", SECTIONS), (CPP, "peer", "peer", SECTIONS),
           ("ours client, C++ server", "ours", "peer", ("bridge",)),
           ("C++ client, ours server", "peer", "ours", ("bridge",)),
-          (OURS_PEER_PY, "ours_peer_py", "ours_peer_py", SECTIONS))
+          (OURS_PEER_PY, "ours_peer_py", "ours_peer_py", SECTIONS),
+          (LEAN, "peer", "lean", ("bridge",)), (LEAN_PEER_PY, "peer", "lean_peer_py", ("bridge",)))
 
 
 class _Worker:
@@ -94,8 +100,9 @@ def run(quick: bool) -> dict[str, Any]:
     peer = os.environ.get(PEER_ENV, "").strip()
     peer_cmd = shlex.split(os.path.expanduser(peer)) if peer else []
     python = {"ours": ([sys.executable], "rogue-bridge"), "peer": (peer_cmd, "installed"),
-              "ours_peer_py": (peer_cmd, "rogue-bridge")}
-    combos = [c for c in COMBOS if peer_cmd or not {"peer", "ours_peer_py"} & set(c[1:3])]
+              "ours_peer_py": (peer_cmd, "rogue-bridge"), "lean": ([sys.executable], "pyzmq"),
+              "lean_peer_py": (peer_cmd, "pyzmq")}
+    combos = [c for c in COMBOS if peer_cmd or not {"peer", "ours_peer_py", "lean_peer_py"} & set(c[1:3])]
     seconds, reps = (QUICK_SECONDS, 1) if quick else (SECONDS, REPS)
     workers: list[_Worker] = []
     rates: dict[str, dict[str, dict[str, list[float]]]] = {}  # pair -> section -> case -> every run
@@ -132,6 +139,14 @@ def run(quick: bool) -> dict[str, Any]:
     crossed = [{"case": case, **{name: best[name]["bridge"][case] for name, _, _, secs in combos
                                  if "bridge" in secs}}
                for case in best[OURS]["bridge"]]
+    # What the server alone allows, all with C++ Rogue's client: our server and the bare pyzmq loop against C++
+    # Rogue's server. The loop's ratio bounds what any Python server could reach across the bridge here.
+    ceiling = [{"case": case, "cpp_server_per_s": cpp_rate,
+                **{f"{key}_ratio": round(best[name]["bridge"][case] / cpp_rate, 3)
+                   for key, name in (("ours_server", "C++ client, ours server"), ("pyzmq_loop", LEAN),
+                                     ("pyzmq_loop_cpp_python", LEAN_PEER_PY)) if name in best}}
+               for case in best[OURS]["bridge"]
+               if (cpp_rate := best.get(CPP, {}).get("bridge", {}).get(case))]
     targets = [{"target": f"registers {r['section']} {r['case']} vs C++ Rogue", "measured": r["ratio"],
                 "goal": GOALS[r["section"]], "met": r["ratio"] >= GOALS[r["section"]]}
                for r in rows if r["ratio"] is not None and r["section"] in GOALS]
@@ -139,7 +154,8 @@ def run(quick: bool) -> dict[str, Any]:
                  "measured": r["ratio_same_python"], "goal": GOALS[r["section"]],
                  "met": r["ratio_same_python"] >= GOALS[r["section"]]}
                 for r in rows if r["ratio_same_python"] is not None and r["section"] in GOALS]
-    return {"peer": peer or None, "seconds": seconds, "repetitions": reps, "rows": rows, "crossed": crossed, "targets": targets,
+    return {"peer": peer or None, "seconds": seconds, "repetitions": reps, "rows": rows, "crossed": crossed,
+            "ceiling": ceiling, "targets": targets,
             "pairs": {w.name: {k: v for k, v in w.info.items() if k != "cases"} for w in workers},
             "note": None if peer else f"C++ Rogue not measured: set {PEER_ENV} to its interpreter "
                                       "(e.g. ~/.rogue-peer/rpy, built by shared/tools/build-rogue-peer.sh)"}
@@ -157,6 +173,10 @@ def report(reg: dict[str, Any], table: Any) -> str:
     if len(reg["crossed"][0]) > 2:
         out.append(table("Registers across the bridge, client x server (calls/s)", reg["crossed"],
                          ["case", *[k for k in reg["crossed"][0] if k != "case"]]))
+    if reg.get("ceiling"):
+        out.append(table("Registers across the bridge, the server's share: C++ Rogue's client against our server and "
+                         "against a bare pyzmq loop (the ceiling of any Python server), as ratios to C++ Rogue's server",
+                         reg["ceiling"], list(reg["ceiling"][0])))
     if reg["targets"]:
         out.append(table("Registers targets (ratio to C++ Rogue in this run)", reg["targets"],
                          ["target", "measured", "goal", "met"]))

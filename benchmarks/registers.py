@@ -36,6 +36,7 @@ from typing import Any, Callable
 _REPO = Path(__file__).resolve().parents[1]
 _ADDR = 0x1000
 CORES = ("auto", "rogue-bridge", "installed")
+SERVER_CORES = (*CORES, "pyzmq")  # pyzmq: the bridge case's server is the lean loop (_serve_lean)
 Cases = dict[str, dict[str, Callable[[], Any]]]  # section -> case -> one call
 Settle = dict[str, Callable[[], Any]]  # section -> its Root's waitOnUpdate
 
@@ -80,6 +81,58 @@ def _serve(port: int) -> None:
     print(f"ready {core_name()}", flush=True)
     sys.stdin.read()
     srv._stop()
+
+
+def _serve_lean(port: int) -> None:
+    """The ceiling of any Python server for the bridge case: a bare pyzmq loop over a 64 KiB image.
+
+    Blocking ``Frame`` receives and six backend sends per request, as ``benchmarks/cpu_memory.py``'s lean loop,
+    plus what a memory must do at least (a read answers the image's bytes, a write stores its data): no checks,
+    no decoding beyond the address, size and type, no ``Transaction``, no slave. Speaks the memory bridge's wire
+    format (``shared/spec/wire.md``), so either core's ``rim.TcpClient`` talks to it.
+    """
+    import struct
+    import threading
+
+    import zmq
+    from zmq.backend import Socket as Backend
+
+    send = Backend.send if issubclass(zmq.Socket, Backend) else zmq.Socket.send
+    ctx = zmq.Context()
+    pull, push = ctx.socket(zmq.PULL), ctx.socket(zmq.PUSH)
+    pull.bind(f"tcp://127.0.0.1:{port}")
+    push.bind(f"tcp://127.0.0.1:{port + 1}")
+    image = bytearray(0x10000 + 4096)
+
+    def loop() -> None:
+        recv, more, u32, u64 = pull.recv, zmq.SNDMORE, struct.Struct("<I").unpack, struct.Struct("<Q").unpack
+        try:
+            while True:
+                frame = recv(0, False)
+                parts = [frame.bytes]
+                while frame.more:
+                    frame = recv(0, False)
+                    parts.append(frame.bytes)
+                addr, size = u64(parts[1])[0] & 0xFFFF, u32(parts[2])[0]
+                if len(parts) == 5:  # Write, Post: the data part
+                    data = parts[4]
+                    image[addr:addr + size] = data
+                else:  # Read, Verify; a readiness probe has size 0: empty data, as it must
+                    data = bytes(image[addr:addr + size])
+                for part in parts[:4]:
+                    send(push, part, more)
+                send(push, data, more)
+                send(push, b"OK", 0)
+        except zmq.ContextTerminated:  # the end: this thread owns the sockets, it closes them
+            pull.close(0)
+            push.close(0)
+
+    thread = threading.Thread(target=loop, daemon=True)
+    thread.start()
+    print("ready pyzmq loop", flush=True)
+    sys.stdin.read()
+    ctx.term()
+    thread.join(10)
 
 
 def _free_port_pair() -> int:
@@ -268,20 +321,27 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sections", default="local,bridge,engine", help="comma-separated: local, bridge, engine")
     ap.add_argument("--pyrogue", default=str(pyrogue_dir()),
                     help="folder holding the pyrogue package (default: shared/peers beside the repository)")
-    ap.add_argument("--core", choices=CORES, default="auto",
+    ap.add_argument("--core", choices=SERVER_CORES, default="auto",
                     help="rogue-bridge (this checkout), installed (this interpreter's rogue) or auto (C++ Rogue when "
                          "this interpreter imports it, else this checkout; the default)")
     ap.add_argument("--server-python", metavar="CMD", help="interpreter command running the bridge's server, e.g. "
                     "~/.rogue-peer/rpy (default: this one)")
-    ap.add_argument("--server-core", choices=CORES, default="auto", help="--core of the server (default auto)")
+    ap.add_argument("--server-core", choices=SERVER_CORES, default="auto",
+                    help="--core of the server (default auto); pyzmq: a bare pyzmq loop, the ceiling of any Python server")
     ap.add_argument("--json", metavar="PATH", help="also write the JSON to PATH")
     ap.add_argument("--serve", type=int, metavar="PORT", help=argparse.SUPPRESS)
     ap.add_argument("--worker", action="store_true", help="measure one case per line of stdin (python -m benchmarks)")
     opts = ap.parse_args(argv)
-    choose_core(opts.core)
     if opts.serve:
-        _serve(opts.serve)
+        if opts.core == "pyzmq":
+            _serve_lean(opts.serve)
+        else:
+            choose_core(opts.core)
+            _serve(opts.serve)
         return 0
+    if opts.core == "pyzmq":
+        ap.error("--core pyzmq is a server only (--server-core pyzmq)")
+    choose_core(opts.core)
     if not (Path(opts.pyrogue) / "pyrogue" / "__init__.py").is_file():
         print(f"no pyrogue at {opts.pyrogue} (give --pyrogue DIR)", file=sys.stderr)
         return 2
