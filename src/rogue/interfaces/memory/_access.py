@@ -79,11 +79,16 @@ def load(s: Any, index: int) -> int:
     bs = s.bst
     if bs is None:
         raise _detached(s)
-    with bs.lock:
-        nv = s.numValues
-        if nv and (index >= nv or index < 0):
-            raise rogue_error("Block::getBytes", f"Index {u32(index)} is out of range for {s.name}")
+    nv = s.numValues
+    if nv and (index >= nv or index < 0):
+        raise rogue_error("Block::getBytes", f"Index {u32(index)} is out of range for {s.name}")
+    lock = bs.lock
+    if not lock.acquire(False):  # held by a start or a check: waited out at the block's gate; else on the lock
+        return int(bs.gate.read(lock, bs.data, lambda data: unpack(data, s.lay, index)))
+    try:
         return unpack(bs.data, s.lay, index)
+    finally:
+        lock.release()
 
 
 # -- numeric models -------------------------------------------------------------------------------
@@ -166,8 +171,14 @@ def get_num(s: Any, index: int) -> Any:
     if index < 0 and s.numValues > 0:
         bs = attached(s)
         if s.vec:
-            with bs.lock:
-                raws = unpack_all(bs.data, s.lay)
+            lock = bs.lock
+            if lock.acquire(False):
+                try:
+                    raws = unpack_all(bs.data, s.lay)
+                finally:
+                    lock.release()
+            else:  # held by a start or a check: waited out at the block's gate; else on the lock
+                raws = bs.gate.read(lock, bs.data, lambda data: unpack_all(data, s.lay))
             return codec.decode_many(s, raws)
         values = [codec.decode(s, load(s, x)) for x in range(s.numValues)]
         return np.array(values, dtype=codec.decode_many(s, np.zeros(0, dtype=np.uint64)).dtype)

@@ -18,7 +18,8 @@ its model and layout allow it (called again whenever the layout changes):
 They do exactly what ``_access.set_num``/``get_num`` do for those inputs;
 every other value, index or type goes to ``set_num``/``get_num``, which check
 the values one by one and raise Rogue's errors. The block lock is held while
-the image is touched, as there.
+the image is touched, as there; a read that finds it held waits at the
+block's gate (``_reader_gate``) as ``_access.load`` does.
 """
 
 from __future__ import annotations
@@ -102,12 +103,21 @@ def _scalar(s: Any) -> None:
                 s.staleLow, s.staleHigh, s.stale = low0, high0, True
             put(bs.data, a, value & vmask)
 
+    def read(data: Any) -> int:
+        return take(data, a)[0]  # type: ignore[no-any-return]
+
     def getter(s: Any, index: int) -> Any:
         bs = s.bst
         if bs is None:
             raise _detached(s)
-        with bs.lock:
-            raw = take(bs.data, a)[0]
+        lock = bs.lock
+        if lock.acquire(False):
+            try:
+                raw = take(bs.data, a)[0]
+            finally:
+                lock.release()
+        else:  # held by a start or a check: waited out at the block's gate (no lock convoy); else on the lock
+            raw = bs.gate.read(lock, bs.data, read)
         return decode(s, raw) if signed else raw
 
     s.setter, s.getter = setter, getter
@@ -149,6 +159,9 @@ def _list(s: Any) -> None:
                 bs.stale = True
                 _mark_stale(s, low[at], high[end - 1])
 
+    def read(data: Any) -> Any:
+        return typed_view(data, lay).astype(out)
+
     def getter(s: Any, index: int) -> Any:
         if index >= 0:
             return get_num(s, index)
@@ -156,7 +169,12 @@ def _list(s: Any) -> None:
         if bs is None:
             raise _detached(s)
         data = bs.data
-        with bs.lock:
+        lock = bs.lock
+        if not lock.acquire(False):  # held by a start or a check: waited out at the block's gate; else on the lock
+            return bs.gate.read(lock, data, read)
+        try:
             return (lay._view if lay._view_of is data else typed_view(data, lay)).astype(out)
+        finally:
+            lock.release()
 
     s.setter, s.getter = setter, getter

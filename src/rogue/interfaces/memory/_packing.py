@@ -103,8 +103,12 @@ def unpack(data: bytearray, lay: Layout, index: int) -> int:
 
 
 # -- runs of list elements (numpy) ------------------------------------------------------------------
-def typed_view(data: bytearray, lay: Layout) -> Any:
-    """A numpy view of the elements in the image: 1-D of ``uN`` for 1/2/4/8-byte values, else (n, bytes) of uint8."""
+def typed_view(data: bytearray | bytes, lay: Layout) -> Any:
+    """A numpy view of the elements in the image: 1-D of ``uN`` for 1/2/4/8-byte values, else (n, bytes) of uint8.
+
+    The view of a block's image (a ``bytearray``) is kept on ``lay``; one of a copy (``bytes``, read-only: a
+    reader's copy from ``_reader_gate``) is not, so it never replaces that one.
+    """
     if lay._view_of is data:
         return lay._view
     vb, n = lay.valueBytes, lay.numValues
@@ -115,7 +119,8 @@ def typed_view(data: bytearray, lay: Layout) -> Any:
         view = np.ndarray((n,), dtype=dtype, buffer=data, offset=lay.fb0, strides=(lay.fstride,))
     else:
         view = np.ndarray((n, vb), dtype=np.uint8, buffer=data, offset=lay.fb0, strides=(lay.fstride, 1))
-    lay._view, lay._view_of = view, data
+    if data.__class__ is bytearray:
+        lay._view, lay._view_of = view, data
     return view
 
 

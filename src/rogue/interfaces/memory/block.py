@@ -10,7 +10,9 @@ tells the variables to update. It issues its transactions through the
 
 One lock per block (not re-entrant, as Rogue's mutex) serialises staging,
 transaction start and the wait in ``_checkTransaction``; update callbacks
-(``Variable._queueUpdate``) run after it is released. The state lives in one
+(``Variable._queueUpdate``) run after it is released. A value read arriving
+during a start or a check waits for its end at the block's
+:class:`~._reader_gate.ReaderGate` instead of on the lock (no lock convoy). The state lives in one
 ``__slots__`` object under the mangled name ``_Block__rb``, so subclasses (pyrogue
 and user blocks) own every other attribute name.
 """
@@ -25,6 +27,7 @@ from typing import Any
 from ..._errors import GeneralError
 from ..._logging import Logging
 from ._models import rogue_error
+from ._reader_gate import ReaderGate
 from ._types import POST as _POST
 from ._types import READ as _READ
 from ._types import VERIFY as _VERIFY
@@ -60,7 +63,7 @@ class _State:
     __slots__ = ("lock", "userLock", "path", "mode", "bulkOpEn", "updateEn", "offset", "size", "verifyEn",
                  "verifyReq", "verifyInp", "doUpdate", "enable", "stale", "retryCount", "verifyBase", "verifySize",
                  "data", "vdata", "dview", "vview", "vmask", "vmask_bits", "vblock_bits", "expected", "variables",
-                 "vstates", "notify", "log")
+                 "vstates", "notify", "log", "gate")
 
     def __init__(self, offset: int, size: int) -> None:
         self.lock = threading.Lock()
@@ -80,6 +83,7 @@ class _State:
         self.vstates: tuple[Any, ...] = ()
         self.notify: tuple[Any, ...] = ()
         self.log: logging.Logger | None = None
+        self.gate = ReaderGate()  # readers of the image during a check's wait (they do not queue on the lock)
 
 
 class _UserLock:
@@ -222,80 +226,94 @@ class Block(Master):
             if mode == "WO" or mode == "RO" or b.stale or not b.verifyReq:
                 return
         with b.lock:
-            # Master's wait, then forget the errors (Rogue's waitTransaction(0), clearError()), inline.
-            if self._Master__trans:  # type: ignore[attr-defined]  # a slave that finished at once left none
-                self._waitTransaction(0)
-            self._Master__error = ""
-            if vs is None:
-                low, high = 0, b.size - 1
-                if type == _WRITE or type == _POST:
+            gate = b.gate
+            gate.waiting = True  # the issue or a wait lets other threads run: readers wait at the gate
+            try:
+                # Master's wait, then forget the errors (Rogue's waitTransaction(0), clearError()), inline.
+                if self._Master__trans:  # type: ignore[attr-defined]  # a slave that finished at once left none
+                    self._waitTransaction(0)
+                self._Master__error = ""
+                if vs is None:
+                    low, high = 0, b.size - 1
+                    if type == _WRITE or type == _POST:
+                        b.stale = False
+                        for v in b.vstates:
+                            v.stale = False
+                elif type == _READ or type == _VERIFY:
+                    if 0 <= index < vs.numValues:
+                        low, high = vs.low[index], vs.high[index]
+                    else:
+                        low, high = vs.low[0], vs.high[-1]
+                else:
+                    low, high = vs.staleLow, vs.staleHigh
+                    # Rogue's getSlave()->doMinAccess(), without Master._reqMinAccess's call in between.
+                    align = int(self._Master__slave._doMinAccess()) or 1  # type: ignore[attr-defined]
+                    if low % align:
+                        low -= low % align
+                    if (high + 1) % align:
+                        high += align - (high + 1) % align
                     b.stale = False
                     for v in b.vstates:
-                        v.stale = False
-            elif type == _READ or type == _VERIFY:
-                if 0 <= index < vs.numValues:
-                    low, high = vs.low[index], vs.high[index]
+                        if v.stale:
+                            if v.staleLow < low:
+                                low = v.staleLow
+                            if v.staleHigh > high:
+                                high = v.staleHigh
+                            v.stale = False
+                if not b.enable:
+                    return
+                if type == _VERIFY:
+                    off, size, view = b.verifyBase, b.verifySize, b.vview
+                    b.verifyInp = True
                 else:
-                    low, high = vs.low[0], vs.high[-1]
-            else:
-                low, high = vs.staleLow, vs.staleHigh
-                # Rogue's getSlave()->doMinAccess(), without Master._reqMinAccess's call in between.
-                align = int(self._Master__slave._doMinAccess()) or 1  # type: ignore[attr-defined]
-                if low % align:
-                    low -= low % align
-                if (high + 1) % align:
-                    high += align - (high + 1) % align
-                b.stale = False
-                for v in b.vstates:
-                    if v.stale:
-                        if v.staleLow < low:
-                            low = v.staleLow
-                        if v.staleHigh > high:
-                            high = v.staleHigh
-                        v.stale = False
-            if not b.enable:
-                return
-            if type == _VERIFY:
-                off, size, view = b.verifyBase, b.verifySize, b.vview
-                b.verifyInp = True
-            else:
-                off, size, view = low, high - low + 1, b.dview
-                if type == _WRITE:
-                    b.verifyBase, b.verifySize = off, size
-                    b.verifyReq = b.verifyEn
-                    # What a later verify must find.
-                    if size == b.size:
-                        b.expected[:] = b.data
-                    else:
-                        b.expected[off:off + size] = view[off:off + size]
-            b.doUpdate = b.updateEn
-            log = b.log
-            if log is not None and log.isEnabledFor(_DEBUG):
-                log.debug("Start transaction type = %i, Offset=0x%x, lByte=%i, hByte=%i, tOff=0x%x, tSize=%i",
-                          type, b.offset, low, high, off, size)
-            # Master._reqTransaction without its checks of a caller's buffer (a view of our own image).
-            self._Master__issue(  # type: ignore[attr-defined]
-                b.offset + off, view if size == b.size else view[off:off + size], size, type)
+                    off, size, view = low, high - low + 1, b.dview
+                    if type == _WRITE:
+                        b.verifyBase, b.verifySize = off, size
+                        b.verifyReq = b.verifyEn
+                        # What a later verify must find.
+                        if size == b.size:
+                            b.expected[:] = b.data
+                        else:
+                            b.expected[off:off + size] = view[off:off + size]
+                b.doUpdate = b.updateEn
+                log = b.log
+                if log is not None and log.isEnabledFor(_DEBUG):
+                    log.debug("Start transaction type = %i, Offset=0x%x, lByte=%i, hByte=%i, tOff=0x%x, tSize=%i",
+                              type, b.offset, low, high, off, size)
+                # Master._reqTransaction without its checks of a caller's buffer (a view of our own image).
+                self._Master__issue(  # type: ignore[attr-defined]
+                    b.offset + off, view if size == b.size else view[off:off + size], size, type)
+            finally:
+                gate.waiting = False
+                if gate.readers:  # they read the image as this start leaves it, as Rogue's would on the mutex
+                    gate.publish(b.data)
 
     def __check(self, b: _State) -> bool:
         """Rogue's ``checkTransaction``: wait, error text, verify compare; the update flag."""
         with b.lock:
-            # Master's wait and its error text, then cleared (inline).
-            if self._Master__trans:  # type: ignore[attr-defined]  # a slave that finished at once left none
-                self._waitTransaction(0)
-            err: str = self._Master__error
-            if err:
-                self._Master__error = ""
-                raise rogue_error("Block::checkTransaction", f"Transaction error for block {b.path} with address "
-                                  f"0x{self.address & 0xFFFFFFFF:08x}. Error {err}")
-            if not b.enable:
-                return False
-            if b.verifyInp:
-                b.verifyInp = False
-                self.__compare(b)  # unlike Rogue, a failed verify stays pending, so a retry verifies again
-                b.verifyReq = False
-            upd = b.doUpdate
-            b.doUpdate = False
+            gate = b.gate
+            gate.waiting = True  # readers of the image wait for this hold's end at the gate, not on the lock
+            try:
+                # Master's wait and its error text, then cleared (inline).
+                if self._Master__trans:  # type: ignore[attr-defined]  # a slave that finished at once left none
+                    self._waitTransaction(0)
+                err: str = self._Master__error
+                if err:
+                    self._Master__error = ""
+                    raise rogue_error("Block::checkTransaction", f"Transaction error for block {b.path} with "
+                                      f"address 0x{self.address & 0xFFFFFFFF:08x}. Error {err}")
+                if not b.enable:
+                    return False
+                if b.verifyInp:
+                    b.verifyInp = False
+                    self.__compare(b)  # unlike Rogue, a failed verify stays pending, so a retry verifies again
+                    b.verifyReq = False
+                upd = b.doUpdate
+                b.doUpdate = False
+            finally:
+                gate.waiting = False
+                if gate.readers:  # they read the image as this check leaves it, as Rogue's would on the mutex
+                    gate.publish(b.data)
         return upd
 
     def __compare(self, b: _State) -> None:
