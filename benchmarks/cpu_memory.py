@@ -5,8 +5,9 @@ process on free loopback ports, over a 64 KiB ``Emulate``:
 
 * ``rogue-bridge``: ``rim.TcpServer >> rim.Emulate`` from this checkout;
 * ``pyzmq loop``: the ceiling for a Python server, a loop of blocking
-  ``Frame`` receives and backend sends answering every read with zeros (no
-  decoding, no slave, no checks);
+  ``Frame`` receives and backend sends answering every read from a memory
+  image (no decoding beyond address and size, no slave, no checks:
+  ``registers.serve_lean``);
 * ``C++ Rogue``: ``rim.TcpServer >> rim.Emulate`` in the interpreter named by
   ``ROGUE_PEER_PYTHON`` (e.g. ``~/.rogue-peer/rpy``), when set;
 
@@ -40,41 +41,10 @@ PEER_ENV = "ROGUE_PEER_PYTHON"
 
 # -- the roles (each runs as ``python -m benchmarks.cpu_memory ROLE PORT``, until stdin closes) ----------------
 def lean_server(port: int) -> None:
-    """The ceiling: blocking ``Frame`` receives, six backend sends per read, nothing else."""
-    import threading
+    """The ceiling: blocking ``Frame`` receives, six backend sends per read over a memory image, nothing else."""
+    from .registers import serve_lean
 
-    import zmq
-    from zmq.backend import Socket as Backend
-
-    send = Backend.send if issubclass(zmq.Socket, Backend) else zmq.Socket.send
-    ctx = zmq.Context()
-    pull, push = ctx.socket(zmq.PULL), ctx.socket(zmq.PUSH)
-    pull.bind(f"tcp://127.0.0.1:{port}")
-    push.bind(f"tcp://127.0.0.1:{port + 1}")
-
-    def loop() -> None:
-        recv, more, zeros = pull.recv, zmq.SNDMORE, bytes(4)
-        try:
-            while True:
-                frame = recv(0, False)
-                parts = [frame.bytes]
-                while frame.more:
-                    frame = recv(0, False)
-                    parts.append(frame.bytes)
-                for part in parts[:4]:
-                    send(push, part, more)
-                send(push, zeros if parts[2] == b"\x04\x00\x00\x00" else b"", more)
-                send(push, b"OK", 0)
-        except zmq.ContextTerminated:  # the end: this thread owns the sockets, it closes them
-            pull.close(0)
-            push.close(0)
-
-    thread = threading.Thread(target=loop, daemon=True)
-    thread.start()
-    print("ready", flush=True)
-    sys.stdin.read()
-    ctx.term()  # the blocked receive raises ContextTerminated; term returns once the loop closed its sockets
-    thread.join(10)
+    serve_lean(port)
 
 
 def bridge_server(port: int) -> None:

@@ -36,7 +36,7 @@ from typing import Any, Callable
 _REPO = Path(__file__).resolve().parents[1]
 _ADDR = 0x1000
 CORES = ("auto", "rogue-bridge", "installed")
-SERVER_CORES = (*CORES, "pyzmq")  # pyzmq: the bridge case's server is the lean loop (_serve_lean)
+SERVER_CORES = (*CORES, "pyzmq")  # pyzmq: the bridge case's server is the lean loop (serve_lean)
 Cases = dict[str, dict[str, Callable[[], Any]]]  # section -> case -> one call
 Settle = dict[str, Callable[[], Any]]  # section -> its Root's waitOnUpdate
 
@@ -83,12 +83,12 @@ def _serve(port: int) -> None:
     srv._stop()
 
 
-def _serve_lean(port: int) -> None:
+def serve_lean(port: int) -> None:
     """The ceiling of any Python server for the bridge case: a bare pyzmq loop over a 64 KiB image.
 
-    Blocking ``Frame`` receives and six backend sends per request, as ``benchmarks/cpu_memory.py``'s lean loop,
-    plus what a memory must do at least (a read answers the image's bytes, a write stores its data): no checks,
-    no decoding beyond the address, size and type, no ``Transaction``, no slave. Speaks the memory bridge's wire
+    Blocking ``Frame`` receives and six backend sends per request, and what a memory must do at least (a read
+    answers the image's bytes, a write stores its data): no checks, no decoding beyond the address and size, no
+    ``Transaction``, no slave (``benchmarks/cpu_memory.py``'s ``pyzmq loop`` too). Speaks the memory bridge's wire
     format (``shared/spec/wire.md``), so either core's ``rim.TcpClient`` talks to it.
     """
     import struct
@@ -334,7 +334,7 @@ def main(argv: list[str] | None = None) -> int:
     opts = ap.parse_args(argv)
     if opts.serve:
         if opts.core == "pyzmq":
-            _serve_lean(opts.serve)
+            serve_lean(opts.serve)
         else:
             choose_core(opts.core)
             _serve(opts.serve)
