@@ -1,4 +1,4 @@
-"""Reading a block's image while another thread holds the block's lock across a transaction's wait.
+"""Reading a block's image while another thread holds the block's lock to start or check a transaction.
 
 Rogue's block mutex is held across ``checkTransaction``'s wait, and a value
 read (``get``) on the block waits until that transaction completes
@@ -35,7 +35,7 @@ T = TypeVar("T")
 
 
 class ReaderGate:
-    """The readers of one block's image who wait out a transaction's wait (see the module text).
+    """The readers of one block's image who wait out a start's or a check's hold (see the module text).
 
     The block's lock holder sets :attr:`waiting` over a start's or a check's
     hold, clears it at the end and then, while :attr:`readers` is non-zero,
@@ -46,13 +46,13 @@ class ReaderGate:
 
     def __init__(self) -> None:
         self.waiting = False  # the lock's holder starts or checks a transaction (set and cleared by it)
-        self.readers = 0  # readers registered for the current wait's end (changed under _cond)
+        self.readers = 0  # readers registered for the current hold's end (changed under _cond)
         self._cond = threading.Condition(threading.Lock())
         self._snap = b""  # the image the last publish left to its readers
         self._gen = 0  # publishes so far
 
     def publish(self, data: Any) -> None:
-        """Give the registered readers a copy of ``data``, the image as the holder's check leaves it (lock held)."""
+        """Give the registered readers a copy of ``data``, the image as the holder's hold leaves it (lock held)."""
         with self._cond:
             self._snap = bytes(data)
             self._gen += 1

@@ -12,9 +12,10 @@ One lock per block (not re-entrant, as Rogue's mutex) serialises staging,
 transaction start and the wait in ``_checkTransaction``; update callbacks
 (``Variable._queueUpdate``) run after it is released. A value read arriving
 during a start or a check waits for its end at the block's
-:class:`~._reader_gate.ReaderGate` instead of on the lock (no lock convoy). The state lives in one
-``__slots__`` object under the mangled name ``_Block__rb``, so subclasses (pyrogue
-and user blocks) own every other attribute name.
+:class:`~._reader_gate.ReaderGate` instead of on the lock (no lock convoy).
+The state lives in one ``__slots__`` object under the mangled name
+``_Block__rb``, so subclasses (pyrogue and user blocks) own every other
+attribute name.
 """
 
 from __future__ import annotations
@@ -83,7 +84,7 @@ class _State:
         self.vstates: tuple[Any, ...] = ()
         self.notify: tuple[Any, ...] = ()
         self.log: logging.Logger | None = None
-        self.gate = ReaderGate()  # readers of the image during a check's wait (they do not queue on the lock)
+        self.gate = ReaderGate()  # readers of the image during a start or a check (not queued on the lock)
 
 
 class _UserLock:
