@@ -89,7 +89,8 @@ def serve_lean(port: int) -> None:
     Blocking ``Frame`` receives and six backend sends per request, and what a memory must do at least (a read
     answers the image's bytes, a write stores its data): no checks, no decoding beyond the address and size, no
     ``Transaction``, no slave (``benchmarks/cpu_memory.py``'s ``pyzmq loop`` too). Speaks the memory bridge's wire
-    format (``shared/spec/wire.md``), so either core's ``rim.TcpClient`` talks to it.
+    format (``shared/spec/wire.md``), so either core's ``rim.TcpClient`` talks to it. Addresses wrap at 64 KiB; an
+    access may reach up to 4 KiB past that (the image is that much longer).
     """
     import struct
     import threading
@@ -323,7 +324,7 @@ def main(argv: list[str] | None = None) -> int:
                     help="folder holding the pyrogue package (default: shared/peers beside the repository)")
     ap.add_argument("--core", choices=SERVER_CORES, default="auto",
                     help="rogue-bridge (this checkout), installed (this interpreter's rogue) or auto (C++ Rogue when "
-                         "this interpreter imports it, else this checkout; the default)")
+                         "this interpreter imports it, else this checkout; the default); pyzmq for a server only")
     ap.add_argument("--server-python", metavar="CMD", help="interpreter command running the bridge's server, e.g. "
                     "~/.rogue-peer/rpy (default: this one)")
     ap.add_argument("--server-core", choices=SERVER_CORES, default="auto",
