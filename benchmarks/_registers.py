@@ -174,8 +174,9 @@ def report(reg: dict[str, Any], table: Any) -> str:
         out.append(table("Registers across the bridge, client x server (calls/s)", reg["crossed"],
                          ["case", *[k for k in reg["crossed"][0] if k != "case"]]))
     if reg.get("ceiling"):
-        out.append(table("Registers across the bridge, the server's share: C++ Rogue's client against our server and "
-                         "against a bare pyzmq loop (the ceiling of any Python server), as ratios to C++ Rogue's server",
+        out.append(table("Registers across the bridge, the server's share: C++ Rogue's client against our server "
+                         "and against a bare pyzmq loop (the ceiling of any Python server), as ratios to C++ Rogue's "
+                         "server",
                          reg["ceiling"], list(reg["ceiling"][0])))
     if reg["targets"]:
         out.append(table("Registers targets (ratio to C++ Rogue in this run)", reg["targets"],

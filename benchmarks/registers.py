@@ -328,7 +328,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--server-python", metavar="CMD", help="interpreter command running the bridge's server, e.g. "
                     "~/.rogue-peer/rpy (default: this one)")
     ap.add_argument("--server-core", choices=SERVER_CORES, default="auto",
-                    help="--core of the server (default auto); pyzmq: a bare pyzmq loop, the ceiling of any Python server")
+                    help="--core of the server (default auto); pyzmq: a bare pyzmq loop, the ceiling of any Python "
+                         "server")
     ap.add_argument("--json", metavar="PATH", help="also write the JSON to PATH")
     ap.add_argument("--serve", type=int, metavar="PORT", help=argparse.SUPPRESS)
     ap.add_argument("--worker", action="store_true", help="measure one case per line of stdin (python -m benchmarks)")
