@@ -137,6 +137,16 @@ class PipeLines:
 HANG_S = 10.0  # a hang guard, not a speed requirement: generous for a loaded 2-core CI machine
 
 
+def running(thread: threading.Thread, *names: str) -> bool:
+    """Whether ``thread`` is inside functions called each of ``names`` (anywhere on its stack): what it waits in."""
+    found: set[str] = set()
+    frame = sys._current_frames().get(thread.ident or -1)
+    while frame is not None:
+        found.add(frame.f_code.co_name)
+        frame = frame.f_back
+    return set(names) <= found
+
+
 def poll_until(cond: Callable[[], object], timeout: float = HANG_S, period: float = 0.005) -> bool:
     """Poll ``cond`` until it is true (True) or ``timeout`` seconds pass (False); for state with no event."""
     end = time.monotonic() + timeout

@@ -84,7 +84,7 @@ def test_memory_server_cpu_runs(tmp_path: Path) -> None:
 
 
 @pytest.mark.timeout(60)
-def test_registers_pyzmq_loop_server_is_a_memory(tmp_path: Path) -> None:
+def test_registers_pyzmq_loop_server_is_a_memory() -> None:
     """``registers.py --core pyzmq --serve PORT`` (the bridge's ceiling row) is a real memory to a ``rim.TcpClient``:
     it answers the readiness probe, keeps what is written and reads it back, at any address of its image."""
     import rogue.interfaces.memory as rim
@@ -92,33 +92,33 @@ def test_registers_pyzmq_loop_server_is_a_memory(tmp_path: Path) -> None:
     from conftest import PipeLines, free_port_pair
 
     port = free_port_pair()
-    proc = subprocess.Popen([sys.executable, str(ROOT / "benchmarks" / "registers.py"), "--core", "pyzmq", "--serve",
-                             str(port)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    client = None
-    try:
-        assert proc.stdout is not None
-        assert PipeLines(proc.stdout).line(30) == "ready pyzmq loop\n"
-        client = rim.TcpClient("127.0.0.1", port)
-        assert client.waitReady(10.0)
-        mst = rim.Master()
-        mst._setSlave(client)
-        mst._setTimeout(5_000_000)
-        data = bytearray(range(1, 65))
-        for addr in (0x0, 0x1000, 0xFFC0):
-            mst._clearError()
-            mst._reqTransaction(addr, data, 0, 0, rim.Write)
-            mst._waitTransaction(0)
-            back = bytearray(64)
-            mst._reqTransaction(addr, back, 0, 0, rim.Read)
-            mst._waitTransaction(0)
-            assert mst._getError() == "" and back == data
-            data.reverse()
-    finally:
-        if client is not None:
-            client._stop()
-        assert proc.stdin is not None
-        proc.stdin.close()
-        proc.wait(20)
+    with subprocess.Popen([sys.executable, str(ROOT / "benchmarks" / "registers.py"), "--core", "pyzmq", "--serve",
+                           str(port)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True) as proc:
+        client = None
+        try:
+            assert proc.stdout is not None
+            assert PipeLines(proc.stdout).line(30) == "ready pyzmq loop\n"
+            client = rim.TcpClient("127.0.0.1", port)
+            assert client.waitReady(10.0)
+            mst = rim.Master()
+            mst._setSlave(client)
+            mst._setTimeout(5_000_000)
+            data = bytearray(range(1, 65))
+            for addr in (0x0, 0x1000, 0xFFC0):
+                mst._clearError()
+                mst._reqTransaction(addr, data, 0, 0, rim.Write)
+                mst._waitTransaction(0)
+                back = bytearray(64)
+                mst._reqTransaction(addr, back, 0, 0, rim.Read)
+                mst._waitTransaction(0)
+                assert mst._getError() == "" and back == data
+                data.reverse()
+        finally:
+            if client is not None:
+                client._stop()
+            assert proc.stdin is not None
+            proc.stdin.close()  # end of input: the loop stops and the process exits
+            proc.wait(20)
     assert proc.returncode == 0
 
 

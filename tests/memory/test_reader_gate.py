@@ -7,7 +7,6 @@ convoy that made pyrogue's update thread fall behind a loop of accesses across t
 
 from __future__ import annotations
 
-import sys
 import threading
 from typing import Any, Callable
 
@@ -17,7 +16,7 @@ import pytest
 import rogue.interfaces.memory as rim
 from rogue.interfaces.memory._reader_gate import ReaderGate
 
-from conftest import wait_until
+from conftest import running, wait_until
 from engine_helpers import R, W, block_of, ge, variable
 
 pytestmark = pytest.mark.timeout(60)
@@ -44,16 +43,6 @@ class _Call(threading.Thread):
         return self.result
 
 
-def _in(thread: threading.Thread, name: str) -> bool:
-    """Whether ``thread`` is running a function called ``name`` (anywhere on its stack)."""
-    frame = sys._current_frames().get(thread.ident or -1)
-    while frame is not None:
-        if frame.f_code.co_name == name:
-            return True
-        frame = frame.f_back
-    return False
-
-
 # -- the gate alone ------------------------------------------------------------------------------------------
 def test_a_reader_during_a_hold_reads_what_the_hold_publishes_without_the_lock() -> None:
     gate, lock, data = ReaderGate(), threading.Lock(), bytearray(b"old")
@@ -77,7 +66,7 @@ def test_a_reader_of_any_other_hold_waits_for_the_lock() -> None:
     lock.acquire()
     reader = _Call(lambda: gate.read(lock, data, bytes))
     reader.start()
-    wait_until(lambda: _in(reader, "read"), what="the reader to wait")
+    wait_until(lambda: running(reader, "read"), what="the reader to wait")
     assert gate.readers == 0 and reader.is_alive()
     data[:] = b"new"
     lock.release()
@@ -139,7 +128,7 @@ def test_a_get_during_a_check_waits_for_the_read_and_returns_it(case: str, no_th
     _poke(held, 0, memory)
     checker = _Call(lambda: blk._startTransaction(R, False, True, None, -1))  # start and check: holds the lock
     checker.start()
-    wait_until(lambda: held.pending and _in(checker, "__check"), what="the check to wait for the read")
+    wait_until(lambda: held.pending and running(checker, "__check"), what="the check to wait for the read")
     reader = _Call(lambda: v._get(-1))
     reader.start()
     gate = blk._Block__rb.gate
@@ -162,7 +151,7 @@ def test_a_get_during_a_failed_check_is_answered_too(no_thread_leak: None) -> No
     blk._Block__rb.stale = False  # not written: the read goes out
     checker = _Call(lambda: blk._startTransaction(R, False, True, None, -1))
     checker.start()
-    wait_until(lambda: held.pending and _in(checker, "__check"), what="the check to wait for the read")
+    wait_until(lambda: held.pending and running(checker, "__check"), what="the check to wait for the read")
     reader = _Call(lambda: v._get(-1))
     reader.start()
     wait_until(lambda: blk._Block__rb.gate.readers == 1, what="the get to wait at the block's gate")
@@ -180,7 +169,7 @@ def test_a_get_during_a_slow_start_reads_what_the_start_leaves(no_thread_leak: N
     held.block_issue.set()
     writer = _Call(lambda: blk._startTransaction(W, False, False, None, -1))  # a slave slow to take the write
     writer.start()
-    wait_until(lambda: _in(writer, "_doTransaction"), what="the start to issue the write")
+    wait_until(lambda: running(writer, "_doTransaction"), what="the start to issue the write")
     reader = _Call(lambda: v._get(-1))
     reader.start()
     wait_until(lambda: blk._Block__rb.gate.readers == 1, what="the get to wait at the block's gate")

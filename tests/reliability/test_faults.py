@@ -23,7 +23,7 @@ import pytest
 import rogue.interfaces.memory as rim
 import rogue.interfaces.stream as ris
 
-from conftest import HANG_S
+from conftest import HANG_S, running
 from fault_peer import FILL, check, payload
 from reliability_helpers import wait_until
 
@@ -103,16 +103,6 @@ class Recorder(ris.Slave):
         return [s for t, s, _ok in self.got if t == tag]
 
 
-def _waiting_for_peer(thread: threading.Thread) -> bool:
-    """Whether ``thread`` is in a stream bridge's send, polling for room (no peer to send to)."""
-    names = set()
-    frame = sys._current_frames().get(thread.ident or -1)
-    while frame is not None:
-        names.add(frame.f_code.co_name)
-        frame = frame.f_back
-    return {"_send", "poll"} <= names
-
-
 def _rx_count(line: str) -> int:
     parts = line.split()
     assert parts[4] == "0", f"peer received damaged or out-of-order frames: {line}"
@@ -151,7 +141,8 @@ def test_stream_peer_killed_mid_stream_and_restarted(port: int, no_thread_leak: 
         # (it looks at its commands every few sends; a sender late to run, on a loaded machine, sends
         # more after the loss was seen): those frames are lost with the peer (the crash window,
         # reported below). Then the sender waits for a peer, and nothing is sent while there is none.
-        wait_until(lambda: _waiting_for_peer(sender), 10, "the sender to wait for a peer")
+        # The stream bridge's send, polling for room: no peer to send to.
+        wait_until(lambda: running(sender, "_send", "poll"), 10, "the sender to wait for a peer")
         tx = srv.getTxFrameCount()
         time.sleep(0.3)  # asserting an absence: give a wrong send the chance to happen
         assert srv.getTxFrameCount() == tx and sender.is_alive()
